@@ -1,0 +1,55 @@
+import type { Command, CommandContext } from './context.js';
+import { renderConfigTable } from '../config/load.js';
+import { errorMessage, Hs58Error } from '../errors.js';
+import { redactText } from '../observability/redact.js';
+
+/**
+ * The `hs58` command's dispatcher. Daemons (`miner`, `validator`) live in neurons/
+ * and are passed in by bin/hs58.js so that nothing under src/ imports its caller.
+ */
+export interface CliDeps {
+  daemons: Partial<Record<'miner' | 'validator' | 'localnet', () => Promise<Command>>>;
+}
+
+const TOOLS: Record<string, { about: string; load: () => Promise<Command> }> = {
+  wallet: { about: 'import | encode | create wallet files', load: async () => (await import('./commands/wallet.js')).walletCommand },
+  sample: { about: 'CPython-exact provider sample for a block hash', load: async () => (await import('./commands/sample.js')).sampleCommand },
+  weights: { about: 'float scores → u16 uids/weights like the Python SDK', load: async () => (await import('./commands/weights.js')).weightsCommand },
+  scan: { about: 'scan DRAIN ChannelClaimed totals per provider', load: async () => (await import('./commands/scan.js')).scanCommand },
+};
+
+const DAEMONS: Record<string, string> = {
+  miner: 'run the miner daemon (axon)',
+  validator: 'run the validator daemon (or --worker for a BullMQ worker)',
+  localnet: 'the whole subnet on this machine: anvil, Chopsticks, miners, validator',
+};
+
+export function usage(): string {
+  const lines = ['Usage: hs58 <command> [flags]', '', 'Commands:'];
+  for (const [name, about] of Object.entries(DAEMONS)) lines.push(`  ${name.padEnd(10)} ${about}`);
+  for (const [name, t] of Object.entries(TOOLS)) lines.push(`  ${name.padEnd(10)} ${t.about}`);
+  lines.push('', 'Flags (flag > env > .env > default):', '', renderConfigTable(), '');
+  return lines.join('\n');
+}
+
+export async function runCli(ctx: CommandContext, deps: CliDeps): Promise<number> {
+  const [name, ...rest] = ctx.argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    ctx.stdout.write(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const sub: CommandContext = { ...ctx, argv: rest };
+  try {
+    const daemon = deps.daemons[name as keyof CliDeps['daemons']];
+    if (daemon) return await (await daemon())(sub);
+    const tool = TOOLS[name];
+    if (tool) return await (await tool.load())(sub);
+    ctx.stderr.write(`hs58: unknown command ${JSON.stringify(name)}; run \`hs58 --help\`.\n`);
+    return 2;
+  } catch (err) {
+    // Coded errors carry a message written for the user; anything else is a bug worth a stack.
+    const text = err instanceof Hs58Error ? errorMessage(err) : err instanceof Error ? (err.stack ?? err.message) : String(err);
+    ctx.stderr.write(`hs58 ${name}: ${redactText(text)}\n`);
+    return err instanceof Hs58Error && err.code.startsWith('CONFIG_') ? 2 : 1;
+  }
+}
