@@ -1,0 +1,69 @@
+import { Hs58Error } from '../errors.js';
+import type { StateStore } from '../chain/polygon/stateFile.js';
+
+/**
+ * What a validator keeps across restarts (the scan cursor and claims, and the pending
+ * commit-reveal salts, have files of their own beside it). Versioned: a file of another
+ * version, netuid or hotkey is refused with a clear error rather than half-read.
+ */
+export const STATE_VERSION = 1;
+const HISTORY_ROUNDS = 48;
+
+export interface ValidatorState {
+  version: typeof STATE_VERSION;
+  netuid: number;
+  hotkey: string;
+  step: number;
+  /** The chain block of the last finished round (its bucket decides when the next one runs). */
+  lastRoundBlock: number | null;
+  hotkeys: string[];
+  scores: number[];
+  /** EMA after each of the last rounds, for the status page's chart. */
+  history: { block: number; scores: number[] }[];
+  lastWeights: { block: number; uids: number[]; weights: number[]; submitted: boolean; outcome: string } | null;
+}
+
+export class StateError extends Hs58Error<'STATE_MISMATCH' | 'STATE_INVALID'> {
+  override name = 'StateError';
+}
+
+export function emptyState(netuid: number, hotkey: string): ValidatorState {
+  return { version: STATE_VERSION, netuid, hotkey, step: 0, lastRoundBlock: null, hotkeys: [], scores: [], history: [], lastWeights: null };
+}
+
+/** Loads and checks the saved state; a missing file is a fresh start. */
+export async function loadValidatorState(store: StateStore<ValidatorState>, netuid: number, hotkey: string): Promise<ValidatorState> {
+  const raw = (await store.load()) as unknown;
+  if (raw === null) return emptyState(netuid, hotkey);
+  const s = raw as Partial<ValidatorState>;
+  if (typeof s !== 'object' || s === null || s.version !== STATE_VERSION) {
+    throw new StateError('STATE_INVALID', `validator state has version ${String((s as { version?: unknown })?.version)}, expected ${STATE_VERSION}; move the file away to start fresh`);
+  }
+  if (s.netuid !== netuid || s.hotkey !== hotkey) {
+    throw new StateError('STATE_MISMATCH', `validator state belongs to netuid ${s.netuid} / hotkey ${s.hotkey}, not ${netuid} / ${hotkey}; use another --neuron.state_path`);
+  }
+  const okArray = (a: unknown, check: (x: unknown) => boolean) => Array.isArray(a) && a.every(check);
+  if (!okArray(s.hotkeys, (x) => typeof x === 'string') || !okArray(s.scores, (x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) {
+    throw new StateError('STATE_INVALID', 'validator state has malformed hotkeys or scores');
+  }
+  // The original's fault: a scores array longer or shorter than its hotkeys. Fix the size here;
+  // the first metagraph sync then resizes both to n.
+  const n = s.hotkeys!.length;
+  const scores = s.scores!.slice(0, n);
+  while (scores.length < n) scores.push(0);
+  return {
+    version: STATE_VERSION,
+    netuid,
+    hotkey,
+    step: Number.isSafeInteger(s.step) ? s.step! : 0,
+    lastRoundBlock: Number.isSafeInteger(s.lastRoundBlock) ? s.lastRoundBlock! : null,
+    hotkeys: s.hotkeys!,
+    scores,
+    history: Array.isArray(s.history) ? s.history.slice(-HISTORY_ROUNDS) : [],
+    lastWeights: s.lastWeights ?? null,
+  };
+}
+
+export function withHistory(state: ValidatorState, block: number): ValidatorState['history'] {
+  return [...state.history, { block, scores: [...state.scores] }].slice(-HISTORY_ROUNDS);
+}
