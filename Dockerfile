@@ -1,0 +1,43 @@
+# hs58 miner / validator image. Build: docker build -t hs58 .
+# Run:   docker run --init --env-file .env -e NEURON_TYPE=miner -p 8091:8091 hs58
+# The daemons run the TypeScript sources through tsx (a runtime dependency), so there is no compile step.
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# --- dependencies -------------------------------------------------------------------------
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+# Install scripts: every package named in package.json's "allowScripts" is set to false, and
+# the npm shipped with Node 20 does not read that field; --ignore-scripts gives the same result
+# with any npm. (Revisit this line if an allowScripts entry ever becomes true.)
+RUN npm ci --ignore-scripts --no-audit --no-fund \
+ && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
+ && npm cache clean --force
+
+# --- runtime ------------------------------------------------------------------------------
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    HOME=/home/hs58
+# A fixed uid so that volumes can be prepared on the host (chown 10001).
+RUN groupadd --gid 10001 hs58 \
+ && useradd --uid 10001 --gid hs58 --home-dir /home/hs58 --create-home --shell /usr/sbin/nologin hs58 \
+ && install -d -m 0700 -o hs58 -g hs58 /home/hs58/.bittensor /home/hs58/.hs58
+WORKDIR /app
+# Owned by root and read-only for the daemon; it writes only under $HOME (wallet, state) and /tmp (tsx cache).
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json package-lock.json tsconfig.json ./
+COPY bin ./bin
+COPY neurons ./neurons
+COPY src ./src
+COPY entrypoint.sh ./entrypoint.sh
+RUN chmod 0755 /app/entrypoint.sh /app/bin/hs58.js
+
+USER 10001:10001
+# 8091: the miner's axon (AXON_PORT); 9100: /health and /metrics (METRICS_PORT).
+EXPOSE 8091 9100
+# No curl in the slim image: Node's fetch asks /health (503 when the daemon is down).
+# METRICS_PORT=0 turns the endpoint off, and then the check passes.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=120s --retries=3 \
+  CMD ["node", "-e", "const p = process.env.METRICS_PORT || '9100'; if (p === '0') process.exit(0); fetch('http://127.0.0.1:' + p + '/health', { signal: AbortSignal.timeout(8000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1));"]
+ENTRYPOINT ["/app/entrypoint.sh"]
