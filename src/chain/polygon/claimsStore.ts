@@ -1,0 +1,226 @@
+import { PolygonError } from './errors.js';
+import type { ChannelClaim } from './getLogs.js';
+import { addRange, clipBelow, gapsIn, isNormalized, type BlockRange } from './ranges.js';
+
+/**
+ * The scanner's memory: the claims seen (deduplicated by transaction hash and log index) and
+ * the block ranges fetched completely. Claims and coverage change together in `addRange`, so a
+ * saved state never says "covered" without the claims of that range, and a reloaded state
+ * never counts a claim twice. Pure: no I/O; JSON-safe through toJSON/fromJSON (bigints as
+ * decimal strings).
+ */
+
+export interface ProviderClaims {
+  /** Sum of ChannelClaimed amounts, USDC base units (6 decimals). */
+  amount: bigint;
+  claims: number;
+  /** Distinct channels (contract + channelId) the provider claimed from. */
+  channels: number;
+}
+
+export interface ProviderClaimsJSON {
+  amount: string;
+  /** `amount` as a USDC decimal, for people. */
+  usdc: string;
+  claims: number;
+  channels: number;
+}
+
+/** Totals of a round that covered its whole window. */
+export interface ClaimsSnapshot {
+  window: BlockRange;
+  providers: Map<string, ProviderClaims>;
+  completedAt: number;
+}
+
+export interface ClaimJSON {
+  contract: string;
+  channelId: string;
+  provider: string;
+  amount: string;
+  block: number;
+  tx: string;
+  logIndex: number;
+}
+
+export interface ClaimsStateJSON {
+  version: 1;
+  chainId: number | null;
+  contracts: string[];
+  covered: [number, number][];
+  claims: ClaimJSON[];
+  lastComplete: { from: number; to: number; completedAt: number; providers: Record<string, ProviderClaimsJSON> } | null;
+}
+
+export function formatUsdc(amount: bigint): string {
+  const neg = amount < 0n;
+  const abs = neg ? -amount : amount;
+  return `${neg ? '-' : ''}${abs / 1_000_000n}.${(abs % 1_000_000n).toString().padStart(6, '0')}`;
+}
+
+/** Largest amount first, then by address, so output is stable. */
+export function totalsToJSON(totals: ReadonlyMap<string, ProviderClaims>): Record<string, ProviderClaimsJSON> {
+  const entries = [...totals].sort(([a, x], [b, y]) => (x.amount === y.amount ? (a < b ? -1 : 1) : x.amount > y.amount ? -1 : 1));
+  return Object.fromEntries(entries.map(([p, t]) => [p, { amount: t.amount.toString(), usdc: formatUsdc(t.amount), claims: t.claims, channels: t.channels }]));
+}
+
+const claimKey = (c: { txHash: string; logIndex: number }) => `${c.txHash}:${c.logIndex}`;
+
+function invalid(message: string, reason: 'corrupt' | 'mismatch' = 'corrupt'): never {
+  throw new PolygonError('POLYGON_STATE_INVALID', `scanner state ${message}`, { details: { reason } });
+}
+
+const HEX_WORD = /^0x[0-9a-f]{64}$/;
+const ADDRESS = /^0x[0-9a-f]{40}$/;
+const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isDecimal = (v: unknown): v is string => typeof v === 'string' && /^\d{1,78}$/.test(v);
+
+export interface ClaimsStoreIdentity {
+  /** Lowercase contract addresses; order does not matter. */
+  contracts: readonly string[];
+  chainId: number | null;
+}
+
+export class ClaimsStore {
+  readonly contracts: readonly string[];
+  readonly chainId: number | null;
+  lastComplete: ClaimsSnapshot | null = null;
+  private readonly claims = new Map<string, ChannelClaim>();
+  private coverage: BlockRange[] = [];
+
+  constructor(identity: ClaimsStoreIdentity) {
+    this.contracts = [...new Set(identity.contracts.map((c) => c.toLowerCase()))].sort();
+    this.chainId = identity.chainId;
+  }
+
+  /**
+   * Rebuilds a store from its JSON. Throws POLYGON_STATE_INVALID with `details.reason`
+   * 'corrupt' (unreadable) or 'mismatch' (written for other contracts or another chain).
+   */
+  static fromJSON(json: unknown, identity: ClaimsStoreIdentity): ClaimsStore {
+    const store = new ClaimsStore(identity);
+    if (typeof json !== 'object' || json === null) invalid('is not an object');
+    const s = json as Partial<ClaimsStateJSON>;
+    if (s.version !== 1) invalid(`has unknown version ${JSON.stringify(s.version)}`);
+    if (!Array.isArray(s.contracts) || !Array.isArray(s.covered) || !Array.isArray(s.claims)) invalid('lacks contracts, covered or claims');
+    const contracts = [...new Set(s.contracts.map((c) => String(c).toLowerCase()))].sort();
+    if (contracts.join() !== store.contracts.join()) invalid(`was written for contracts ${contracts.join(', ')}`, 'mismatch');
+    if ((s.chainId ?? null) !== store.chainId) invalid(`was written for chain ${s.chainId ?? 'unknown'}`, 'mismatch');
+    const covered = s.covered.map((r) => (Array.isArray(r) && isUint(r[0]) && isUint(r[1]) ? { from: r[0], to: r[1] } : invalid('has a bad covered range')));
+    if (!isNormalized(covered)) invalid('has overlapping or unsorted covered ranges');
+    store.coverage = covered;
+    const known = new Set(store.contracts);
+    for (const c of s.claims) {
+      const ok =
+        typeof c === 'object' && c !== null && known.has(c.contract) && HEX_WORD.test(c.channelId) && ADDRESS.test(c.provider) &&
+        isDecimal(c.amount) && isUint(c.block) && HEX_WORD.test(c.tx) && isUint(c.logIndex);
+      if (!ok) invalid('has a malformed claim');
+      if (!covered.some((r) => r.from <= c.block && c.block <= r.to)) invalid(`has a claim at block ${c.block} outside the covered ranges`);
+      const claim: ChannelClaim = { contract: c.contract, channelId: c.channelId, provider: c.provider, amount: BigInt(c.amount), blockNumber: c.block, txHash: c.tx, logIndex: c.logIndex };
+      store.claims.set(claimKey(claim), claim);
+    }
+    const last = s.lastComplete;
+    if (last !== null && last !== undefined) {
+      if (!isUint(last.from) || !isUint(last.to) || !isUint(last.completedAt) || typeof last.providers !== 'object' || last.providers === null) {
+        invalid('has a malformed lastComplete');
+      }
+      const providers = new Map<string, ProviderClaims>();
+      for (const [p, t] of Object.entries(last.providers)) {
+        if (!ADDRESS.test(p) || !isDecimal(t?.amount) || !isUint(t.claims) || !isUint(t.channels)) invalid('has malformed lastComplete totals');
+        providers.set(p, { amount: BigInt(t.amount), claims: t.claims, channels: t.channels });
+      }
+      store.lastComplete = { window: { from: last.from, to: last.to }, providers, completedAt: last.completedAt };
+    }
+    return store;
+  }
+
+  toJSON(): ClaimsStateJSON {
+    const claims = [...this.claims.values()].sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
+    return {
+      version: 1,
+      chainId: this.chainId,
+      contracts: [...this.contracts],
+      covered: this.coverage.map((r) => [r.from, r.to]),
+      claims: claims.map((c) => ({ contract: c.contract, channelId: c.channelId, provider: c.provider, amount: c.amount.toString(), block: c.blockNumber, tx: c.txHash, logIndex: c.logIndex })),
+      lastComplete: this.lastComplete && {
+        from: this.lastComplete.window.from,
+        to: this.lastComplete.window.to,
+        completedAt: this.lastComplete.completedAt,
+        providers: totalsToJSON(this.lastComplete.providers),
+      },
+    };
+  }
+
+  get covered(): readonly BlockRange[] {
+    return this.coverage;
+  }
+
+  get claimCount(): number {
+    return this.claims.size;
+  }
+
+  /**
+   * Records that `range` was fetched completely and held exactly `claims`. Returns how many
+   * were new (a claim seen before, e.g. fetched again after a restart, is not counted twice).
+   */
+  addRange(range: BlockRange, claims: readonly ChannelClaim[]): number {
+    if (!Number.isSafeInteger(range.from) || !Number.isSafeInteger(range.to) || range.from < 0 || range.to < range.from) {
+      throw new PolygonError('POLYGON_INVALID_INPUT', `bad block range ${range.from}-${range.to}`);
+    }
+    let added = 0;
+    for (const c of claims) {
+      if (c.blockNumber < range.from || c.blockNumber > range.to) {
+        throw new PolygonError('POLYGON_INVALID_INPUT', `claim at block ${c.blockNumber} is outside the range ${range.from}-${range.to}`);
+      }
+      const key = claimKey(c);
+      if (!this.claims.has(key)) {
+        this.claims.set(key, c);
+        added += 1;
+      }
+    }
+    this.coverage = addRange(this.coverage, range);
+    return added;
+  }
+
+  /** Forgets claims and coverage below `block` (the rolling window moved on). Returns claims dropped. */
+  dropBelow(block: number): number {
+    let dropped = 0;
+    for (const [key, c] of this.claims) {
+      if (c.blockNumber < block) {
+        this.claims.delete(key);
+        dropped += 1;
+      }
+    }
+    this.coverage = clipBelow(this.coverage, block);
+    return dropped;
+  }
+
+  /** What is still to fetch in a window. */
+  gaps(window: BlockRange): BlockRange[] {
+    return gapsIn(this.coverage, window);
+  }
+
+  /** Per lowercase provider address, over the claims inside `window` (all claims when omitted). */
+  totals(window?: BlockRange): Map<string, ProviderClaims> {
+    const acc = new Map<string, { amount: bigint; claims: number; channels: Set<string> }>();
+    for (const c of this.claims.values()) {
+      if (window && (c.blockNumber < window.from || c.blockNumber > window.to)) continue;
+      let t = acc.get(c.provider);
+      if (!t) {
+        t = { amount: 0n, claims: 0, channels: new Set() };
+        acc.set(c.provider, t);
+      }
+      t.amount += c.amount;
+      t.claims += 1;
+      t.channels.add(`${c.contract}:${c.channelId}`);
+    }
+    return new Map([...acc].map(([p, t]) => [p, { amount: t.amount, claims: t.claims, channels: t.channels.size }]));
+  }
+
+  /** The claims inside a window, oldest first (for inspection and tests). */
+  list(window?: BlockRange): ChannelClaim[] {
+    return [...this.claims.values()]
+      .filter((c) => !window || (c.blockNumber >= window.from && c.blockNumber <= window.to))
+      .sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
+  }
+}

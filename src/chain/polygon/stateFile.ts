@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { PolygonError } from './errors.js';
+
+/** Where a module keeps its state between runs: the port; files and memory are the adapters. */
+export interface StateStore<T> {
+  /** The last saved state, or null when nothing was saved yet. */
+  load(): Promise<T | null>;
+  save(state: T): Promise<void>;
+}
+
+export function createMemoryStateStore<T>(initial: T | null = null): StateStore<T> & { current(): T | null } {
+  let value: T | null = initial === null ? null : structuredClone(initial);
+  return {
+    load: async () => (value === null ? null : structuredClone(value)),
+    save: async (state) => {
+      value = structuredClone(state);
+    },
+    current: () => value,
+  };
+}
+
+/**
+ * A JSON file written atomically: a temporary file in the same folder, fsync, rename over the
+ * old file, fsync of the folder. A crash at any moment leaves either the old or the new
+ * state, never half a file. Saves are serialized; the folder is created when missing.
+ * A file that is not valid JSON is a POLYGON_STATE_INVALID error (reason 'corrupt'), never
+ * silently replaced by an empty state.
+ */
+export function createFileStateStore<T>(filePath: string): StateStore<T> {
+  let chain: Promise<void> = Promise.resolve();
+  const dir = path.dirname(filePath);
+
+  const write = async (state: T) => {
+    await mkdir(dir, { recursive: true });
+    const tmp = path.join(dir, `.${path.basename(filePath)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    const fh = await open(tmp, 'w', 0o600);
+    try {
+      await fh.writeFile(JSON.stringify(state));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    try {
+      await rename(tmp, filePath);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+    const dh = await open(dir, 'r');
+    try {
+      await dh.sync();
+    } catch {
+      // Some filesystems refuse fsync on a directory; the rename is still atomic there.
+    } finally {
+      await dh.close();
+    }
+  };
+
+  return {
+    async load() {
+      let text: string;
+      try {
+        text = await readFile(filePath, 'utf8');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw err;
+      }
+      try {
+        return JSON.parse(text) as T;
+      } catch (err) {
+        throw new PolygonError('POLYGON_STATE_INVALID', `state file ${filePath} is not valid JSON`, { cause: err, details: { reason: 'corrupt' } });
+      }
+    },
+    save(state) {
+      const next = chain.then(() => write(state));
+      chain = next.catch(() => undefined);
+      return next;
+    },
+  };
+}
