@@ -1,0 +1,39 @@
+/**
+ * burned_register: the coldkey pays the burn and registers a hotkey on a subnet.
+ * Used by tests and the local network; a miner on a live network registers with btcli.
+ */
+import type { ApiPromise } from '@polkadot/api';
+import type { KeyringPair } from '@polkadot/keyring/types';
+import { SubtensorError } from './errors.js';
+import { assertSubnetExists } from './metagraph.js';
+import { primitive, requireStorage, toNumber, type StorageApi } from './storage.js';
+import { signAndWatch } from './tx.js';
+import type { TxOptions, TxReceipt } from './types.js';
+
+export interface BurnedRegisterParameters extends TxOptions {
+  netuid: number;
+  /** SS58 address of the hotkey to register. */
+  hotkey: string;
+  /** Pays the burn and signs. */
+  coldkey: KeyringPair;
+}
+
+export type BurnedRegisterResult = { kind: 'already-registered'; uid: number } | ({ kind: 'registered'; uid: number } & TxReceipt);
+
+export async function getUid(api: StorageApi, netuid: number, hotkey: string): Promise<number | null> {
+  const value = primitive(await requireStorage(api, 'uids')(netuid, hotkey));
+  return value === null ? null : toNumber(value, 'Uids');
+}
+
+export async function burnedRegister(api: ApiPromise, params: BurnedRegisterParameters): Promise<BurnedRegisterResult> {
+  const { netuid, hotkey, coldkey } = params;
+  await assertSubnetExists(api, netuid);
+  const existing = await getUid(api, netuid, hotkey);
+  if (existing !== null) return { kind: 'already-registered', uid: existing };
+  const fn = api.tx.subtensorModule?.burnedRegister;
+  if (!fn) throw new SubtensorError('UNSUPPORTED_RUNTIME', 'this runtime has no SubtensorModule.burned_register call.');
+  const receipt = await signAndWatch(api, fn(netuid, hotkey), coldkey, { waitFor: params.waitFor, timeoutMs: params.timeoutMs, signal: params.signal, label: 'burnedRegister' });
+  const uid = await getUid(await api.at(receipt.blockHash), netuid, hotkey);
+  if (uid === null) throw new SubtensorError('TX_DISPATCH_FAILED', `burnedRegister was included in block ${receipt.blockNumber} but ${hotkey} has no uid on subnet ${netuid}.`);
+  return { kind: 'registered', uid, ...receipt };
+}
