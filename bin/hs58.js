@@ -39,3 +39,6 @@ const code = await runCli(
   },
 );
 process.exitCode = code;
+// Everything was closed in order; a library handle that lingers (a reconnect timer, a worker)
+// must not keep a finished command alive.
+setTimeout(() => process.exit(code), 2_000).unref();

@@ -1,0 +1,212 @@
+/**
+ * The validator's composition root: config → wallet → subtensor → scanner → registry →
+ * dendrite → job queue → validator loop → /health, /metrics, /status; runs until the
+ * signal, then closes in reverse order. `--neuron.worker` runs a BullMQ worker instead.
+ */
+import path from 'node:path';
+import type { Command, CommandContext } from '../src/cli/context.js';
+import { CLAIMS_STATE_FILE, createClaimsScanner, createFileStateStore } from '../src/chain/polygon/index.js';
+import type { ClaimsStateJSON } from '../src/chain/polygon/claimsStore.js';
+import { createSubtensor } from '../src/chain/subtensor/index.js';
+import { loadConfig, subtensorEndpoint, ConfigError } from '../src/config/load.js';
+import type { Config } from '../src/config/schema.js';
+import { createDendrite } from '../src/dendrite/dendrite.js';
+import { errorMessage } from '../src/errors.js';
+import { createLogger, type Logger } from '../src/observability/logger.js';
+import { createValidatorMetrics } from '../src/observability/metrics.js';
+import { startOpsServer } from '../src/observability/server.js';
+import { redactUrl } from '../src/observability/redact.js';
+import { createRedisQueue, startRedisWorker } from '../src/queue/bullmq.js';
+import { createInProcessQueue } from '../src/queue/inProcess.js';
+import type { JobQueue } from '../src/queue/types.js';
+import { getPreset } from '../src/scoring/presets.js';
+import { createValidatorJobHandlers, validatorQueueName, type ValidatorJobHandlers } from '../src/validator/jobs.js';
+import { sendProbeAlert } from '../src/validator/probeAlert.js';
+import { createHttpRegistry, createJsonFileCache } from '../src/validator/registry.js';
+import type { RoundReport } from '../src/validator/round.js';
+import type { ValidatorState } from '../src/validator/state.js';
+import { statusRoutes } from '../src/validator/statusPage.js';
+import { createValidator } from '../src/validator/validator.js';
+import { loadWallet } from '../src/wallet/hotkey.js';
+
+export interface ValidatorHooks {
+  /** Called after each round (the local network prints its table from it). */
+  onRound?: (report: RoundReport, state: ValidatorState) => void;
+  /** Maps on-chain axon addresses to where to connect (local network: 10.x on chain → 127.0.0.1). */
+  resolveAddress?: (ip: string, port: number) => { host: string; port: number };
+  logger?: Logger;
+  /** Stop after this many rounds (local network `--epochs N`). */
+  maxRounds?: number;
+}
+
+export function logLevel(config: Config) {
+  return config['logging.trace'] ? 'trace' : config['logging.debug'] ? 'debug' : 'info';
+}
+
+export const runValidator: Command = (ctx) => startValidator(ctx, {});
+
+export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks): Promise<number> {
+  let config: Config;
+  try {
+    config = loadConfig({ argv: ctx.argv, env: ctx.env, dotenv: ctx.dotenv, homeDir: ctx.homeDir }).config;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      ctx.stderr.write(`hs58 validator: ${err.shortMessage}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const logger = hooks.logger ?? createLogger({ level: logLevel(config), name: 'hs58-validator' });
+  const closers: { name: string; close: () => Promise<void> | void }[] = [];
+  const closeAll = async () => {
+    for (const c of closers.reverse()) {
+      try {
+        await c.close();
+      } catch (err) {
+        logger.warn({ part: c.name, err: errorMessage(err) }, 'close failed');
+      }
+    }
+  };
+  try {
+    const wallet = await loadWallet({
+      walletPath: config['wallet.path'],
+      name: config['wallet.name'],
+      hotkey: config['wallet.hotkey'],
+      hotkeyB64: config['wallet.hotkey_b64'],
+      coldkeypubB64: config['wallet.coldkeypub_b64'],
+      coldkeyB64: config['wallet.coldkey_b64'],
+    });
+    for (const n of wallet.notices) logger.info(n);
+    const hotkey = wallet.hotkey;
+    logger.info({ hotkey: hotkey.address, source: hotkey.source }, 'hotkey loaded');
+
+    // Read miners' answers as a Python dendrite would (pydantic lax mode), so scores agree with Python validators.
+    const dendrite = createDendrite({ signer: hotkey, concurrency: 64, resolveAddress: hooks.resolveAddress, coercion: 'python' });
+    closers.push({ name: 'dendrite', close: () => dendrite.close() });
+    const handlers = createValidatorJobHandlers(dendrite);
+    const queueName = validatorQueueName(config.netuid, hotkey.address);
+
+    if (config['neuron.worker']) {
+      if (!config['redis.url']) throw new ConfigError('CONFIG_INVALID', '--neuron.worker needs REDIS_URL (or --redis.url): workers take jobs from Redis.');
+      const worker = await startRedisWorker({ redisUrl: config['redis.url'], name: queueName, handlers, concurrency: 32, jobTimeoutMs: config['neuron.timeout'] * 1000 + 5_000 });
+      closers.push({ name: 'worker', close: () => worker.close() });
+      logger.info({ queue: queueName, redis: redactUrl(config['redis.url']) }, 'worker taking jobs');
+      await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
+      return 0;
+    }
+
+    const metrics = createValidatorMetrics();
+    const endpoint = subtensorEndpoint(config);
+    const stateDir = path.join(config['neuron.state_path'], `${config['wallet.name']}-${config['wallet.hotkey']}`, `netuid${config.netuid}`);
+    const subtensor = await createSubtensor({
+      endpoint,
+      hotkey: hotkey.pair,
+      logger,
+      commitStorePath: path.join(stateDir, 'commit-reveal.json'),
+      signal: ctx.signal,
+    });
+    closers.push({ name: 'subtensor', close: () => subtensor.close() });
+
+    const preset = getPreset(config['scoring.preset'], { alpha: config['neuron.moving_average_alpha'] });
+    let claims = null;
+    if (preset.uses.claims) {
+      const { scanner } = createClaimsScanner(config, {
+        logger,
+        chainId: config['polygon.chain_id'],
+        store: createFileStateStore<ClaimsStateJSON>(path.join(stateDir, CLAIMS_STATE_FILE)),
+        metrics: {
+          onRequest: (ep, ok, ms) => {
+            metrics.rpcRequests.inc({ endpoint: redactUrl(ep), outcome: ok ? 'ok' : 'error' });
+            metrics.rpcSeconds.observe({ endpoint: redactUrl(ep) }, ms / 1000);
+          },
+        },
+      });
+      claims = scanner;
+    }
+    const registry = createHttpRegistry({ urls: config['registry.urls'], cache: createJsonFileCache(path.join(stateDir, 'registry_cache.json')), logger });
+
+    let queue: JobQueue<ValidatorJobHandlers>;
+    if (config['redis.url']) {
+      queue = await createRedisQueue<ValidatorJobHandlers>({ redisUrl: config['redis.url'], name: queueName });
+      logger.info({ queue: queueName, redis: redactUrl(config['redis.url']) }, 'jobs go to Redis workers');
+    } else {
+      queue = createInProcessQueue(handlers, { concurrency: 64 });
+    }
+    closers.push({ name: 'queue', close: () => queue.close() });
+
+    const validator = await createValidator(
+      {
+        chain: subtensor,
+        claims,
+        registry,
+        queue,
+        logger,
+        metrics,
+        heads: (signal) => subtensor.heads(signal),
+        stateStore: createFileStateStore<ValidatorState>(path.join(stateDir, 'state.json')),
+        alertUnreachable: (p) =>
+          void sendProbeAlert({ marketplaceUrl: config['marketplace.url'], providerId: p.id, probeUrl: p.probeUrl, secret: config['validator.secret'] ?? undefined, logger }),
+      },
+      {
+        netuid: config.netuid,
+        hotkey: hotkey.address,
+        preset,
+        probesPerRound: config['scoring.probes_per_round'],
+        timeoutSec: config['neuron.timeout'],
+        epochLength: config['neuron.epoch_length'],
+        versionKey: BigInt(config['neuron.weights_version']),
+        submit: !config['neuron.dry_run'] && !config['neuron.disable_set_weights'],
+      },
+    );
+
+    if (config['metrics.port'] > 0) {
+      const ops = await startOpsServer({
+        host: config['metrics.host'],
+        port: config['metrics.port'],
+        registry: metrics.registry,
+        health: () => validator.health(),
+        routes: statusRoutes(() => validator.status()),
+      });
+      closers.push({ name: 'ops server', close: () => ops.close() });
+      logger.info({ url: ops.url }, '/health, /metrics and /status listening');
+    }
+
+    const runSignal = new AbortController();
+    ctx.signal.addEventListener('abort', () => runSignal.abort(ctx.signal.reason), { once: true });
+    let rounds = 0;
+    validator.onRound((report, state) => {
+      rounds += 1;
+      if (config['neuron.dry_run']) ctx.stdout.write(weightTable(report));
+      hooks.onRound?.(report, state);
+      if (hooks.maxRounds !== undefined && rounds >= hooks.maxRounds) runSignal.abort(new Error('rounds done'));
+    });
+    logger.info({ netuid: config.netuid, preset: preset.name, formula: preset.formula, endpoint: redactUrl(endpoint) }, 'validator running');
+    await validator.run(runSignal.signal);
+    return 0;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      ctx.stderr.write(`hs58 validator: ${err.shortMessage}\n`);
+      return 2;
+    }
+    if (ctx.signal.aborted) {
+      logger.info('stopped by signal');
+      return 0;
+    }
+    logger.error({ err: errorMessage(err) }, 'validator stopped');
+    ctx.stderr.write(`hs58 validator: ${errorMessage(err)}\n`);
+    return 1;
+  } finally {
+    await closeAll();
+  }
+}
+
+/** The `--dry-run` table: one line per uid with the weight that would be set. */
+export function weightTable(report: RoundReport): string {
+  const lines = [`round at block ${report.block}${report.ok ? '' : ` (degraded: ${report.failedSteps.map((f) => f.step).join(', ')})`}`, 'uid  hotkey            proof  claims(USDC)  probe   score     weight'];
+  for (const r of report.rows) {
+    lines.push(
+      `${String(r.uid).padEnd(4)} ${r.hotkey.slice(0, 16).padEnd(17)} ${(r.proof === null ? '-' : r.proof ? 'yes' : 'no').padEnd(6)} ${(Number(r.claims) / 1e6).toFixed(6).padStart(12)}  ${r.probeAccuracy === null ? '  -   ' : r.probeAccuracy.toFixed(3).padStart(6)}  ${r.score.toFixed(6)}  ${String(r.weight).padStart(6)}`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
