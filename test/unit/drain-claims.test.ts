@@ -291,7 +291,11 @@ describe('endpoint pool (against small local JSON-RPC servers)', () => {
   });
 
   test('requests for blocks an endpoint has not reached go elsewhere, or fail as behind', async () => {
-    const behind = await server(healthy(100));
+    const behindMethods: string[] = [];
+    const behind = await server((m) => {
+      behindMethods.push(m);
+      return healthy(100)(m);
+    });
     const ahead = await server(healthy(5_000));
     const pool = new EndpointPool({ urls: [behind.url, ahead.url], headRefreshMs: 60_000, concurrencyPerEndpoint: 1 });
     await Promise.all(Array.from({ length: 6 }, () => pool.request('eth_getLogs', [{}], { minBlock: 4_000 })));
@@ -299,10 +303,12 @@ describe('endpoint pool (against small local JSON-RPC servers)', () => {
     expect(pool.stats()[0]!.requests).toBe(1); // only its head was asked
     pool.close();
     const alone = new EndpointPool({ urls: [behind.url], headRefreshMs: 50, maxAttempts: 2, backoffBaseMs: 1 });
-    const before = behind.hits();
+    const before = behindMethods.length;
     await expect(alone.request('eth_getLogs', [{}], { minBlock: 4_000 })).rejects.toMatchObject({ code: 'POLYGON_ENDPOINTS_BEHIND' });
-    // It asked for the head again after headRefreshMs, never for the logs.
-    expect(behind.hits() - before).toBe(2);
+    // It asked for the head (again, when headRefreshMs passed between attempts: timing-dependent), never for the logs.
+    const asked = behindMethods.slice(before);
+    expect(asked.length).toBeGreaterThanOrEqual(1);
+    expect(asked.every((m) => m === 'eth_blockNumber')).toBe(true);
     alone.close();
   });
 });
