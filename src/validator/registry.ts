@@ -11,9 +11,8 @@
  * (only invalid items are dropped): the sampler sorts by `probeUrl`, and every
  * validator must pick the same providers.
  */
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { writeFileAtomic } from '../util/atomicFile.js';
+import { readFile } from 'node:fs/promises';
 import { Hs58Error, errorMessage, isAbortError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { redactUrl } from '../observability/redact.js';
@@ -179,24 +178,7 @@ export function createJsonFileCache(filePath: string, now: () => number = Date.n
   };
 }
 
-export async function writeFileAtomic(filePath: string, text: string): Promise<void> {
-  const dir = path.dirname(filePath);
-  await mkdir(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(filePath)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    const handle = await open(tmp, 'wx', 0o644);
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, filePath);
-  } catch (err) {
-    await rm(tmp, { force: true }).catch(() => undefined);
-    throw err;
-  }
-}
+export { writeFileAtomic };
 
 // ---------------------------------------------------------------------------------------------
 // The HTTP registry

@@ -1,18 +1,7 @@
 import net from 'node:net';
 
 /** A free TCP port on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freeLoopbackPort as freePort } from '../../src/localnet/ports.js';
 
 export async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
   const end = Date.now() + timeoutMs;

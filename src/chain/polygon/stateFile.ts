@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../../util/atomicFile.js';
 import { PolygonError } from './errors.js';
 
 /** Where a module keeps its state between runs: the port; files and memory are the adapters. */
@@ -30,33 +29,7 @@ export function createMemoryStateStore<T>(initial: T | null = null): StateStore<
  */
 export function createFileStateStore<T>(filePath: string): StateStore<T> {
   let chain: Promise<void> = Promise.resolve();
-  const dir = path.dirname(filePath);
-
-  const write = async (state: T) => {
-    await mkdir(dir, { recursive: true });
-    const tmp = path.join(dir, `.${path.basename(filePath)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-    const fh = await open(tmp, 'w', 0o600);
-    try {
-      await fh.writeFile(JSON.stringify(state));
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    try {
-      await rename(tmp, filePath);
-    } catch (err) {
-      await rm(tmp, { force: true });
-      throw err;
-    }
-    const dh = await open(dir, 'r');
-    try {
-      await dh.sync();
-    } catch {
-      // Some filesystems refuse fsync on a directory; the rename is still atomic there.
-    } finally {
-      await dh.close();
-    }
-  };
+  const write = (state: T) => writeFileAtomic(filePath, JSON.stringify(state));
 
   return {
     async load() {

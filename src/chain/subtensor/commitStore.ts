@@ -4,10 +4,11 @@
  * and survive restarts. The port is `{load, save}`; the JSON file implementation
  * replaces the file atomically (write temp, fsync, rename).
  */
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { errorMessage } from '../../errors.js';
+import { writeFileAtomic } from '../../util/atomicFile.js';
 import { SubtensorError } from './errors.js';
 
 export interface PendingCommit {
@@ -113,20 +114,9 @@ export function createMemoryCommitStore(initial: readonly PendingCommit[] = []):
 }
 
 async function writeAtomically(filePath: string, text: string): Promise<void> {
-  const dir = path.dirname(filePath);
-  const temp = path.join(dir, `.${path.basename(filePath)}.${process.pid}.${Date.now()}.tmp`);
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    const handle = await open(temp, 'w', 0o600);
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, filePath);
+    await writeFileAtomic(filePath, text);
   } catch (err) {
-    await unlink(temp).catch(() => undefined);
     throw new SubtensorError('COMMIT_STORE_FAILED', `cannot write pending weight commits to ${filePath}: ${errorMessage(err)}`, { cause: err });
   }
 }
