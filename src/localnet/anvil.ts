@@ -2,7 +2,6 @@ import { freeLoopbackPort } from './ports.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import net from 'node:net';
 import path from 'node:path';
 import { Hs58Error } from '../errors.js';
 
