@@ -101,6 +101,8 @@ function pyStrOfValue(field: FieldSpec, value: unknown): string {
  */
 export function computeBodyHash<R extends SynapseRef>(synapse: R, values: Partial<SynapseFields<SpecOf<R>>>): string {
   const spec: SynapseSpec = resolveSynapse(synapse);
+  // No hash fields (both Subnet 58 synapses): the hash is a constant; skip the sha3 per request.
+  if (spec.hashFields.length === 0) return EMPTY_BODY_HASH;
   const given = values as Record<string, unknown>;
   let joined = '';
   for (const key of spec.hashFields) {
