@@ -267,14 +267,17 @@ export function subtensorEndpoint(config: Pick<Config, 'subtensor.network' | 'su
 }
 
 /** The text of `.env.example`, generated from the schema (a test keeps the file in step). */
-export function renderEnvExample(): string {
+export function renderEnvExample(role?: 'miner' | 'validator'): string {
   const lines = [
-    '# Every environment variable hs58 reads, with its default. Generated from src/config/schema.ts;',
+    role
+      ? `# The environment variables of the ${role} (common ones included), with defaults. Generated from src/config/schema.ts;`
+      : '# Every environment variable hs58 reads, with its default. Generated from src/config/schema.ts;',
     '# `npm test` fails when this file and the schema disagree. Precedence: flag > env > .env > default.',
     '',
   ];
   for (const name of NAMES) {
     const spec: OptionSpec = OPTIONS[name];
+    if (role && spec.role !== 'common' && spec.role !== role) continue;
     for (const e of spec.env ?? []) {
       const def = spec.default === null ? '' : Array.isArray(spec.default) ? spec.default.join(',') : String(spec.default);
       lines.push(`# ${spec.description}${spec.envOnly ? '' : ` (flag --${name})`}${spec.secret ? ' SECRET.' : ''}`);

@@ -102,6 +102,15 @@ describe('.env.example', () => {
     expect(onDisk).toBe(renderEnvExample());
   });
 
+  test('the per-daemon examples in config/ agree with the schema', () => {
+    for (const role of ['miner', 'validator'] as const) {
+      expect(readFileSync(path.join(REPO_ROOT, 'config', `${role}.env.example`), 'utf8')).toBe(renderEnvExample(role));
+    }
+    expect(renderEnvExample('miner')).toContain('POLYGON_PRIVATE_KEY');
+    expect(renderEnvExample('miner')).not.toContain('LOG_CHUNK_SIZE');
+    expect(renderEnvExample('validator')).toContain('LOG_CHUNK_SIZE');
+  });
+
   test('lists every env var of the Python daemons', () => {
     const all = new Set(Object.values(OPTIONS).flatMap((o) => [...((o as { env?: readonly string[] }).env ?? [])]));
     for (const v of ['NEURON_TYPE', 'WALLET_NAME', 'HOTKEY_NAME', 'BT_HOTKEY_B64', 'BT_COLDKEYPUB_B64', 'BT_COLDKEY_B64', 'POLYGON_WALLET',
