@@ -9,7 +9,7 @@ import { CLAIMS_STATE_FILE, createClaimsScanner, createFileStateStore } from '..
 import type { ClaimsStateJSON } from '../src/chain/polygon/claimsStore.js';
 import { createSubtensor } from '../src/chain/subtensor/index.js';
 import { loadConfig, subtensorEndpoint, ConfigError } from '../src/config/load.js';
-import type { Config } from '../src/config/schema.js';
+import { DEFAULT_POLYGON_RPCS, type Config } from '../src/config/schema.js';
 import { createDendrite } from '../src/dendrite/dendrite.js';
 import { errorMessage } from '../src/errors.js';
 import { createLogger, type Logger } from '../src/observability/logger.js';
@@ -47,8 +47,11 @@ export const runValidator: Command = (ctx) => startValidator(ctx, {});
 
 export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks): Promise<number> {
   let config: Config;
+  let rpcFromDefault = true;
   try {
-    config = loadConfig({ argv: ctx.argv, env: ctx.env, dotenv: ctx.dotenv, homeDir: ctx.homeDir }).config;
+    const loaded = loadConfig({ argv: ctx.argv, env: ctx.env, dotenv: ctx.dotenv, homeDir: ctx.homeDir });
+    config = loaded.config;
+    rpcFromDefault = loaded.sources['polygon.rpc_url'] === 'default';
   } catch (err) {
     if (err instanceof ConfigError) {
       ctx.stderr.write(`hs58 validator: ${err.shortMessage}\n`);
@@ -113,6 +116,8 @@ export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks)
       const { scanner } = createClaimsScanner(config, {
         logger,
         chainId: config['polygon.chain_id'],
+        // The public RPCs stand behind an operator's own endpoints on mainnet, used only while those cannot serve.
+        fallbackUrls: !rpcFromDefault && config['polygon.chain_id'] === 137 ? DEFAULT_POLYGON_RPCS : [],
         store: createFileStateStore<ClaimsStateJSON>(path.join(stateDir, CLAIMS_STATE_FILE)),
         metrics: {
           onRequest: (ep, ok, ms) => {
