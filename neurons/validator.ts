@@ -10,7 +10,7 @@ import type { ClaimsStateJSON } from '../src/chain/polygon/claimsStore.js';
 import { createSubtensor } from '../src/chain/subtensor/index.js';
 import { loadConfig, subtensorEndpoint, ConfigError } from '../src/config/load.js';
 import { DEFAULT_POLYGON_RPCS, type Config } from '../src/config/schema.js';
-import { createDendrite } from '../src/dendrite/dendrite.js';
+import { createDendrite, type Dendrite } from '../src/dendrite/dendrite.js';
 import { errorMessage } from '../src/errors.js';
 import { createLogger, type Logger } from '../src/observability/logger.js';
 import { createValidatorMetrics } from '../src/observability/metrics.js';
@@ -37,7 +37,12 @@ export interface ValidatorHooks {
   logger?: Logger;
   /** Stop after this many rounds (local network `--epochs N`). */
   maxRounds?: number;
+  /** Replaces the dendrite-backed job handlers (bench/validator-memory.ts answers as 254 miners without 254 axons). */
+  jobHandlers?: (dendrite: Dendrite) => ValidatorJobHandlers;
 }
+
+/** Boolean short flags of `hs58 validator` and the option each sets. */
+const SHORT_FLAGS = { 'dry-run': 'neuron.dry_run', worker: 'neuron.worker' } as const;
 
 export function logLevel(config: Config) {
   return config['logging.trace'] ? 'trace' : config['logging.debug'] ? 'debug' : 'info';
@@ -49,8 +54,15 @@ export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks)
   let config: Config;
   let rpcFromDefault = true;
   try {
-    const loaded = loadConfig({ argv: ctx.argv, env: ctx.env, dotenv: ctx.dotenv, homeDir: ctx.homeDir });
-    config = loaded.config;
+    // `--dry-run` and `--worker`: the short forms the README and `hs58 --help` use.
+    const loaded = loadConfig({ argv: ctx.argv, env: ctx.env, dotenv: ctx.dotenv, homeDir: ctx.homeDir, extraFlags: Object.keys(SHORT_FLAGS) });
+    config = { ...loaded.config };
+    for (const [flag, option] of Object.entries(SHORT_FLAGS)) {
+      const value = loaded.rest.extra[flag];
+      if (value === undefined) continue;
+      if (value !== true && !/^(true|false|1|0|yes|no|on|off)$/i.test(value)) throw new ConfigError('CONFIG_INVALID', `--${flag}: expected true or false, got ${JSON.stringify(value.slice(0, 32))}.`);
+      config[option] = value === true || /^(true|1|yes|on)$/i.test(value);
+    }
     rpcFromDefault = loaded.sources['polygon.rpc_url'] === 'default';
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -86,7 +98,7 @@ export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks)
     // Read miners' answers as a Python dendrite would (pydantic lax mode), so scores agree with Python validators.
     const dendrite = createDendrite({ signer: hotkey, concurrency: 64, resolveAddress: hooks.resolveAddress, coercion: 'python' });
     closers.push({ name: 'dendrite', close: () => dendrite.close() });
-    const handlers = createValidatorJobHandlers(dendrite);
+    const handlers = hooks.jobHandlers?.(dendrite) ?? createValidatorJobHandlers(dendrite);
     const queueName = validatorQueueName(config.netuid, hotkey.address);
 
     if (config['neuron.worker']) {

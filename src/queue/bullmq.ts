@@ -1,4 +1,5 @@
 import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
+import os from 'node:os';
 import { Redis } from 'ioredis';
 import { errorMessage } from '../errors.js';
 import type { JobHandlers, JobQueue, Settled } from './types.js';
@@ -55,6 +56,8 @@ export interface RedisWorkerParameters<H extends JobHandlers> extends RedisQueue
   concurrency: number;
   /** Per job, so one hanging probe cannot hold a worker slot forever. */
   jobTimeoutMs: number;
+  /** Stored on every job it processes (BullMQ `processedBy`); default `host:pid`. */
+  workerName?: string;
 }
 
 export async function startRedisWorker<H extends JobHandlers>(params: RedisWorkerParameters<H>): Promise<{ close: () => Promise<void>; processed: () => number }> {
@@ -70,7 +73,7 @@ export async function startRedisWorker<H extends JobHandlers>(params: RedisWorke
       processed += 1;
       return result;
     },
-    { connection: conn, concurrency: params.concurrency },
+    { connection: conn, concurrency: params.concurrency, name: params.workerName ?? `${os.hostname()}:${process.pid}` },
   );
   await worker.waitUntilReady();
   return {

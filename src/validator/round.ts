@@ -1,7 +1,7 @@
 import type { MetagraphSnapshot, SetWeightsResult, Subtensor } from '../chain/subtensor/types.js';
 import type { ClaimsSource, ScanRoundResult, RunRoundOptions } from '../chain/polygon/scanner.js';
 import type { AxonEndpoint } from '../dendrite/dendrite.js';
-import { errorMessage, isAbortError } from '../errors.js';
+import { errorMessage } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { ValidatorMetrics } from '../observability/metrics.js';
 import type { JobQueue } from '../queue/types.js';
@@ -95,9 +95,13 @@ export async function runRound(
   const { preset } = settings;
   const step = async <T>(name: StepName, fn: () => Promise<T>): Promise<T | undefined> => {
     try {
-      return await fn();
+      const value = await fn();
+      signal.throwIfAborted();
+      return value;
     } catch (err) {
-      if (signal.aborted && isAbortError(err)) throw err;
+      // Stopped mid-round (whatever the abort reason): abandon the round. Finishing it would score
+      // the queries the abort cut short as failures and decay every miner's EMA in the saved state.
+      if (signal.aborted) throw err;
       const error = errorMessage(err);
       failedSteps.push({ step: name, error });
       deps.metrics?.stepFailures.inc({ step: name });

@@ -54,55 +54,120 @@ const esc = (v: unknown) =>
   String(v).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const fmt = (x: number | null | undefined, d = 4) => (x === null || x === undefined ? '—' : x.toFixed(d));
 const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777'];
+/** A chart of 256 lines says nothing: it draws the uids with the highest EMA; the table lists all. */
+export const CHART_MAX_SERIES = COLORS.length;
+
+/** The smallest 1, 2, 2.5 or 5 × 10^k at or above `x`: a y-axis top with round tick labels. */
+function niceCeil(x: number): number {
+  const exp = 10 ** Math.floor(Math.log10(x));
+  return ([1, 2, 2.5, 5, 10].find((m) => m * exp >= x * (1 - 1e-9)) ?? 10) * exp;
+}
+
+/** The uids the chart draws: highest latest EMA first (ties: lower uid), at most CHART_MAX_SERIES. */
+export function chartedUids(history: ValidatorStatus['state']['history']): number[] {
+  const last = history.at(-1)?.scores ?? [];
+  const uids = Math.max(0, ...history.map((h) => h.scores.length));
+  return Array.from({ length: uids }, (_, uid) => uid)
+    .sort((a, b) => (last[b] ?? 0) - (last[a] ?? 0) || a - b)
+    .slice(0, CHART_MAX_SERIES)
+    .sort((a, b) => a - b);
+}
 
 function chart(history: ValidatorStatus['state']['history']): string {
-  const W = 640;
-  const H = 220;
-  const pad = 36;
   if (history.length === 0) return '<p class="muted">No round yet.</p>';
+  const W = 720;
+  const H = 260;
+  const left = 56;
+  const right = 16;
+  const top = 14;
+  const bottom = 40;
   const uids = Math.max(...history.map((h) => h.scores.length));
-  const max = Math.max(1e-9, ...history.flatMap((h) => h.scores));
-  const x = (i: number) => pad + (history.length === 1 ? (W - 2 * pad) / 2 : (i * (W - 2 * pad)) / (history.length - 1));
-  const y = (v: number) => H - pad - (v / max) * (H - 2 * pad);
-  const lines: string[] = [];
-  for (let uid = 0; uid < uids; uid++) {
-    const pts = history.map((h, i) => `${x(i).toFixed(1)},${y(h.scores[uid] ?? 0).toFixed(1)}`).join(' ');
-    const color = COLORS[uid % COLORS.length];
-    lines.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts}"><title>uid ${uid}</title></polyline>`);
-    for (const [i, h] of history.entries()) lines.push(`<circle cx="${x(i).toFixed(1)}" cy="${y(h.scores[uid] ?? 0).toFixed(1)}" r="3" fill="${color}"/>`);
+  const shown = chartedUids(history);
+  const yMax = niceCeil(Math.max(1e-9, ...history.flatMap((h) => shown.map((uid) => h.scores[uid] ?? 0))));
+  const plotW = W - left - right;
+  const plotH = H - top - bottom;
+  const x = (i: number) => left + (history.length === 1 ? plotW / 2 : (i * plotW) / (history.length - 1));
+  const y = (v: number) => top + plotH - (v / yMax) * plotH;
+  const parts: string[] = [];
+  for (let t = 0; t <= 4; t++) {
+    const v = (yMax * t) / 4;
+    parts.push(
+      `<line x1="${left}" y1="${y(v).toFixed(1)}" x2="${W - right}" y2="${y(v).toFixed(1)}" stroke="${t === 0 ? '#888' : '#e5e7eb'}"/>`,
+      `<text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" font-size="11" fill="#555" text-anchor="end">${esc(Number(v.toPrecision(3)))}</text>`,
+    );
   }
-  const legend = Array.from({ length: uids }, (_, uid) => `<span class="key"><i style="background:${COLORS[uid % COLORS.length]}"></i>uid ${uid}</span>`).join(' ');
-  return `<svg id="ema-chart" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="EMA score per uid over rounds">
-<line x1="${pad}" y1="${H - pad}" x2="${W - pad}" y2="${H - pad}" stroke="#999"/><line x1="${pad}" y1="${pad}" x2="${pad}" y2="${H - pad}" stroke="#999"/>
-<text x="${pad}" y="${pad - 8}" font-size="11" fill="#555">${fmt(max)}</text><text x="${pad - 4}" y="${H - pad + 14}" font-size="11" fill="#555">0</text>
-<text x="${W - pad}" y="${H - 8}" font-size="11" fill="#555" text-anchor="end">block ${esc(history[history.length - 1]!.block)}</text>
-${lines.join('\n')}</svg><div class="legend">${legend}</div>`;
+  const every = Math.max(1, Math.ceil(history.length / 8));
+  history.forEach((h, i) => {
+    if (i % every !== 0 && i !== history.length - 1) return;
+    parts.push(
+      `<line x1="${x(i).toFixed(1)}" y1="${top + plotH}" x2="${x(i).toFixed(1)}" y2="${top + plotH + 4}" stroke="#888"/>`,
+      `<text x="${x(i).toFixed(1)}" y="${top + plotH + 17}" font-size="11" fill="#555" text-anchor="middle">${esc(h.block)}</text>`,
+    );
+  });
+  parts.push(`<text x="${left + plotW / 2}" y="${H - 4}" font-size="11" fill="#555" text-anchor="middle">block of the round</text>`);
+  // Lowest first, so the leaders are drawn on top where lines meet (e.g. several at 0).
+  const byLast = [...shown].sort((a, b) => (history.at(-1)!.scores[a] ?? 0) - (history.at(-1)!.scores[b] ?? 0) || b - a);
+  for (const uid of byLast) {
+    const color = COLORS[shown.indexOf(uid) % COLORS.length];
+    const pts = history.map((h, i) => `${x(i).toFixed(1)},${y(h.scores[uid] ?? 0).toFixed(1)}`).join(' ');
+    parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts}" data-uid="${uid}"><title>uid ${uid}</title></polyline>`);
+    for (const [i, h] of history.entries()) parts.push(`<circle cx="${x(i).toFixed(1)}" cy="${y(h.scores[uid] ?? 0).toFixed(1)}" r="3" fill="${color}"/>`);
+  }
+  const last = history.at(-1)!.scores;
+  const legend = shown.map((uid, k) => `<span class="key"><i style="background:${COLORS[k % COLORS.length]}"></i>uid ${uid} · ${fmt(last[uid] ?? 0)}</span>`).join(' ');
+  const caption =
+    uids > shown.length
+      ? `<p class="muted">The ${shown.length} uids with the highest EMA score of ${uids}; the table lists all.</p>`
+      : '';
+  return `<svg id="ema-chart" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="EMA score per uid over the last ${history.length} rounds">
+${parts.join('\n')}</svg><div class="legend">${legend}</div>${caption}`;
+}
+
+function lastRoundSummary(j: ReturnType<typeof statusToJson>): string {
+  const r = j.lastRound;
+  if (!r) return '<p class="muted">Waiting for the first round.</p>';
+  const weights = r.submitted
+    ? `weights ${r.submitted.kind === 'set' ? 'set' : 'committed'} in block ${r.submitted.blockNumber}`
+    : r.weights
+      ? 'weights computed, not submitted'
+      : 'no weights';
+  const claims = r.claimsComplete === null ? '' : r.claimsComplete ? ' · claims window complete' : ' · <span class="warn">claims window incomplete</span>';
+  const probed = r.sampledProviders.length ? ` · probed ${r.sampledProviders.map((p) => esc(p.id || p.name)).join(', ')}` : '';
+  const notes = r.notes.length ? `<ul class="muted">${r.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : '';
+  return `<p>Last round: block <b>${r.block}</b> · ${(r.durationMs / 1000).toFixed(1)} s · ${weights}${claims}${probed}</p>${notes}`;
 }
 
 export function renderStatusHtml(s: ValidatorStatus): string {
   const j = statusToJson(s);
+  const total = j.miners.reduce((sum, m) => sum + m.weight, 0);
   const rows = j.miners
-    .map(
-      (m) => `<tr><td>${m.uid}</td><td class="mono" title="${esc(m.hotkey)}">${esc(m.hotkey.slice(0, 10))}…</td><td>${m.answered === null ? '—' : m.answered ? 'yes' : 'no'}</td>
+    .map((m) => {
+      const share = total > 0 ? m.weight / total : 0;
+      return `<tr><td>${m.uid}</td><td class="mono" title="${esc(m.hotkey)}">${esc(m.hotkey.slice(0, 10))}…</td><td>${m.answered === null ? '—' : m.answered ? 'yes' : 'no'}</td>
 <td>${m.proof === null ? '—' : m.proof ? '✔' : '✘'}</td><td class="num">${esc(m.claimsUsdc)}</td><td class="num">${fmt(m.probeAccuracy, 3)}</td>
-<td class="num">${fmt(m.reward, 3)}</td><td class="num">${fmt(m.score)}</td><td class="num">${m.weight}</td></tr>`,
-    )
+<td class="num">${fmt(m.reward, 3)}</td><td class="num">${fmt(m.score)}</td><td class="num">${m.weight}</td>
+<td class="share"><span class="bar" style="width:${Math.round(share * 80)}px"></span>${(share * 100).toFixed(1)} %</td></tr>`;
+    })
     .join('\n');
   const degraded = j.degraded.length ? `<ul class="warn">${j.degraded.map((d) => `<li>${esc(d)}</li>`).join('')}</ul>` : '<p class="ok">All steps healthy.</p>';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="15">
 <title>hs58 validator · netuid ${j.netuid}</title>
-<style>body{font:14px system-ui,sans-serif;margin:24px;color:#111}table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left}
-.num{text-align:right;font-variant-numeric:tabular-nums}.mono{font-family:ui-monospace,monospace}.muted{color:#777}.warn{color:#b45309}.ok{color:#15803d}
-.legend .key{margin-right:12px}.legend i{display:inline-block;width:10px;height:10px;margin-right:4px}</style></head><body>
+<style>body{font:14px system-ui,sans-serif;margin:24px;color:#111;max-width:1100px}h1{margin:0 0 8px}h2{margin:24px 0 8px;font-size:18px}
+table{border-collapse:collapse}td,th{padding:4px 9px;border-bottom:1px solid #ddd;text-align:left}th{background:#f3f4f6;font-weight:600;white-space:nowrap}
+tbody tr:nth-child(even){background:#fafafa}.num{text-align:right;font-variant-numeric:tabular-nums}.mono{font-family:ui-monospace,monospace}
+.share{white-space:nowrap;font-variant-numeric:tabular-nums}.bar{display:inline-block;height:10px;background:#2563eb;margin-right:6px;vertical-align:middle;border-radius:2px}
+.muted{color:#666}.warn{color:#b45309}.ok{color:#15803d}
+.legend{margin:4px 0 0 56px}.legend .key{margin-right:14px;white-space:nowrap;font-variant-numeric:tabular-nums}.legend i{display:inline-block;width:10px;height:10px;margin-right:4px}</style></head><body>
 <h1>hs58 validator</h1>
 <p>netuid <b>${j.netuid}</b> · hotkey <span class="mono">${esc(j.hotkey)}</span> · preset <b>${esc(j.preset)}</b> · head ${j.lastHead ?? '—'} · rounds ${j.rounds}</p>
 <p class="muted">${esc(j.formula)}</p>
 ${degraded}
-<h2>Miners</h2>
-<table id="miners"><thead><tr><th>uid</th><th>hotkey</th><th>answered</th><th>proof</th><th>claims (USDC)</th><th>probe accuracy</th><th>reward</th><th>EMA score</th><th>weight (u16)</th></tr></thead>
-<tbody>${rows || '<tr><td colspan="9" class="muted">No round yet.</td></tr>'}</tbody></table>
-<h2>EMA over rounds</h2>
+${lastRoundSummary(j)}
+<h2>EMA score over the last rounds</h2>
 ${chart(s.state.history)}
+<h2>Miners</h2>
+<table id="miners"><thead><tr><th>uid</th><th>hotkey</th><th>answered</th><th>proof</th><th>claims (USDC)</th><th>probe acc.</th><th>reward</th><th>EMA score</th><th>weight u16</th><th>share</th></tr></thead>
+<tbody>${rows || '<tr><td colspan="10" class="muted">No round yet.</td></tr>'}</tbody></table>
 </body></html>`;
 }
 

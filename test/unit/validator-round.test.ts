@@ -134,4 +134,20 @@ describe('validator round over ports', () => {
     expect(w[2]).toBe(65535);
     expect(w[3]).toBeUndefined();
   });
+
+  test('stopped mid-round (any abort reason): the round is abandoned, not scored with the queries the abort cut short', async () => {
+    const stop = new AbortController();
+    const { d, setWeightsCalls } = await deps({}, new Map([[keys[0]!.address.toLowerCase(), 5_000_000n]]));
+    const hanging = createInProcessQueue(
+      {
+        providerCheck: (_job: ProviderCheckJob, signal: AbortSignal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
+        probe: async () => ({}),
+      } as never,
+      { concurrency: 4 },
+    );
+    const round = runRound({ ...d, queue: hanging }, settings(), emptyState(7, HOTKEYS[0]!), 100, stop.signal);
+    setTimeout(() => stop.abort(new Error('received SIGTERM')), 20);
+    await expect(round).rejects.toThrow('received SIGTERM');
+    expect(setWeightsCalls).toHaveLength(0);
+  });
 });
