@@ -6,7 +6,7 @@ export default defineConfig({
     pool: 'forks',
     // Two cores: the e2e files start real chains, keep at most two at once.
     maxWorkers: 2,
-    testTimeout: 120_000,
+    testTimeout: 240_000,
     hookTimeout: 180_000,
     reporters: ['default'],
   },

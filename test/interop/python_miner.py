@@ -1,0 +1,124 @@
+"""A Subnet 58 miner on the REAL bittensor (10.x) Python axon, for test/e2e/validator-workers.test.ts:
+the TypeScript validator's dendrite (in-process and in Redis worker processes) queries it.
+
+It does what the Python Subnet 58 miner does: ProviderCheck answers the Polygon wallet, the
+EIP-191 proof over "Bittensor Subnet 58 Miner: {hotkey}" signed with eth_account (as the
+generation-A miner signs it) and the API URL; ProviderProbe makes one timed GET of the target
+(any HTTP answer is reachable with its status; any failure is False, 0, 0). The blacklist lets
+only the validator hotkey through, like the miner's metagraph check would on this subnet.
+
+The hotkey comes from wallet files our `hs58 wallet create` code wrote (bittensor_wallet reads them).
+
+argv: wallet_path wallet_name hotkey_name port external_ip validator_hotkey api_url
+env:  POLYGON_PRIVATE_KEY
+stdout: "@@HS58 " + JSON {"event": "ready", "port", "hotkey", "wallet"} when listening; after "stats"
+on stdin: "@@HS58 " + JSON {"event": "stats", "ProviderCheck": n, "ProviderProbe": n, "dendrites": [uuid, ...]}
+(the synapses it answered and the dendrite uuids they came from); it stops after "stop" on stdin (or EOF).
+"""
+import json
+import os
+import socket
+import sys
+import threading
+import time
+import typing
+
+import bittensor as bt
+import requests
+from bittensor_wallet import Wallet
+from eth_account import Account
+from eth_account.messages import encode_defunct
+
+
+class ProviderCheck(bt.Synapse):
+    polygon_wallet: typing.Optional[str] = None
+    wallet_proof: typing.Optional[str] = None
+    api_url: typing.Optional[str] = None
+
+
+class ProviderProbe(bt.Synapse):
+    target_url: str = ""
+    probe_latency_ms: typing.Optional[int] = None
+    probe_status: typing.Optional[int] = None
+    probe_reachable: typing.Optional[bool] = None
+
+
+def emit(obj):
+    sys.stdout.write("@@HS58 " + json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+def main():
+    wallet_path, wallet_name, hotkey_name, port, external_ip, validator, api_url = sys.argv[1:8]
+    port = int(port)
+    wallet = Wallet(name=wallet_name, hotkey=hotkey_name, path=wallet_path)
+    hotkey = wallet.hotkey.ss58_address
+    account = Account.from_key(os.environ["POLYGON_PRIVATE_KEY"])
+    proof = account.sign_message(encode_defunct(text=f"Bittensor Subnet 58 Miner: {hotkey}")).signature.hex()
+    served = {"ProviderCheck": 0, "ProviderProbe": 0}
+    dendrites = set()
+    lock = threading.Lock()
+
+    def count(name, synapse):
+        with lock:
+            served[name] += 1
+            dendrites.add(synapse.dendrite.uuid)
+
+    def stats():
+        with lock:
+            emit({"event": "stats", **served, "dendrites": sorted(dendrites)})
+
+    def check(synapse: ProviderCheck) -> ProviderCheck:
+        count("ProviderCheck", synapse)
+        synapse.polygon_wallet = account.address
+        synapse.wallet_proof = proof
+        synapse.api_url = api_url
+        return synapse
+
+    def probe(synapse: ProviderProbe) -> ProviderProbe:
+        count("ProviderProbe", synapse)
+        started = time.perf_counter()
+        try:
+            r = requests.get(synapse.target_url, timeout=5, allow_redirects=True)
+            synapse.probe_latency_ms = int((time.perf_counter() - started) * 1000)
+            synapse.probe_status = r.status_code
+            synapse.probe_reachable = True
+        except Exception:  # noqa: BLE001 - any failure is "unreachable", as the Python miner answers
+            synapse.probe_latency_ms = 0
+            synapse.probe_status = 0
+            synapse.probe_reachable = False
+        return synapse
+
+    def blacklist_check(synapse: ProviderCheck) -> typing.Tuple[bool, str]:
+        return blacklist(synapse)
+
+    def blacklist_probe(synapse: ProviderProbe) -> typing.Tuple[bool, str]:
+        return blacklist(synapse)
+
+    def blacklist(synapse) -> typing.Tuple[bool, str]:
+        if synapse.dendrite is None or synapse.dendrite.hotkey != validator:
+            return True, "Unrecognized hotkey"
+        return False, "Hotkey recognized"
+
+    axon = bt.Axon(wallet=wallet, port=port, ip=external_ip, external_ip=external_ip, external_port=port)
+    axon.attach(forward_fn=check, blacklist_fn=blacklist_check)
+    axon.attach(forward_fn=probe, blacklist_fn=blacklist_probe)
+    axon.start()
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            with socket.create_connection((external_ip, port), timeout=0.2):
+                break
+        except OSError:
+            time.sleep(0.05)
+    emit({"event": "ready", "port": port, "hotkey": hotkey, "wallet": account.address})
+    for line in sys.stdin:
+        if line.strip() == "stats":
+            stats()
+        elif line.strip() == "stop":
+            break
+    axon.stop()
+
+
+if __name__ == "__main__":
+    main()
