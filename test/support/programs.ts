@@ -34,10 +34,30 @@ export function interopPython(): string | null {
   return existsSync(local) ? local : null;
 }
 
+const INSTALL_VENV =
+  'run `python3 -m venv .venv-interop && .venv-interop/bin/pip install -r test/interop/requirements.txt`';
+let venvChecked: string | null | undefined;
+
+/** Whether the venv holds every module the interop scripts import (checked once per process). */
+function venvProblem(python: string): string | null {
+  if (venvChecked !== undefined) return venvChecked;
+  try {
+    execFileSync(python, ['-c', 'import bittensor.core.axon, bittensor.utils.weight_utils, eth_account'], {
+      stdio: 'pipe',
+      timeout: 120_000,
+    });
+    venvChecked = null;
+  } catch (err) {
+    const stderr = String((err as { stderr?: Buffer }).stderr ?? '').trim().split('\n').pop() ?? '';
+    venvChecked = `the Python venv ${python} lacks a module the interop tests need (${stderr}): ${INSTALL_VENV}`;
+  }
+  return venvChecked;
+}
+
 export function requireInteropPython(): { python: string | null; reason: string | null } {
   const python = interopPython();
   const reason = missingProgram(() =>
-    python === null ? 'the Python venv with bittensor: run `python3 -m venv .venv-interop && .venv-interop/bin/pip install bittensor`' : null,
+    python === null ? `the Python venv with bittensor and eth-account: ${INSTALL_VENV}` : venvProblem(python),
   );
   return { python, reason };
 }
