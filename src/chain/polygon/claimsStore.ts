@@ -87,6 +87,31 @@ export class ClaimsStore {
   lastComplete: ClaimsSnapshot | null = null;
   private readonly claims = new Map<string, ChannelClaim>();
   private coverage: BlockRange[] = [];
+  /**
+   * One copy of each contract, provider and channel id: a week of claims repeats a few hundred
+   * providers and a few thousand channels 10⁵ times (about 200 bytes a claim saved).
+   */
+  private strings = new Map<string, string>();
+
+  private intern(s: string): string {
+    const known = this.strings.get(s);
+    if (known !== undefined) return known;
+    this.strings.set(s, s);
+    return s;
+  }
+
+  /** The claim as kept: its repeated strings shared. */
+  private keep(c: ChannelClaim): ChannelClaim {
+    return {
+      contract: this.intern(c.contract),
+      channelId: this.intern(c.channelId),
+      provider: this.intern(c.provider),
+      amount: c.amount,
+      blockNumber: c.blockNumber,
+      txHash: c.txHash,
+      logIndex: c.logIndex,
+    };
+  }
 
   constructor(identity: ClaimsStoreIdentity) {
     this.contracts = [...new Set(identity.contracts.map((c) => c.toLowerCase()))].sort();
@@ -117,7 +142,7 @@ export class ClaimsStore {
       if (!ok) invalid('has a malformed claim');
       if (!covered.some((r) => r.from <= c.block && c.block <= r.to)) invalid(`has a claim at block ${c.block} outside the covered ranges`);
       const claim: ChannelClaim = { contract: c.contract, channelId: c.channelId, provider: c.provider, amount: BigInt(c.amount), blockNumber: c.block, txHash: c.tx, logIndex: c.logIndex };
-      store.claims.set(claimKey(claim), claim);
+      store.claims.set(claimKey(claim), store.keep(claim));
     }
     const last = s.lastComplete;
     if (last !== null && last !== undefined) {
@@ -174,7 +199,7 @@ export class ClaimsStore {
       }
       const key = claimKey(c);
       if (!this.claims.has(key)) {
-        this.claims.set(key, c);
+        this.claims.set(key, this.keep(c));
         added += 1;
       }
     }
@@ -191,6 +216,11 @@ export class ClaimsStore {
         dropped += 1;
       }
     }
+    if (dropped > 0) {
+      // Forget the strings only dropped claims used (channels come and go over months).
+      this.strings = new Map();
+      for (const c of this.claims.values()) for (const v of [c.contract, c.channelId, c.provider]) this.strings.set(v, v);
+    }
     this.coverage = clipBelow(this.coverage, block);
     return dropped;
   }
@@ -202,19 +232,23 @@ export class ClaimsStore {
 
   /** Per lowercase provider address, over the claims inside `window` (all claims when omitted). */
   totals(window?: BlockRange): Map<string, ProviderClaims> {
-    const acc = new Map<string, { amount: bigint; claims: number; channels: Set<string> }>();
+    // Channels per contract: no "contract:channel" string per claim (10⁵ of them each round).
+    const acc = new Map<string, { amount: bigint; claims: number; channels: Map<string, Set<string>> }>();
     for (const c of this.claims.values()) {
       if (window && (c.blockNumber < window.from || c.blockNumber > window.to)) continue;
       let t = acc.get(c.provider);
       if (!t) {
-        t = { amount: 0n, claims: 0, channels: new Set() };
+        t = { amount: 0n, claims: 0, channels: new Map() };
         acc.set(c.provider, t);
       }
       t.amount += c.amount;
       t.claims += 1;
-      t.channels.add(`${c.contract}:${c.channelId}`);
+      let ids = t.channels.get(c.contract);
+      if (!ids) t.channels.set(c.contract, (ids = new Set()));
+      ids.add(c.channelId);
     }
-    return new Map([...acc].map(([p, t]) => [p, { amount: t.amount, claims: t.claims, channels: t.channels.size }]));
+    const distinct = (channels: Map<string, Set<string>>) => [...channels.values()].reduce((n, ids) => n + ids.size, 0);
+    return new Map([...acc].map(([p, t]) => [p, { amount: t.amount, claims: t.claims, channels: distinct(t.channels) }]));
   }
 
   /** The claims inside a window, oldest first (for inspection and tests). */

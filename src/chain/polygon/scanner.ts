@@ -166,6 +166,8 @@ export class ClaimsScanner implements ClaimsSource {
   private store: ClaimsStore | null = null;
   private running = false;
   private lastRound: ClaimsCompleteness['lastRound'] = null;
+  /** How long the last state save took (toJSON and the file). */
+  private lastSaveMs = 0;
 
   constructor(options: ClaimsScannerOptions) {
     const contracts = [...new Set(options.contracts.map((c) => normalizeAddress(c, 'DRAIN contract')))].sort();
@@ -283,10 +285,12 @@ export class ClaimsScanner implements ClaimsSource {
     let stateSaved = true;
     const save = (): Promise<void> => {
       if (!this.stateStore) return Promise.resolve();
+      const began = this.now();
       const snapshot = store.toJSON();
       return this.stateStore.save(snapshot).then(
         () => {
           stateSaved = true;
+          this.lastSaveMs = this.now() - began;
         },
         (err) => {
           stateSaved = false;
@@ -333,7 +337,8 @@ export class ClaimsScanner implements ClaimsSource {
             this.sizer.onSuccess();
             doneBlocks += rangeSize(range);
             report();
-            if (this.stateStore && !saving && this.now() - lastSave >= this.saveIntervalMs) {
+            // A save costs time in proportion to the claims held (0.4 s for 10⁵): never more than a tenth of the backfill.
+            if (this.stateStore && !saving && this.now() - lastSave >= Math.max(this.saveIntervalMs, 10 * this.lastSaveMs)) {
               lastSave = this.now();
               saving = save().finally(() => {
                 saving = null;

@@ -1,0 +1,65 @@
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { ClaimsStore } from '../../src/chain/polygon/claimsStore.js';
+import { createFileStateStore, jsonChunks } from '../../src/chain/polygon/stateFile.js';
+
+// The scanner's state is saved in pieces (a week of claims is tens of MB of JSON); the file
+// must still be exactly JSON.stringify of the state.
+
+const C = '0x' + 'c'.repeat(40);
+
+function storeWith(claims: number): ClaimsStore {
+  const store = new ClaimsStore({ contracts: [C], chainId: 137 });
+  const list = Array.from({ length: claims }, (_, i) => ({
+    contract: C,
+    channelId: `0x${(i % 37).toString(16).padStart(64, '0')}`,
+    provider: `0x${(i % 11).toString(16).padStart(40, '0')}`,
+    amount: BigInt(1_000 + i),
+    blockNumber: 10 + Math.floor(i / 3),
+    txHash: `0x${i.toString(16).padStart(64, '0')}`,
+    logIndex: i % 3,
+  }));
+  store.addRange({ from: 10, to: 10 + Math.floor(claims / 3) + 1 }, list);
+  return store;
+}
+
+describe('jsonChunks', () => {
+  test.each([0, 999, 1000, 1001, 2000, 2500])('a state of %i claims: the pieces are exactly JSON.stringify', (n) => {
+    const state = storeWith(n).toJSON();
+    const pieces = [...jsonChunks(state)];
+    expect(pieces.join('')).toBe(JSON.stringify(state));
+    // Long arrays go out in slices: no piece holds more than a thousand claims.
+    expect(Math.max(...pieces.map((p) => (p.match(/"tx":/g) ?? []).length))).toBeLessThanOrEqual(1000);
+  });
+
+  test('what JSON.stringify leaves out or turns into null, and values that are not plain objects', () => {
+    const odd = { a: undefined, b: () => 1, c: [undefined, () => 1, 1], d: Array.from({ length: 1500 }, (_, i) => (i % 2 ? undefined : i)), e: null, f: 'x"y' };
+    expect([...jsonChunks(odd)].join('')).toBe(JSON.stringify(odd));
+    for (const v of [null, 'text', 3, [1, 2, 3], Array.from({ length: 2500 }, (_, i) => i), { toJSON: () => ({ z: 1 }) }, new Date(0)]) {
+      expect([...jsonChunks(v)].join('')).toBe(JSON.stringify(v));
+    }
+  });
+});
+
+describe('the file state store with a large state', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hs58-chunks-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('saves in pieces, loads back the same store', async () => {
+    const file = path.join(dir, 'claims.json');
+    const store = storeWith(5_000);
+    const state = store.toJSON();
+    const files = createFileStateStore<typeof state>(file);
+    await files.save(state);
+    expect(readFileSync(file, 'utf8')).toBe(JSON.stringify(state));
+    expect(readdirSync(dir)).toEqual(['claims.json']);
+    const back = ClaimsStore.fromJSON(await files.load(), { contracts: [C], chainId: 137 });
+    expect(back.claimCount).toBe(5_000);
+    expect(back.totals()).toEqual(store.totals());
+    // Dropping old claims keeps the totals of the rest exact (the shared strings are rebuilt).
+    back.dropBelow(1_000);
+    expect(back.totals()).toEqual(store.totals({ from: 1_000, to: 1_000_000 }));
+  });
+});
