@@ -95,6 +95,7 @@ export async function runRound(
   const { preset } = settings;
   const step = async <T>(name: StepName, fn: () => Promise<T>): Promise<T | undefined> => {
     try {
+      log.debug({ step: name }, 'round step');
       const value = await fn();
       signal.throwIfAborted();
       return value;

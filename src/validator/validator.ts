@@ -86,6 +86,7 @@ export async function createValidator(deps: ValidatorDeps, settings: RoundSettin
       try {
         for await (const head of deps.heads(signal)) {
           lastHead = head.number;
+          log.debug({ head: head.number }, 'new head');
           headError = null;
           if (state.lastRoundBlock !== null && bucket(head.number) === bucket(state.lastRoundBlock)) continue;
           await runOnce(head.number, signal);

@@ -23,6 +23,7 @@ import type { ValidatorState } from '../../src/validator/state.js';
 import { walletProofMessage } from '../../src/wallet/polygon.js';
 import { startFaultProxy } from '../support/faultProxy.js';
 import {
+  deadline,
   expectedRewards,
   expectedWeightRow,
   expectWeightRow,
@@ -189,7 +190,7 @@ describe('the validator on a local subnet with honest and misbehaving miners', (
   test.for(['hs58', 'drain-v1', 'oracle-v2.1'] as const)('%s: after two rounds the weights on chain rank the miners as the scenario implies', async (preset, ctx) => {
     if (fx.skipReason) return ctx.skip(fx.skipReason);
     const { net } = fx;
-    const { code, rounds } = await net.runValidator({ argv: argv(preset, await newStatePath()), maxRounds: 2 });
+    const { code, rounds } = await net.runValidator({ argv: argv(preset, await newStatePath()), maxRounds: 2, signal: deadline() });
     expect(code).toBe(0);
     expect(rounds).toHaveLength(2);
     for (const r of rounds) expect(r.report.failedSteps, `round ${r.round}`).toEqual([]);
@@ -237,7 +238,7 @@ describe('the validator on a local subnet with honest and misbehaving miners', (
     }, 20);
     const a = await net.runValidator({
       argv: argv(preset, statePath, first.url),
-      signal: stopFirst.signal,
+      signal: AbortSignal.any([stopFirst.signal, deadline()]),
       onRound: () => (hangBefore = hang.requests()),
     });
     clearInterval(watcher);
@@ -259,7 +260,7 @@ describe('the validator on a local subnet with honest and misbehaving miners', (
 
     // Second run, same state path.
     const second = await startFaultProxy({ upstream: net.anvilUrl });
-    const b = await net.runValidator({ argv: argv(preset, statePath, second.url), maxRounds: 2 });
+    const b = await net.runValidator({ argv: argv(preset, statePath, second.url), maxRounds: 2, signal: deadline() });
     await second.close();
     expect(b.code).toBe(0);
     expect(b.rounds.map((r) => r.state.step)).toEqual([2, 3]);

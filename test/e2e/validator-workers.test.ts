@@ -20,7 +20,7 @@ import { freeLoopbackPort } from '../../src/localnet/ports.js';
 import { validatorQueueName } from '../../src/validator/jobs.js';
 import { REPO_ROOT, requireInteropPython } from '../support/programs.js';
 import { startRedis, type RedisServer } from '../support/redis.js';
-import { expectedRewards, expectedWeightRow, expectWeightRow, withLocalNetwork, type MinerFacts } from '../support/validatorNet.js';
+import { deadline, expectedRewards, expectedWeightRow, expectWeightRow, withLocalNetwork, type MinerFacts } from '../support/validatorNet.js';
 
 const EPOCH_LENGTH = 3;
 const PY_CLAIMS_USDC = 12;
@@ -180,7 +180,7 @@ const argv = async (extra: string[] = []) => [...fx.net.validatorArgv({ preset: 
 let inProcessRow: Map<number, number> | null = null;
 
 async function runInProcess(): Promise<Map<number, number>> {
-  const { code, rounds } = await fx.net.runValidator({ argv: await argv(), maxRounds: 2 });
+  const { code, rounds } = await fx.net.runValidator({ argv: await argv(), maxRounds: 2, signal: deadline() });
   expect(code).toBe(0);
   expect(rounds).toHaveLength(2);
   for (const r of rounds) expect(r.report.failedSteps, `round ${r.round}`).toEqual([]);
@@ -216,7 +216,7 @@ describe('the validator with other processes: the CLI, the Python axon, Redis wo
     if (!python) return ctx.skip(pythonSkip ?? 'no Python miner');
     const { net } = fx;
     const before = await python.stats();
-    const { code, rounds } = await net.runValidator({ argv: await argv(), maxRounds: 2 });
+    const { code, rounds } = await net.runValidator({ argv: await argv(), maxRounds: 2, signal: deadline() });
     expect(code).toBe(0);
     const last = rounds.at(-1)!;
     const row = last.report.rows.find((r) => r.uid === python!.uid)!;
@@ -251,7 +251,7 @@ describe('the validator with other processes: the CLI, the Python axon, Redis wo
       await Promise.all(workers.map((w) => lineReader(w).waitFor(lineWith('worker taking jobs'), 'a worker to start')));
       const pyBefore = python ? await python.stats() : null;
 
-      const { code, rounds } = await net.runValidator({ argv: await argv(), env: { REDIS_URL: redis.url }, maxRounds: 2 });
+      const { code, rounds } = await net.runValidator({ argv: await argv(), env: { REDIS_URL: redis.url }, maxRounds: 2, signal: deadline() });
       expect(code).toBe(0);
       for (const r of rounds) expect(r.report.failedSteps, `round ${r.round}`).toEqual([]);
       const redisRow = await net.weightsOnChain();

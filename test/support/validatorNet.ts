@@ -4,7 +4,7 @@
  * should set: rewards written out from the scenario (who proves which wallet, what each
  * wallet claimed, who answers probes), never from the validator's scoring code.
  */
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
@@ -31,7 +31,11 @@ export function withLocalNetwork(
     const spec = chainSpecPath();
     fixture.skipReason = missingProgram(() => (existsSync(spec) ? null : `the subtensor chain spec at ${spec} (set SUBTENSOR_CHAIN_SPEC)`));
     if (fixture.skipReason) return;
-    fixture.net = await startLocalNetwork({ ...options, chainSpecPath: spec, logger: createLogger({ level: process.env.HS58_TEST_LOG ? 'info' : 'error' }), signal: stop.signal });
+    // HS58_TEST_LOG=<file>: every daemon's log lines (debug) go there, to see why a run went wrong.
+    const logFile = process.env.HS58_TEST_LOG;
+    const logger = logFile ? createLogger({ level: 'debug', destination: createWriteStream(logFile, { flags: 'a' }) }) : createLogger({ level: 'error' });
+    fixture.net = await startLocalNetwork({ ...options, chainSpecPath: spec, logger, signal: stop.signal });
+    if (logFile) fixture.net.reader.onNewHead((h) => logger.debug({ chainHead: h.number }, 'chain head'));
     await setup?.(fixture.net);
   }, 180_000);
   afterAll(async () => {
@@ -112,6 +116,14 @@ export function expectWeightRow(actual: ReadonlyMap<number, number>, expected: R
       if (want[a]! > want[b]! + 2 * tolerance) expect(got[a]!, `uid ${a} should rank above uid ${b}`).toBeGreaterThan(got[b]!);
     }
   }
+}
+
+/**
+ * Stops a validator run that has not finished its rounds by then, so that a stuck run fails its
+ * own test (too few rounds) instead of running on into the next test with the same hotkey.
+ */
+export function deadline(ms = 90_000): AbortSignal {
+  return AbortSignal.timeout(ms);
 }
 
 /** The validator's state folder for a given `--neuron.state_path` on this network. */
