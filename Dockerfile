@@ -1,6 +1,7 @@
 # hs58 miner / validator image. Build: docker build -t hs58 .
 # Run:   docker run --init --env-file .env -e NEURON_TYPE=miner -p 8091:8091 hs58
-# The daemons run the TypeScript sources through tsx (a runtime dependency), so there is no compile step.
+# The daemons run the production build (`npm run build`: dist/hs58.mjs, bundled by esbuild), not
+# the TypeScript sources through tsx: about 35–60 MB less memory per daemon (bench/README.md).
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
@@ -15,23 +16,35 @@ RUN npm ci --ignore-scripts --no-audit --no-fund \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
  && npm cache clean --force
 
+# --- build: dist/hs58.mjs -----------------------------------------------------------------
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json ./
+COPY scripts ./scripts
+COPY neurons ./neurons
+COPY src ./src
+RUN node scripts/build.mjs
+
 # --- runtime ------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
+# A small young generation: the daemons' peak memory drops by a fifth at no measurable cost in
+# throughput (bench/README.md). Set NODE_OPTIONS to replace it.
 ENV NODE_ENV=production \
+    NODE_OPTIONS=--max-semi-space-size=4 \
     HOME=/home/hs58
 # A fixed uid so that volumes can be prepared on the host (chown 10001).
 RUN groupadd --gid 10001 hs58 \
  && useradd --uid 10001 --gid hs58 --home-dir /home/hs58 --create-home --shell /usr/sbin/nologin hs58 \
  && install -d -m 0700 -o hs58 -g hs58 /home/hs58/.bittensor /home/hs58/.hs58
 WORKDIR /app
-# Owned by root and read-only for the daemon; it writes only under $HOME (wallet, state) and /tmp (tsx cache).
+# Owned by root and read-only for the daemon; it writes only under $HOME (wallet, state).
 COPY --from=deps /app/node_modules ./node_modules
-COPY package.json package-lock.json tsconfig.json ./
-COPY bin ./bin
-COPY neurons ./neurons
-COPY src ./src
+COPY package.json package-lock.json ./
+COPY --from=build /app/dist ./dist
 COPY entrypoint.sh ./entrypoint.sh
-RUN chmod 0755 /app/entrypoint.sh /app/bin/hs58.js
+RUN chmod 0755 /app/entrypoint.sh /app/dist/hs58.mjs
 
 USER 10001:10001
 # 8091: the miner's axon (AXON_PORT); 9100: /health and /metrics (METRICS_PORT).

@@ -21,14 +21,24 @@
 # SIGTERM and SIGINT are passed to the daemon, and this script exits once it has stopped.
 #
 # Test hooks (not for production):
-#   HS58_BIN                   program started as the daemon instead of `node bin/hs58.js`
-#                              (the wallet import always runs the real bin/hs58.js)
+#   HS58_BIN                   program started as the daemon instead of hs58 (the wallet
+#                              import always runs the real hs58)
+#
+# hs58 is `node dist/hs58.mjs` (the production build, `npm run build`) when it is there, else
+# `node bin/hs58.js` (the TypeScript sources through tsx). NODE_OPTIONS defaults to
+# --max-semi-space-size=4: a small young generation keeps the daemons' memory down (bench/README.md).
 #   HS58_SLEEP                 command called as `$HS58_SLEEP <seconds>` for the backoff (default sleep)
 #   HS58_BACKOFF_RESET_AFTER   seconds a run must last to reset the backoff (default 600)
 
 set -u
 
 APP_DIR=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
+if [ -f "$APP_DIR/dist/hs58.mjs" ]; then
+  HS58_MAIN=$APP_DIR/dist/hs58.mjs
+else
+  HS58_MAIN=$APP_DIR/bin/hs58.js
+fi
+export NODE_OPTIONS="${NODE_OPTIONS---max-semi-space-size=4}"
 
 BACKOFF_INITIAL=5
 BACKOFF_MAX=120
@@ -132,7 +142,7 @@ else
       "  hs58 wallet encode --wallet.name $WALLET_NAME --wallet.hotkey $HOTKEY_NAME" \
       "(or: base64 -w 0 < ~/.bittensor/wallets/$WALLET_NAME/hotkeys/$HOTKEY_NAME, and the same for coldkeypub.txt)."
   fi
-  node "$APP_DIR/bin/hs58.js" wallet import --wallet.name "$WALLET_NAME" --wallet.hotkey "$HOTKEY_NAME"
+  node "$HS58_MAIN" wallet import --wallet.name "$WALLET_NAME" --wallet.hotkey "$HOTKEY_NAME"
   import_status=$?
   [ "$import_status" -eq 0 ] || die "$import_status" "writing the wallet files failed (status $import_status); see the message above."
 fi
@@ -169,7 +179,7 @@ log "starting: hs58 $*"
 if [ -n "${HS58_BIN:-}" ]; then
   set -- "$HS58_BIN" "$@"
 else
-  set -- node "$APP_DIR/bin/hs58.js" "$@"
+  set -- node "$HS58_MAIN" "$@"
 fi
 
 # --- run and restart ---------------------------------------------------------------------

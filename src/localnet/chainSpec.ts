@@ -20,7 +20,17 @@ export class ChainSpecError extends Hs58Error<'CHAIN_SPEC_NOT_FOUND' | 'CHAIN_SP
   override name = 'ChainSpecError';
 }
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** The checkout (or install) folder: the nearest one above this module with a package.json, from src/localnet/ and from dist/ alike. */
+function appRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) return dir;
+    dir = up;
+  }
+}
+const REPO_ROOT = appRoot();
 
 export interface ResolveChainSpecParameters {
   explicit: string | null;

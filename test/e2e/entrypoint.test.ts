@@ -25,7 +25,7 @@ dir=$FAKE_DIR
 n=$(( $(cat "$dir/count" 2>/dev/null || echo 0) + 1 ))
 echo "$n" > "$dir/count"
 printf '%s\\n' "$@" > "$dir/run-$n.args"
-printf '%s\\n' "BT_HOTKEY_B64=\${BT_HOTKEY_B64-unset}" "BT_COLDKEY_B64=\${BT_COLDKEY_B64-unset}" "BT_COLDKEYPUB_B64=\${BT_COLDKEYPUB_B64-unset}" > "$dir/run-$n.env"
+printf '%s\\n' "BT_HOTKEY_B64=\${BT_HOTKEY_B64-unset}" "BT_COLDKEY_B64=\${BT_COLDKEY_B64-unset}" "BT_COLDKEYPUB_B64=\${BT_COLDKEYPUB_B64-unset}" "NODE_OPTIONS=\${NODE_OPTIONS-unset}" > "$dir/run-$n.env"
 step=$(echo "$FAKE_PLAN" | cut -d' ' -f"$n")
 case $step in
   hang)
@@ -208,7 +208,13 @@ describe('entrypoint.sh', () => {
       '--neuron.axon_off',
       '--neuron.dry_run',
     ]);
-    expect(await lines(path.join(c.record, 'run-1.env'))).toEqual(['BT_HOTKEY_B64=unset', 'BT_COLDKEY_B64=unset', 'BT_COLDKEYPUB_B64=unset']);
+    expect(await lines(path.join(c.record, 'run-1.env'))).toEqual([
+      'BT_HOTKEY_B64=unset',
+      'BT_COLDKEY_B64=unset',
+      'BT_COLDKEYPUB_B64=unset',
+      // The default young-generation cap of the image (bench/README.md: daemon memory).
+      'NODE_OPTIONS=--max-semi-space-size=4',
+    ]);
     expect(existsSync(path.join(c.record, 'sleeps'))).toBe(false);
   });
 
@@ -247,8 +253,10 @@ describe('entrypoint.sh', () => {
 
     // Same HOME, no wallet variables: the files written above are used; the external port
     // defaults to AXON_PORT (itself 8091 by default) and no external IP flag is passed.
-    const plain = await runEntrypoint(baseEnv(c, { NEURON_TYPE: 'miner' }));
+    // An operator's NODE_OPTIONS is kept as given.
+    const plain = await runEntrypoint(baseEnv(c, { NEURON_TYPE: 'miner', NODE_OPTIONS: '--max-old-space-size=200' }));
     expect(plain.code).toBe(0);
+    expect(await lines(path.join(c.record, 'run-2.env'))).toContain('NODE_OPTIONS=--max-old-space-size=200');
     expect(plain.stderr).toMatch(/using the wallet files in .*hs58/);
     expect(await lines(path.join(c.record, 'run-2.args'))).toEqual([
       'miner',

@@ -5,8 +5,8 @@
  * refuses by the live metagraph, reports /health and /metrics, and stops cleanly on the signal.
  * A second miner runs as a real `hs58 miner` process to check SIGTERM and measure its RSS.
  */
-import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -84,7 +84,21 @@ beforeAll(async () => {
 afterAll(async () => {
   await marketplace?.close();
   await sub?.close();
+  if (buildDir) await rm(buildDir, { recursive: true, force: true });
 });
+
+let buildDir: string | null = null;
+/** `npm run build` (scripts/build.mjs) into a folder of its own inside the checkout; its entry. */
+async function productionBuild(): Promise<string> {
+  await mkdir(path.join(REPO_ROOT, 'node_modules', '.cache'), { recursive: true });
+  buildDir = await mkdtemp(path.join(REPO_ROOT, 'node_modules', '.cache', 'hs58-build-test-'));
+  await new Promise<void>((resolve, reject) =>
+    execFile(process.execPath, [path.join(REPO_ROOT, 'scripts/build.mjs'), '--outdir', buildDir!], { cwd: REPO_ROOT }, (err, _out, stderr) =>
+      err ? reject(new Error(`the build failed: ${stderr}`)) : resolve(),
+    ),
+  );
+  return path.join(buildDir, 'hs58.mjs');
+}
 
 describe('the miner daemon on a local subtensor', () => {
   test('waits for registration, serves, answers, refuses by the metagraph, re-serves on a new address, stops', async (ctx) => {
@@ -205,13 +219,19 @@ describe('the miner daemon on a local subtensor', () => {
     await expect(fetch(`http://127.0.0.1:${opsPort}/health`)).rejects.toThrow();
   });
 
-  test('`hs58 miner` as a process: serves, exits 0 on SIGTERM within seconds; its RSS is reported', async (ctx) => {
+  // The same program from the sources (bin/hs58.js, through tsx) and as `npm run build` bundles it
+  // for production (dist/hs58.mjs, with the verify worker beside it).
+  test.for([
+    ['from the sources', 62],
+    ['production build', 63],
+  ] as const)('`hs58 miner` as a process, %s: serves, exits 0 on SIGTERM within seconds; its RSS is reported', async ([form, seed], ctx) => {
     if (local.skipReason) return ctx.skip(local.skipReason);
-    const hotkey = hotkeyFromSeed(62);
+    const entry = form === 'production build' ? await productionBuild() : path.join(REPO_ROOT, 'bin/hs58.js');
+    const hotkey = hotkeyFromSeed(seed);
     await sub.burnedRegister({ netuid: subnet.netuid, hotkey: hotkey.address, coldkey: alice });
     const axonPort = await freePort();
     const opsPort = await freePort();
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/hs58.js'), 'miner'], {
+    const child = spawn(process.execPath, [entry, 'miner'], {
       cwd: os.tmpdir(),
       env: {
         PATH: process.env.PATH ?? '',
@@ -250,7 +270,7 @@ describe('the miner daemon on a local subtensor', () => {
       }
       const status = await readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => '');
       const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
-      if (hwm) console.info(`hs58 miner process: peak RSS ${(Number(hwm[1]) / 1024).toFixed(0)} MB (connected to Chopsticks, 1 verify thread per core)`);
+      if (hwm) console.info(`hs58 miner process (${form}): peak RSS ${(Number(hwm[1]) / 1024).toFixed(0)} MB (connected to Chopsticks, 1 verify thread per core)`);
     } finally {
       const t0 = Date.now();
       child.kill('SIGTERM');

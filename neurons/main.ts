@@ -1,0 +1,43 @@
+/**
+ * The `hs58` process, run on import: builds the CommandContext from argv, the environment,
+ * `.env` and signals, runs the command and owns the exit code. `bin/hs58.js` runs it from the
+ * TypeScript sources (through tsx); `npm run build` bundles it into `dist/hs58.mjs`.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import { runCli } from '../src/cli/main.js';
+
+const controller = new AbortController();
+let signals = 0;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    signals += 1;
+    if (signals > 1) process.exit(130); // a second Ctrl-C forces the exit
+    controller.abort(new Error(`received ${sig}`));
+  });
+}
+
+const envFile = process.env.HS58_ENV_FILE ?? '.env';
+const code = await runCli(
+  {
+    argv: process.argv.slice(2),
+    env: process.env,
+    dotenv: existsSync(envFile) ? readFileSync(envFile, 'utf8') : undefined,
+    cwd: process.cwd(),
+    homeDir: os.homedir(),
+    stdout: process.stdout,
+    stderr: process.stderr,
+    signal: controller.signal,
+  },
+  {
+    daemons: {
+      miner: async () => (await import('./miner.js')).runMiner,
+      validator: async () => (await import('./validator.js')).runValidator,
+      localnet: async () => (await import('./localnet.js')).runLocalnet,
+    },
+  },
+);
+process.exitCode = code;
+// Everything was closed in order; a library handle that lingers (a reconnect timer, a worker)
+// must not keep a finished command alive.
+setTimeout(() => process.exit(code), 2_000).unref();

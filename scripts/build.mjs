@@ -1,0 +1,40 @@
+// `npm run build`: the production form of `hs58`, bundled by esbuild into dist/ (`node dist/hs58.mjs`).
+// The same program as `bin/hs58.js` without the TypeScript loader: tsx's loader thread and
+// its compiled output cost about 35 MB of every daemon's memory (bench/README.md).
+// Packages stay imports of node_modules; each daemon's code is a chunk loaded on demand.
+// Files the code opens at run time beside itself are copied: the verify worker and the
+// Solidity sources of the local network's contracts.
+import { build } from 'esbuild';
+import { cp, mkdir, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// --outdir DIR (tests): must lie inside the checkout so that the bundle finds node_modules.
+const { values } = parseArgs({ options: { outdir: { type: 'string', default: 'dist' } } });
+const OUT = path.resolve(ROOT, values.outdir);
+
+await rm(OUT, { recursive: true, force: true });
+await build({
+  absWorkingDir: ROOT,
+  entryPoints: { hs58: 'neurons/main.ts' },
+  outdir: OUT,
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  packages: 'external',
+  // External maps: read only with `node --enable-source-maps`, so they cost nothing otherwise.
+  sourcemap: 'external',
+  banner: { js: '#!/usr/bin/env node' },
+  logLevel: 'warning',
+});
+await cp(path.join(ROOT, 'src/axon/verify-worker.mjs'), path.join(OUT, 'verify-worker.mjs'));
+await mkdir(path.join(OUT, 'contracts'));
+for (const name of await readdir(path.join(ROOT, 'src/localnet/contracts'))) {
+  if (name.endsWith('.sol')) await cp(path.join(ROOT, 'src/localnet/contracts', name), path.join(OUT, 'contracts', name));
+}
+process.stdout.write(`built ${path.relative(process.cwd(), OUT) || '.'}/hs58.mjs: run it with \`node dist/hs58.mjs <command>\`\n`);
