@@ -16,6 +16,7 @@ import {
   signVoucher,
   type LocalChainClient,
 } from '../../src/localnet/contracts.js';
+import { mulberry32 as rng } from './rng.js';
 
 /**
  * A real anvil chain with DRAIN activity and its ground truth. Two scanned DrainChannel
@@ -90,16 +91,6 @@ export interface DrainChain {
   stop(): Promise<void>;
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function totalsOf(claims: readonly TruthClaim[]): Map<string, ProviderClaims> {
   const acc = new Map<string, { amount: bigint; claims: number; channels: Set<string> }>();

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { mulberry32 } from './rng.js';
 
 /**
  * A JSON-RPC proxy in front of a real node (anvil) that behaves like a bad public endpoint:
@@ -54,14 +55,7 @@ const RANGE_ANSWERS = [
 
 export async function startFaultProxy(initial: FaultProxyOptions): Promise<FaultProxy> {
   let options = { ...initial };
-  let seed = (options.seed ?? 1) >>> 0;
-  const random = () => {
-    seed = (seed + 0x6d2b79f5) >>> 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = mulberry32(options.seed ?? 1);
   const counts: FaultProxy['counts'] = {
     requests: 0,
     forwarded: 0,

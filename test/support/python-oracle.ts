@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { mulberry32 } from './rng.js';
 
 /**
  * Runs a Python oracle script once with every case as JSON on stdin and returns its
@@ -21,14 +22,7 @@ export function runPythonOracle<T>(python: string, script: string, request: unkn
 
 /** A small seeded PRNG (mulberry32) to generate test inputs reproducibly; independent of the code under test. */
 export function testRng(seed: number): { next: () => number; int: (lo: number, hi: number) => number; hex: (bytes: number) => string; pick: <T>(xs: readonly T[]) => T } {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   const int = (lo: number, hi: number): number => lo + Math.floor(next() * (hi - lo + 1));
   const hex = (bytes: number): string => Array.from({ length: bytes }, () => int(0, 255).toString(16).padStart(2, '0')).join('');
   const pick = <T>(xs: readonly T[]): T => xs[int(0, xs.length - 1)]!;

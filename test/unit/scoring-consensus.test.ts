@@ -9,6 +9,7 @@ import {
 } from '../../src/scoring/consensus.js';
 import { ScoringError } from '../../src/scoring/errors.js';
 import { scoreProbeRound } from '../../src/scoring/rewards.js';
+import { mulberry32 as rng } from '../support/rng.js';
 
 const r = (uid: number, reachable: boolean | null, status: number | null, latencyMs: number | null): ProbeResponse => ({
   uid,
@@ -125,17 +126,6 @@ describe('probeAccuracy, 2.0 distance to the median', () => {
   });
 });
 
-/** A tiny deterministic PRNG so the property checks are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('properties', () => {
   test('accuracy and round rewards stay in [0, 1] for random answers', () => {

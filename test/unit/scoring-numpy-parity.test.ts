@@ -13,6 +13,7 @@ import { bigintRatio } from '../../src/scoring/numeric.js';
 import { getPreset } from '../../src/scoring/presets.js';
 import { scoreProbeRound } from '../../src/scoring/rewards.js';
 import { REPO_ROOT, requireInteropPython } from '../support/programs.js';
+import { mulberry32 as rng } from '../support/rng.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -25,16 +26,6 @@ function runOracle(python: string, cases: Json[]): Json[] {
   return (JSON.parse(out) as { results: Json[] }).results;
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const rand = rng(20260509);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
