@@ -43,6 +43,26 @@ describe('jsonChunks', () => {
   });
 });
 
+describe('ClaimsStore.jsonPieces', () => {
+  test.each([0, 1, 199, 200, 201, 1000, 2345])('%i claims: the pieces are exactly JSON.stringify(toJSON()), a few hundred claims each', (n) => {
+    const store = storeWith(n);
+    const pieces = [...store.jsonPieces()];
+    expect(pieces.join('')).toBe(JSON.stringify(store.toJSON()));
+    expect(Math.max(...pieces.map((p) => (p.match(/"tx":/g) ?? []).length))).toBeLessThanOrEqual(200);
+  });
+
+  test('with totals of a complete round, and the state as it was when called', () => {
+    const store = storeWith(500);
+    store.lastComplete = { window: { from: 10, to: 200 }, providers: store.totals({ from: 10, to: 200 }), completedAt: 1_700_000_000_000 };
+    const before = JSON.stringify(store.toJSON());
+    const pieces = store.jsonPieces(50);
+    // Claims added after the call are not in the pieces, nor their blocks in `covered`.
+    store.addRange({ from: 10_000, to: 10_010 }, [{ contract: C, channelId: `0x${'1'.repeat(64)}`, provider: `0x${'2'.repeat(40)}`, amount: 5n, blockNumber: 10_005, txHash: `0x${'3'.repeat(64)}`, logIndex: 0 }]);
+    expect([...pieces].join('')).toBe(before);
+    expect(JSON.stringify(store.toJSON())).not.toBe(before);
+  });
+});
+
 describe('the file state store with a large state', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hs58-chunks-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -58,6 +78,10 @@ describe('the file state store with a large state', () => {
     const back = ClaimsStore.fromJSON(await files.load(), { contracts: [C], chainId: 137 });
     expect(back.claimCount).toBe(5_000);
     expect(back.totals()).toEqual(store.totals());
+    // Saved from its pieces: the same file.
+    await files.saveSerialized!(store.jsonPieces());
+    expect(readFileSync(file, 'utf8')).toBe(JSON.stringify(state));
+    expect(readdirSync(dir)).toEqual(['claims.json']);
     // Dropping old claims keeps the totals of the rest exact (the shared strings are rebuilt).
     back.dropBelow(1_000);
     expect(back.totals()).toEqual(store.totals({ from: 1_000, to: 1_000_000 }));

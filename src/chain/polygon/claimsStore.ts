@@ -160,20 +160,40 @@ export class ClaimsStore {
   }
 
   toJSON(): ClaimsStateJSON {
-    const claims = [...this.claims.values()].sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
-    return {
-      version: 1,
-      chainId: this.chainId,
-      contracts: [...this.contracts],
-      covered: this.coverage.map((r) => [r.from, r.to]),
-      claims: claims.map((c) => ({ contract: c.contract, channelId: c.channelId, provider: c.provider, amount: c.amount.toString(), block: c.blockNumber, tx: c.txHash, logIndex: c.logIndex })),
-      lastComplete: this.lastComplete && {
-        from: this.lastComplete.window.from,
-        to: this.lastComplete.window.to,
-        completedAt: this.lastComplete.completedAt,
-        providers: totalsToJSON(this.lastComplete.providers),
-      },
-    };
+    return { ...this.stateHead(), claims: this.sortedClaims().map(claimToJSON), lastComplete: this.lastCompleteJSON() };
+  }
+
+  /**
+   * `JSON.stringify(this.toJSON())` in pieces of a few hundred claims, so that saving a week of
+   * claims never builds them all as JSON objects or as one string (each piece stays small enough
+   * for V8's young generation). The state is taken when this is called; claims added while the
+   * pieces are written are not in them, and neither are their blocks in `covered`.
+   */
+  jsonPieces(claimsPerPiece = 200): Iterable<string> {
+    const head = JSON.stringify(this.stateHead());
+    const claims = this.sortedClaims();
+    const tail = JSON.stringify(this.lastCompleteJSON());
+    return (function* () {
+      yield `${head.slice(0, -1)},"claims":[`;
+      for (let i = 0; i < claims.length; i += claimsPerPiece) {
+        const part = JSON.stringify(claims.slice(i, i + claimsPerPiece).map(claimToJSON));
+        yield `${i === 0 ? '' : ','}${part.slice(1, -1)}`;
+      }
+      yield `],"lastComplete":${tail}}`;
+    })();
+  }
+
+  private stateHead(): Pick<ClaimsStateJSON, 'version' | 'chainId' | 'contracts' | 'covered'> {
+    return { version: 1, chainId: this.chainId, contracts: [...this.contracts], covered: this.coverage.map((r) => [r.from, r.to]) };
+  }
+
+  private sortedClaims(): ChannelClaim[] {
+    return [...this.claims.values()].sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
+  }
+
+  private lastCompleteJSON(): ClaimsStateJSON['lastComplete'] {
+    const last = this.lastComplete;
+    return last && { from: last.window.from, to: last.window.to, completedAt: last.completedAt, providers: totalsToJSON(last.providers) };
   }
 
   get covered(): readonly BlockRange[] {
@@ -257,4 +277,8 @@ export class ClaimsStore {
       .filter((c) => !window || (c.blockNumber >= window.from && c.blockNumber <= window.to))
       .sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
   }
+}
+
+function claimToJSON(c: ChannelClaim): ClaimsStateJSON['claims'][number] {
+  return { contract: c.contract, channelId: c.channelId, provider: c.provider, amount: c.amount.toString(), block: c.blockNumber, tx: c.txHash, logIndex: c.logIndex };
 }

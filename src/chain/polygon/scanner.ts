@@ -286,8 +286,8 @@ export class ClaimsScanner implements ClaimsSource {
     const save = (): Promise<void> => {
       if (!this.stateStore) return Promise.resolve();
       const began = this.now();
-      const snapshot = store.toJSON();
-      return this.stateStore.save(snapshot).then(
+      const saved = this.stateStore.saveSerialized ? this.stateStore.saveSerialized(store.jsonPieces()) : this.stateStore.save(store.toJSON());
+      return saved.then(
         () => {
           stateSaved = true;
           this.lastSaveMs = this.now() - began;

@@ -7,6 +7,11 @@ export interface StateStore<T> {
   /** The last saved state, or null when nothing was saved yet. */
   load(): Promise<T | null>;
   save(state: T): Promise<void>;
+  /**
+   * Saves a state given already as its JSON text in pieces (a large state never built whole);
+   * stores that keep objects leave it out, and callers then use `save`.
+   */
+  saveSerialized?(pieces: Iterable<string>): Promise<void>;
 }
 
 export function createMemoryStateStore<T>(initial: T | null = null): StateStore<T> & { current(): T | null } {
@@ -29,7 +34,11 @@ export function createMemoryStateStore<T>(initial: T | null = null): StateStore<
  */
 export function createFileStateStore<T>(filePath: string): StateStore<T> {
   let chain: Promise<void> = Promise.resolve();
-  const write = (state: T) => writeFileAtomic(filePath, jsonChunks(state));
+  const serialized = (write: () => Promise<void>) => {
+    const next = chain.then(write);
+    chain = next.catch(() => undefined);
+    return next;
+  };
 
   return {
     async load() {
@@ -46,15 +55,12 @@ export function createFileStateStore<T>(filePath: string): StateStore<T> {
         throw new PolygonError('POLYGON_STATE_INVALID', `state file ${filePath} is not valid JSON`, { cause: err, details: { reason: 'corrupt' } });
       }
     },
-    save(state) {
-      const next = chain.then(() => write(state));
-      chain = next.catch(() => undefined);
-      return next;
-    },
+    save: (state) => serialized(() => writeFileAtomic(filePath, jsonChunks(state))),
+    saveSerialized: (pieces) => serialized(() => writeFileAtomic(filePath, pieces)),
   };
 }
 
-const SLICE = 1_000;
+const SLICE = 200;
 
 /**
  * `JSON.stringify(value)` in pieces: a plain object's long arrays (the scanner's claims) go out
