@@ -6,7 +6,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
 import { errorMessage } from '../../errors.js';
 import { writeFileAtomic } from '../../util/atomicFile.js';
 import { SubtensorError } from './errors.js';
@@ -45,25 +44,52 @@ export interface CommitStore {
   save(commits: readonly PendingCommit[]): Promise<void>;
 }
 
-const u16 = z.number().int().min(0).max(65535);
-const block = z.number().int().min(0).nullable();
-const pendingCommitSchema = z.object({
-  scheme: z.literal('hash-v2'),
-  genesisHash: z.string().regex(/^0x[0-9a-f]{64}$/),
-  netuid: u16,
-  hotkey: z.string().min(1),
-  uids: z.array(u16),
-  values: z.array(u16),
-  salt: z.array(u16),
-  versionKey: z.string().regex(/^\d+$/),
-  commitHash: z.string().regex(/^0x[0-9a-f]{64}$/),
-  createdAt: z.string(),
-  commitBlock: block,
-  revealFrom: block,
-  revealUntil: block,
-  revealEpoch: block.default(null),
-});
-const fileSchema = z.object({ version: z.literal(1), commits: z.array(pendingCommitSchema) });
+/**
+ * Checks one parsed commit; returns what is wrong with it (field and expectation) or null.
+ * Hand-written: the only schema check a daemon needs at start, and a schema library would add
+ * 14 MB to every daemon's memory (bench/README.md).
+ */
+function commitProblem(c: unknown): string | null {
+  if (typeof c !== 'object' || c === null || Array.isArray(c)) return 'itself is not an object';
+  const o = c as Record<string, unknown>;
+  const hash32 = (v: unknown) => typeof v === 'string' && /^0x[0-9a-f]{64}$/.test(v);
+  const u16 = (v: unknown) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535;
+  const blockOrNull = (v: unknown) => v === null || (Number.isSafeInteger(v) && (v as number) >= 0);
+  const checks: [string, boolean, string][] = [
+    ['scheme', o.scheme === 'hash-v2', "'hash-v2'"],
+    ['genesisHash', hash32(o.genesisHash), 'a 0x-hex 32-byte hash'],
+    ['netuid', u16(o.netuid), 'an integer 0–65535'],
+    ['hotkey', typeof o.hotkey === 'string' && o.hotkey.length > 0, 'an address'],
+    ['versionKey', typeof o.versionKey === 'string' && /^\d+$/.test(o.versionKey), 'a decimal string'],
+    ['commitHash', hash32(o.commitHash), 'a 0x-hex 32-byte hash'],
+    ['createdAt', typeof o.createdAt === 'string', 'a time string'],
+    ['commitBlock', blockOrNull(o.commitBlock), 'a block number or null'],
+    ['revealFrom', blockOrNull(o.revealFrom), 'a block number or null'],
+    ['revealUntil', blockOrNull(o.revealUntil), 'a block number or null'],
+    ['revealEpoch', o.revealEpoch === undefined || blockOrNull(o.revealEpoch), 'an epoch number or null'],
+  ];
+  const bad = checks.find(([, ok]) => !ok);
+  if (bad) return `${bad[0]} is not ${bad[2]}`;
+  for (const field of ['uids', 'values', 'salt'] as const) {
+    const list = o[field];
+    if (!Array.isArray(list)) return `${field} is not a list`;
+    const i = list.findIndex((v) => !u16(v));
+    if (i >= 0) return `${field}.${i} is not an integer 0–65535`;
+  }
+  return null;
+}
+
+/** The commits of a parsed file, or what is wrong with it. */
+function parseCommitFile(data: unknown): PendingCommit[] | string {
+  if (typeof data !== 'object' || data === null || (data as { version?: unknown }).version !== 1) return 'version is not 1';
+  const commits = (data as { commits?: unknown }).commits;
+  if (!Array.isArray(commits)) return 'commits is not a list';
+  for (const [i, c] of commits.entries()) {
+    const problem = commitProblem(c);
+    if (problem) return `commits.${i}.${problem}`;
+  }
+  return (commits as PendingCommit[]).map((c) => ({ ...c, revealEpoch: c.revealEpoch ?? null }));
+}
 
 /** The default file under the state folder (`--neuron.state_path`). */
 export function defaultCommitStorePath(stateDir: string): string {
@@ -87,11 +113,9 @@ export function createJsonCommitStore(filePath: string): CommitStore {
       } catch (err) {
         throw new SubtensorError('COMMIT_STORE_FAILED', `${filePath} is not valid JSON; move it away to start without pending commits (their reveals are then lost).`, { cause: err });
       }
-      const result = fileSchema.safeParse(parsed);
-      if (!result.success) {
-        throw new SubtensorError('COMMIT_STORE_FAILED', `${filePath} does not hold pending weight commits: ${result.error.issues[0]?.message ?? 'bad shape'} at ${result.error.issues[0]?.path.join('.') ?? '?'}.`);
-      }
-      return result.data.commits;
+      const commits = parseCommitFile(parsed);
+      if (typeof commits === 'string') throw new SubtensorError('COMMIT_STORE_FAILED', `${filePath} does not hold pending weight commits: ${commits}.`);
+      return commits;
     },
     save(commits) {
       // Serialize writers: two saves racing on the temp file would lose one.
