@@ -3,7 +3,9 @@
  * account, checked against POLYGON_WALLET, and the EIP-191 proof that ties the Polygon
  * wallet that receives DRAIN payments to the miner's hotkey.
  */
-import { getAddress, isAddress, recoverMessageAddress, type Hex } from 'viem';
+// Subpath imports: the 'viem' index loads the whole library (clients, chains, ABIs), ~7 MB more per daemon.
+import type { Hex } from 'viem';
+import { getAddress, isAddress, recoverMessageAddress } from 'viem/utils';
 import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
 import { WalletError } from './errors.js';
 
