@@ -25,8 +25,10 @@
 #                              import always runs the real hs58)
 #
 # hs58 is `node dist/hs58.mjs` (the production build, `npm run build`) when it is there, else
-# `node bin/hs58.js` (the TypeScript sources through tsx). NODE_OPTIONS defaults to
-# --max-semi-space-size=4: a small young generation keeps the daemons' memory down (bench/README.md).
+# `node bin/hs58.js` (the TypeScript sources through tsx). Unless NODE_OPTIONS is set, the miner
+# runs with --max-semi-space-size=4: a small young generation takes 25 MB off its memory. Not the
+# validator: its claims scan makes short-lived megabytes that a small young generation would
+# promote into the old one, raising its peak instead (bench/README.md).
 #   HS58_SLEEP                 command called as `$HS58_SLEEP <seconds>` for the backoff (default sleep)
 #   HS58_BACKOFF_RESET_AFTER   seconds a run must last to reset the backoff (default 600)
 
@@ -38,7 +40,6 @@ if [ -f "$APP_DIR/dist/hs58.mjs" ]; then
 else
   HS58_MAIN=$APP_DIR/bin/hs58.js
 fi
-export NODE_OPTIONS="${NODE_OPTIONS---max-semi-space-size=4}"
 
 BACKOFF_INITIAL=5
 BACKOFF_MAX=120
@@ -169,6 +170,7 @@ if [ "$NEURON_TYPE" = miner ]; then
   if [ -n "$external_ip" ]; then
     set -- --axon.external_ip "$external_ip" "$@"
   fi
+  export NODE_OPTIONS="${NODE_OPTIONS---max-semi-space-size=4}"
   set -- miner --netuid "$netuid" --wallet.name "$WALLET_NAME" --wallet.hotkey "$HOTKEY_NAME" \
     --axon.port "$axon_port" --axon.external_port "${external_port:-$axon_port}" "$@"
 else

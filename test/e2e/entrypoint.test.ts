@@ -212,8 +212,8 @@ describe('entrypoint.sh', () => {
       'BT_HOTKEY_B64=unset',
       'BT_COLDKEY_B64=unset',
       'BT_COLDKEYPUB_B64=unset',
-      // The default young-generation cap of the image (bench/README.md: daemon memory).
-      'NODE_OPTIONS=--max-semi-space-size=4',
+      // The miner's small young generation is not the validator's (bench/README.md: daemon memory).
+      'NODE_OPTIONS=unset',
     ]);
     expect(existsSync(path.join(c.record, 'sleeps'))).toBe(false);
   });
@@ -235,6 +235,7 @@ describe('entrypoint.sh', () => {
     const dir = path.join(c.home, '.bittensor', 'wallets', 'hs58');
     expect(await readFile(path.join(dir, 'hotkeys', 'validator'))).toEqual(wallet.files.hotkey);
     expect(existsSync(path.join(dir, 'coldkey'))).toBe(false); // BT_COLDKEY_B64 was not given
+    expect(await lines(path.join(c.record, 'run-1.env'))).toContain('NODE_OPTIONS=--max-semi-space-size=4');
     expect(await lines(path.join(c.record, 'run-1.args'))).toEqual([
       'miner',
       '--netuid',
