@@ -24,6 +24,24 @@ const DAEMONS: Record<string, string> = {
   localnet: 'the whole subnet on this machine: anvil, Chopsticks, miners, validator',
 };
 
+/** Flags of a daemon command beyond the config options. */
+const DAEMON_FLAGS: Record<string, string[]> = {
+  localnet: [
+    '--epochs N         stop after N validator rounds (default: run until Ctrl-C)',
+    '--miners K         miner daemons to start (default 4)',
+    '--status-port P    port of the validator\'s /status page',
+    '--chain-spec FILE  the subtensor runtime chain spec (also SUBTENSOR_CHAIN_SPEC)',
+  ],
+};
+
+function daemonUsage(name: string): string {
+  const lines = [`Usage: hs58 ${name} [flags]`, '', `${DAEMONS[name]}.`, ''];
+  const own = DAEMON_FLAGS[name];
+  if (own) lines.push('Flags of this command:', ...own.map((l) => `  ${l}`), '');
+  lines.push('Config flags (flag > env > .env > default):', '', renderConfigTable(), '');
+  return lines.join('\n');
+}
+
 export function usage(): string {
   const lines = ['Usage: hs58 <command> [flags]', '', 'Commands:'];
   for (const [name, about] of Object.entries(DAEMONS)) lines.push(`  ${name.padEnd(10)} ${about}`);
@@ -41,6 +59,10 @@ export async function runCli(ctx: CommandContext, deps: CliDeps): Promise<number
   const sub: CommandContext = { ...ctx, argv: rest };
   try {
     const daemon = deps.daemons[name as keyof CliDeps['daemons']];
+    if (daemon && (rest.includes('--help') || rest.includes('-h'))) {
+      ctx.stdout.write(daemonUsage(name));
+      return 0;
+    }
     if (daemon) return await (await daemon())(sub);
     const tool = TOOLS[name];
     if (tool) return await (await tool.load())(sub);
