@@ -19,6 +19,8 @@ export function timeNs(): bigint {
 
 export type NonceCheck = { ok: true } | { ok: false; message: string };
 
+const FRESH: NonceCheck = Object.freeze({ ok: true });
+
 export interface NonceStoreOptions {
   maxKeys?: number;
   nowNs?: () => bigint;
@@ -38,18 +40,19 @@ export class NonceStore {
   check(params: { hotkey: string; uuid: string; nonce: bigint; version: number | null; timeoutSec: number | null }): NonceCheck {
     const key = `${params.hotkey}:${params.uuid}`;
     const prev = this.last.get(key);
-    if (params.version !== null && params.version >= V_7_2_0) {
+    // The freshness window only matters for a key not seen before (known keys just compare).
+    if (prev === undefined && params.version !== null && params.version >= V_7_2_0) {
       const now = this.nowNs();
       const timeoutNs = BigInt(Math.round((params.timeoutSec ?? 0) * 1e9));
       const window = now - ALLOWED_DELTA_NS - timeoutNs;
-      if (prev === undefined && params.nonce <= window) {
+      if (params.nonce <= window) {
         const diff = Number(now - params.nonce) / 1e9;
         const allowed = Number(ALLOWED_DELTA_NS + timeoutNs) / 1e9;
         return { ok: false, message: `Nonce is too old: acceptable delta is ${allowed.toFixed(2)} seconds but request was ${diff.toFixed(2)} seconds old` };
       }
     }
     if (prev !== undefined && params.nonce <= prev) return { ok: false, message: 'Nonce is too old, a newer one was last processed' };
-    return { ok: true };
+    return FRESH;
   }
 
   commit(hotkey: string, uuid: string, nonce: bigint): void {

@@ -17,11 +17,12 @@
  * header values (what blacklist and verify see), and `decodeResponse` applies the overlay.
  */
 import { createHash } from 'node:crypto';
-import { JsonSyntaxError, parseJson, PY_DUMPS_DEFAULT, PY_STARLETTE, PyFloat, pyJsonDumps, type JsonObject, type JsonValue, type PyJson } from './json.js';
+import { JsonSyntaxError, parseJson, PY_DUMPS_DEFAULT, PY_STARLETTE, PyFloat, pyJsonDumps, pyJsonFloat, pyJsonString, type JsonObject, type JsonValue, type PyJson, type PyJsonStyle } from './json.js';
 import { pydanticLaxBool, pydanticLaxFloat, pydanticLaxInt, pyFloat, pyFloatFromText, pyFloatRepr, pyInt, pyIntFromText } from './python.js';
 import { ProtocolError, STATUS, SUCCESS_MESSAGE, bodyHashMismatchMessage } from './status.js';
 import {
   DEFAULT_TIMEOUT_SEC,
+  ENVELOPE_WIRE_KEYS,
   TERMINAL_INFO_FIELDS,
   emptyTerminalInfo,
   isKnownSynapse,
@@ -80,9 +81,23 @@ export function axonSigningMessage(p: Omit<SigningMessageParams, 'bodyHash'>): s
 /** `0x` + hex of a 64-byte sr25519 signature → bytes; null when it is not that shape. */
 export function parseSignatureHex(signature: string | null): Uint8Array | null {
   if (signature === null) return null;
-  const hex = signature.startsWith('0x') ? signature.slice(2) : signature;
-  if (!/^[0-9a-fA-F]{128}$/.test(hex)) return null;
-  return Uint8Array.from(Buffer.from(hex, 'hex'));
+  const start = signature.startsWith('0x') ? 2 : 0;
+  if (signature.length - start !== 128) return null;
+  const bytes = new Uint8Array(64);
+  for (let k = 0; k < 64; k++) {
+    const hi = hexValue(signature.charCodeAt(start + 2 * k));
+    const lo = hexValue(signature.charCodeAt(start + 2 * k + 1));
+    if (hi < 0 || lo < 0) return null;
+    bytes[k] = (hi << 4) | lo;
+  }
+  return bytes;
+}
+
+/** 0–15 for an ASCII hex digit, else -1. */
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  const lower = c | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x57 : -1;
 }
 
 /** Python's `str()` of a field value after pydantic coercion: `True`, `None`, `12`, `12.0`, the string itself. */
@@ -111,6 +126,39 @@ export function computeBodyHash<R extends SynapseRef>(synapse: R, values: Partia
     joined += sha3Hex(pyStrOfValue(field, value));
   }
   return sha3Hex(joined);
+}
+
+// --- per-synapse layout ----------------------------------------------------------------------
+
+interface FieldLayout {
+  key: string;
+  field: FieldSpec;
+  /** `,"key":` and `, "key": `: the key as it follows the previous one in a compact / default json.dumps. */
+  compactKey: string;
+  spacedKey: string;
+}
+
+interface SpecLayout {
+  fields: readonly FieldLayout[];
+  /** No field reuses a common key or `__proto__`, so the body can be written field by field. */
+  plainKeys: boolean;
+}
+
+/** Computed once per declaration (declarations are not changed after they are made). */
+const LAYOUTS = new WeakMap<object, SpecLayout>();
+
+function specLayout(spec: SynapseSpec): SpecLayout {
+  let layout = LAYOUTS.get(spec.fields);
+  if (layout === undefined) {
+    const fields = Object.entries(spec.fields).map(([key, field]) => {
+      const json = pyJsonString(key, true);
+      return { key, field, compactKey: `,${json}:`, spacedKey: `, ${json}: ` };
+    });
+    const common = new Set<string>([...ENVELOPE_WIRE_KEYS, '__proto__']);
+    layout = { fields, plainKeys: fields.every((f) => !common.has(f.key)) };
+    LAYOUTS.set(spec.fields, layout);
+  }
+  return layout;
 }
 
 // --- field values: checks and conversions ------------------------------------------------------
@@ -201,13 +249,14 @@ function toPyJson(field: FieldSpec, v: unknown): PyJson {
  */
 function readSynapseFields(spec: SynapseSpec, body: JsonObject, coercion: Coercion): { fields: Record<string, unknown> } | { error: string } {
   const fields: Record<string, unknown> = {};
-  for (const [key, field] of Object.entries(spec.fields)) {
-    if (!body.has(key)) {
+  for (const { key, field } of specLayout(spec).fields) {
+    const raw = body.get(key); // a parsed JSON value is never undefined: undefined means absent
+    if (raw === undefined) {
       if (field.default === undefined) return { error: `missing field ${key}` };
       fields[key] = field.default;
       continue;
     }
-    const r = coercion === 'strict' ? readFieldStrict(field, body.get(key)!) : readFieldPython(field, body.get(key)!);
+    const r = coercion === 'strict' ? readFieldStrict(field, raw) : readFieldPython(field, raw);
     if (!r.ok) return { error: `field ${key} ${r.reason}` };
     fields[key] = r.value;
   }
@@ -267,18 +316,56 @@ function readTerminalInfo(v: JsonValue | undefined, coercion: Coercion, where: s
   if (v === undefined) return emptyTerminalInfo(); // pydantic default: TerminalInfo()
   if (v === null) return null;
   if (!(v instanceof Map)) return { error: `${where} must be an object, got ${describe(v)}` };
-  const info = emptyTerminalInfo();
-  for (const f of TERMINAL_INFO_FIELDS) {
-    if (!v.has(f.wire)) continue;
-    const raw = v.get(f.wire)!;
+  // Values by position, then one object literal (its keys in TERMINAL_INFO_FIELDS order, checked
+  // below): stores under computed keys would be megamorphic.
+  const values: TerminalInfo[TerminalKey][] = [null, null, null, null, null, null, null, null, null, null];
+  for (let k = 0; k < TERMINAL_INFO_FIELDS.length; k++) {
+    const f = TERMINAL_INFO_FIELDS[k]!;
+    const raw = v.get(f.wire);
+    if (raw === undefined) continue;
     const value = coercion === 'strict' ? terminalValueStrict(f.key, f.kind, raw) : terminalValuePython(f.kind, raw);
     if (value === undefined) return { error: `${where}.${f.wire} is invalid (${describe(raw)})` };
-    (info as unknown as Record<string, unknown>)[f.key] = value;
+    values[k] = value;
   }
-  return info;
+  return {
+    statusCode: values[0] as number | null,
+    statusMessage: values[1] as string | null,
+    processTime: values[2] as number | null,
+    ip: values[3] as string | null,
+    port: values[4] as number | null,
+    version: values[5] as number | null,
+    nonce: values[6] as bigint | null,
+    uuid: values[7] as string | null,
+    hotkey: values[8] as string | null,
+    signature: values[9] as string | null,
+  };
+}
+
+if (TERMINAL_INFO_FIELDS.map((f) => f.key).join() !== Object.keys(emptyTerminalInfo()).join()) {
+  throw new Error('readTerminalInfo: TERMINAL_INFO_FIELDS and TerminalInfo disagree on the field order');
 }
 
 const isError = (x: unknown): x is { error: string } => typeof x === 'object' && x !== null && 'error' in x;
+
+const MAX_SAFE_BIGINT = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** One of the envelope's numbers (`timeout`, `total_size`, `header_size`), or its pydantic default when absent. */
+function readEnvelopeNumber(body: JsonObject, key: string, kind: 'int' | 'float', coercion: Coercion): number | null | { error: string } {
+  const v = body.get(key);
+  if (v === undefined) return key === 'timeout' ? DEFAULT_TIMEOUT_SEC : 0; // pydantic defaults
+  if (v === null) return null;
+  if (coercion === 'python') {
+    const x = kind === 'int' ? pyInt(v) : pyFloat(v);
+    return x === undefined || x === null ? { error: `${key} is invalid (${describe(v)})` } : Number(x);
+  }
+  if (kind === 'int') {
+    if (typeof v !== 'bigint' || v < 0n || v > MAX_SAFE_BIGINT) return { error: `${key} must be a non-negative integer, got ${describe(v)}` };
+    return Number(v);
+  }
+  const x = typeof v === 'bigint' ? Number(v) : v;
+  if (typeof x !== 'number' || !Number.isFinite(x) || x < 0) return { error: `${key} must be a non-negative number, got ${describe(v)}` };
+  return x;
+}
 
 function readEnvelope(body: JsonObject, coercion: Coercion): SynapseEnvelope | { error: string } {
   const dendrite = readTerminalInfo(body.get('dendrite'), coercion, 'dendrite');
@@ -286,41 +373,94 @@ function readEnvelope(body: JsonObject, coercion: Coercion): SynapseEnvelope | {
   const axon = readTerminalInfo(body.get('axon'), coercion, 'axon');
   if (isError(axon)) return axon;
 
-  const num = (key: string, kind: 'int' | 'float'): number | null | { error: string } => {
-    if (!body.has(key)) return key === 'timeout' ? DEFAULT_TIMEOUT_SEC : 0; // pydantic defaults
-    const v = body.get(key)!;
-    if (v === null) return null;
-    if (coercion === 'python') {
-      const x = kind === 'int' ? pyInt(v) : pyFloat(v);
-      return x === undefined || x === null ? { error: `${key} is invalid (${describe(v)})` } : Number(x);
-    }
-    if (kind === 'int') {
-      if (typeof v !== 'bigint' || v < 0n || v > BigInt(Number.MAX_SAFE_INTEGER)) return { error: `${key} must be a non-negative integer, got ${describe(v)}` };
-      return Number(v);
-    }
-    const x = typeof v === 'bigint' ? Number(v) : v;
-    if (typeof x !== 'number' || !Number.isFinite(x) || x < 0) return { error: `${key} must be a non-negative number, got ${describe(v)}` };
-    return x;
-  };
-  const timeout = num('timeout', 'float');
+  const timeout = readEnvelopeNumber(body, 'timeout', 'float', coercion);
   if (isError(timeout)) return timeout;
-  const totalSize = num('total_size', 'int');
+  const totalSize = readEnvelopeNumber(body, 'total_size', 'int', coercion);
   if (isError(totalSize)) return totalSize;
-  const headerSize = num('header_size', 'int');
+  const headerSize = readEnvelopeNumber(body, 'header_size', 'int', coercion);
   if (isError(headerSize)) return headerSize;
 
   let computedBodyHash: string | null = '';
-  if (body.has('computed_body_hash')) {
-    const v = body.get('computed_body_hash')!;
+  const v = body.get('computed_body_hash');
+  if (v !== undefined) {
     if (v !== null && typeof v !== 'string') return { error: `computed_body_hash must be a string, got ${describe(v)}` };
     if (coercion === 'strict' && typeof v === 'string' && (v.length > 128 || (v !== '' && !TOKEN.test(v)))) return { error: 'computed_body_hash is invalid' };
     computedBodyHash = v;
   }
-  if (body.has('name')) {
-    const v = body.get('name')!; // Python overwrites it with the class name; we only refuse nonsense
-    if (coercion === 'strict' && v !== null && (typeof v !== 'string' || v.length > 128)) return { error: 'name must be a string' };
-  }
+  const name = body.get('name'); // Python overwrites it with the class name; we only refuse nonsense
+  if (name !== undefined && coercion === 'strict' && name !== null && (typeof name !== 'string' || name.length > 128)) return { error: 'name must be a string' };
   return { timeout, totalSize, headerSize, dendrite, axon, computedBodyHash };
+}
+
+// --- bodies and headers out ----------------------------------------------------------------
+
+/** `{"status_code":`, `,"status_message":`, … (compact) and `{"status_code": `, `, "status_message": `, … */
+const TERMINAL_JSON_KEYS_COMPACT = TERMINAL_INFO_FIELDS.map((f, k) => `${k === 0 ? '{' : ','}"${f.wire}":`);
+const TERMINAL_JSON_KEYS_SPACED = TERMINAL_INFO_FIELDS.map((f, k) => `${k === 0 ? '{' : ', '}"${f.wire}": `);
+
+/** A TerminalInfo as json.dumps writes its `model_dump()`, written directly (no intermediate object). */
+function terminalJson(info: TerminalInfo | null, style: PyJsonStyle): string {
+  if (info === null) return 'null';
+  const keys = style.compact ? TERMINAL_JSON_KEYS_COMPACT : TERMINAL_JSON_KEYS_SPACED;
+  let out = '';
+  for (let k = 0; k < TERMINAL_INFO_FIELDS.length; k++) {
+    const f = TERMINAL_INFO_FIELDS[k]!;
+    const v = info[f.key];
+    out += keys[k]! + (v === null ? 'null' : f.kind === 'float' ? pyJsonFloat(v as number) : pyJsonDumps(v as string | number | bigint, style));
+  }
+  return out + '}';
+}
+
+function fieldJson(field: FieldSpec, v: unknown, style: PyJsonStyle): string {
+  if (v === null || v === undefined) return 'null';
+  return field.type === 'float' ? pyJsonFloat(v as number) : pyJsonDumps(v as string | number | boolean, style);
+}
+
+/** The common fields of a synapse body (Python's `Synapse` attributes, in their order). */
+interface BodyCommon {
+  timeout: number;
+  totalSize: number | null;
+  headerSize: number | null;
+  dendrite: TerminalInfo | null;
+  axon: TerminalInfo | null;
+  computedBodyHash: string | null;
+}
+
+/** A synapse's `model_dump()` as json.dumps writes it: the common fields, then the synapse's own in declaration order. */
+function synapseBodyJson(spec: SynapseSpec, common: BodyCommon, fields: Record<string, unknown>, style: PyJsonStyle): string {
+  const layout = specLayout(spec);
+  if (!layout.plainKeys) {
+    // A field that reuses a common key takes its place (or, `__proto__`, vanishes) as in an object literal.
+    const out: Record<string, PyJson> = {
+      name: spec.name,
+      timeout: new PyFloat(common.timeout),
+      total_size: common.totalSize,
+      header_size: common.headerSize,
+      dendrite: terminalToPyJson(common.dendrite),
+      axon: terminalToPyJson(common.axon),
+      computed_body_hash: common.computedBodyHash,
+    };
+    for (const { key, field } of layout.fields) out[key] = toPyJson(field, fields[key]);
+    return pyJsonDumps(out, style);
+  }
+  const c = style.compact;
+  let out =
+    (c ? '{"name":' : '{"name": ') +
+    pyJsonString(spec.name, style.ensureAscii) +
+    (c ? ',"timeout":' : ', "timeout": ') +
+    pyJsonFloat(common.timeout) +
+    (c ? ',"total_size":' : ', "total_size": ') +
+    pyJsonDumps(common.totalSize, style) +
+    (c ? ',"header_size":' : ', "header_size": ') +
+    pyJsonDumps(common.headerSize, style) +
+    (c ? ',"dendrite":' : ', "dendrite": ') +
+    terminalJson(common.dendrite, style) +
+    (c ? ',"axon":' : ', "axon": ') +
+    terminalJson(common.axon, style) +
+    (c ? ',"computed_body_hash":' : ', "computed_body_hash": ') +
+    pyJsonDumps(common.computedBodyHash, style);
+  for (const f of layout.fields) out += (c ? f.compactKey : f.spacedKey) + fieldJson(f.field, fields[f.key], style);
+  return out + '}';
 }
 
 function terminalToPyJson(info: TerminalInfo | null): PyJson {
@@ -337,21 +477,32 @@ function terminalToPyJson(info: TerminalInfo | null): PyJson {
 function headerText(v: string | number | bigint, kind: string): string {
   if (typeof v === 'bigint') return v.toString();
   if (typeof v === 'number') return kind === 'float' ? pyFloatRepr(v) : String(v);
+  // Most values need no replacement: test first (a regex scan is native code), replace only then.
+  if (typeof v === 'string' && !NOT_HEADER_SAFE.test(v)) return v.length > 1024 ? v.slice(0, 1024) : v;
   return v.replace(/[^\t\x20-\x7e]/g, '?').slice(0, 1024);
 }
 
+const NOT_HEADER_SAFE = /[^\t\x20-\x7e]/;
+
+const TERMINAL_HEADER_NAMES = {
+  axon: TERMINAL_INFO_FIELDS.map((f) => `bt_header_axon_${f.wire}`),
+  dendrite: TERMINAL_INFO_FIELDS.map((f) => `bt_header_dendrite_${f.wire}`),
+};
+
 function terminalHeaders(prefix: 'axon' | 'dendrite', info: TerminalInfo | null, into: Record<string, string>): void {
   if (info === null) return;
-  for (const f of TERMINAL_INFO_FIELDS) {
+  const names = TERMINAL_HEADER_NAMES[prefix];
+  for (let k = 0; k < TERMINAL_INFO_FIELDS.length; k++) {
+    const f = TERMINAL_INFO_FIELDS[k]!;
     const v = info[f.key];
-    if (v !== null) into[`bt_header_${prefix}_${f.wire}`] = headerText(v, f.kind);
+    if (v !== null) into[names[k]!] = headerText(v, f.kind);
   }
 }
 
 /** Python's to_headers tail: input_obj headers for required fields, then the sizes and the body hash. */
 function finishHeaders(spec: SynapseSpec | null, fields: Record<string, unknown>, headers: Record<string, string>, totalSize: number): void {
   if (spec) {
-    for (const [key, field] of Object.entries(spec.fields)) {
+    for (const { key, field } of specLayout(spec).fields) {
       if (field.default !== undefined || fields[key] === null || fields[key] === undefined) continue;
       const empty = field.type === 'string' ? '""' : field.type === 'int' ? '0' : field.type === 'float' ? '0.0' : 'false';
       headers[`bt_header_input_obj_${key}`] = Buffer.from(empty, 'utf8').toString('base64');
@@ -360,7 +511,7 @@ function finishHeaders(spec: SynapseSpec | null, fields: Record<string, unknown>
   // Python puts sys.getsizeof() of its objects here (CPython memory, checked by nobody);
   // we put the byte sizes these fields are documented to be.
   let headerBytes = 0;
-  for (const [k, v] of Object.entries(headers)) headerBytes += k.length + v.length + 4;
+  for (const k of Object.keys(headers)) headerBytes += k.length + headers[k]!.length + 4;
   headers.header_size = String(headerBytes);
   headers.total_size = String(totalSize);
   headers.computed_body_hash = spec ? computeBodyHash(spec, fields as never) : EMPTY_BODY_HASH;
@@ -371,37 +522,71 @@ function finishHeaders(spec: SynapseSpec | null, fields: Record<string, unknown>
 /** Request or response headers: Node's `IncomingHttpHeaders`, a plain record, or a fetch `Headers`. */
 export type HeaderInput = { get(name: string): string | null } | Readonly<Record<string, string | readonly string[] | number | undefined>>;
 
-type HeaderGet = (name: string) => string | null;
+/**
+ * Case-insensitive lookup; a header given twice is an error (strict: `onDuplicate` throws) or
+ * reads as absent (lenient). Node's request headers are already lower-case, so a record whose
+ * names `toLowerCase()` leaves unchanged is read in place; any other is copied into a map first.
+ */
+class HeaderTable {
+  private readonly fetchHeaders: { get(name: string): string | null } | null = null;
+  private readonly record: Readonly<Record<string, unknown>> | null = null;
+  private readonly map: Map<string, string | null> | null = null;
 
-/** Case-insensitive lookup; a header given twice is an error (strict) or ignored (lenient). */
-function headerReader(input: HeaderInput | undefined, onDuplicate: (name: string) => void): HeaderGet {
-  if (input === undefined || input === null) return () => null;
-  if (typeof (input as { get?: unknown }).get === 'function') {
-    const h = input as { get(name: string): string | null };
-    return (name) => {
-      const v = h.get(name);
-      return typeof v === 'string' ? v : null;
-    };
-  }
-  const map = new Map<string, string | null>();
-  for (const [rawName, raw] of Object.entries(input as Record<string, unknown>)) {
-    const name = rawName.toLowerCase();
-    let value: string | null;
-    if (raw === undefined) continue;
-    if (typeof raw === 'string') value = raw;
-    else if (typeof raw === 'number') value = String(raw);
-    else if (Array.isArray(raw) && raw.length === 1 && typeof raw[0] === 'string') value = raw[0];
-    else {
-      onDuplicate(name);
-      value = null;
+  constructor(input: HeaderInput | undefined, onDuplicate: (name: string) => void) {
+    if (input === undefined || input === null) return;
+    if (typeof (input as { get?: unknown }).get === 'function') {
+      this.fetchHeaders = input as { get(name: string): string | null };
+      return;
     }
+    const record = input as Readonly<Record<string, unknown>>;
+    // In the order the map below would see them, so that the same header is reported first.
+    for (const name of Object.keys(record)) {
+      if (name !== name.toLowerCase()) {
+        this.map = headerMap(record, onDuplicate);
+        return;
+      }
+      const raw = record[name];
+      if (raw !== undefined && singleHeaderValue(raw) === undefined) onDuplicate(name);
+    }
+    this.record = record;
+  }
+
+  get(name: string): string | null {
+    if (this.record !== null) {
+      if (!Object.prototype.propertyIsEnumerable.call(this.record, name)) return null;
+      return singleHeaderValue(this.record[name]) ?? null;
+    }
+    if (this.map !== null) return this.map.get(name) ?? null;
+    if (this.fetchHeaders !== null) {
+      const v = this.fetchHeaders.get(name);
+      return typeof v === 'string' ? v : null;
+    }
+    return null;
+  }
+}
+
+/** A header's one value as text; undefined when absent or not one value (an array of several, an object…). */
+function singleHeaderValue(raw: unknown): string | undefined {
+  if (typeof raw === 'string') return raw;
+  if (typeof raw === 'number') return String(raw);
+  if (Array.isArray(raw) && raw.length === 1 && typeof raw[0] === 'string') return raw[0];
+  return undefined;
+}
+
+function headerMap(record: Readonly<Record<string, unknown>>, onDuplicate: (name: string) => void): Map<string, string | null> {
+  const map = new Map<string, string | null>();
+  for (const [rawName, raw] of Object.entries(record)) {
+    const name = rawName.toLowerCase();
+    if (raw === undefined) continue;
+    let value = singleHeaderValue(raw) ?? null;
+    if (value === null) onDuplicate(name);
     if (map.has(name)) {
       onDuplicate(name);
       value = null;
     }
     map.set(name, value);
   }
-  return (name) => map.get(name) ?? null;
+  return map;
 }
 
 const DECIMAL_INT = /^\d{1,20}$/;
@@ -419,58 +604,69 @@ interface RequestHeaderValues {
   axon: TerminalInfo;
 }
 
+function invalidHeader(strict: boolean, name: string, why: string): null {
+  if (strict) throw new ProtocolError('invalid-header', `invalid header ${name}: ${why}`, { details: { header: name } });
+  return null;
+}
+
+const duplicateHeaderStrict = (name: string): void => {
+  invalidHeader(true, name, 'given more than once');
+};
+const duplicateHeaderLenient = (): void => {};
+
+/** A token header (hotkey, uuid, ip, signature, hash); empty reads as missing, as in Python. */
+function tokenHeader(headers: HeaderTable, strict: boolean, name: string, maxLength: number): string | null {
+  const v = headers.get(name);
+  if (v === null || v === '') return null; // Python treats an empty hotkey/signature as missing too
+  if (v.length > maxLength) return invalidHeader(strict, name, `longer than ${maxLength} characters`);
+  if (!TOKEN.test(v)) return invalidHeader(strict, name, `${excerpt(v)} has characters outside visible ASCII`);
+  return v;
+}
+
+function uintHeader(headers: HeaderTable, strict: boolean, name: string, lim: { min: bigint; max: bigint }): bigint | null {
+  const v = headers.get(name);
+  if (v === null) return null;
+  if (!DECIMAL_INT.test(v)) return invalidHeader(strict, name, `${excerpt(v)} is not a decimal integer`);
+  const n = BigInt(v);
+  if (n < lim.min || n > lim.max) return invalidHeader(strict, name, `${v} is out of range`);
+  return n;
+}
+
 function readRequestHeaders(input: HeaderInput | undefined, strict: boolean): RequestHeaderValues {
-  const fail = (name: string, why: string): null => {
-    if (strict) throw new ProtocolError('invalid-header', `invalid header ${name}: ${why}`, { details: { header: name } });
-    return null;
-  };
-  const get = headerReader(input, (name) => fail(name, 'given more than once'));
+  const headers = new HeaderTable(input, strict ? duplicateHeaderStrict : duplicateHeaderLenient);
 
-  const text = (name: string, maxLength: number): string | null => {
-    const v = get(name);
-    if (v === null || v === '') return null; // Python treats an empty hotkey/signature as missing too
-    if (v.length > maxLength) return fail(name, `longer than ${maxLength} characters`);
-    if (!TOKEN.test(v)) return fail(name, `${excerpt(v)} has characters outside visible ASCII`);
-    return v;
-  };
-  const int = (name: string, lim: { min: bigint; max: bigint }): bigint | null => {
-    const v = get(name);
-    if (v === null) return null;
-    if (!DECIMAL_INT.test(v)) return fail(name, `${excerpt(v)} is not a decimal integer`);
-    const n = BigInt(v);
-    if (n < lim.min || n > lim.max) return fail(name, `${v} is out of range`);
-    return n;
-  };
-
-  const timeoutText = get('timeout');
+  const timeoutText = headers.get('timeout');
   let timeoutSec: number | null = null;
   if (timeoutText !== null) {
     const t = DECIMAL_FLOAT.test(timeoutText) ? Number(timeoutText) : NaN;
     if (Number.isFinite(t) && t > 0 && t <= 86_400) timeoutSec = t;
-    else fail('timeout', `${excerpt(timeoutText)} is not a number of seconds in (0, 86400]`);
+    else invalidHeader(strict, 'timeout', `${excerpt(timeoutText)} is not a number of seconds in (0, 86400]`);
   }
 
   const dendrite = emptyTerminalInfo();
-  dendrite.ip = text('bt_header_dendrite_ip', LIMITS.token.ip!);
-  const dPort = int('bt_header_dendrite_port', LIMITS.port);
+  dendrite.ip = tokenHeader(headers, strict, 'bt_header_dendrite_ip', LIMITS.token.ip!);
+  const dPort = uintHeader(headers, strict, 'bt_header_dendrite_port', LIMITS.port);
   dendrite.port = dPort === null ? null : Number(dPort);
-  const version = int('bt_header_dendrite_version', LIMITS.version);
+  const version = uintHeader(headers, strict, 'bt_header_dendrite_version', LIMITS.version);
   dendrite.version = version === null ? null : Number(version);
-  dendrite.nonce = int('bt_header_dendrite_nonce', LIMITS.nonce);
-  dendrite.uuid = text('bt_header_dendrite_uuid', LIMITS.token.uuid!);
-  dendrite.hotkey = text('bt_header_dendrite_hotkey', LIMITS.token.hotkey!);
-  dendrite.signature = text('bt_header_dendrite_signature', LIMITS.token.signature!);
+  dendrite.nonce = uintHeader(headers, strict, 'bt_header_dendrite_nonce', LIMITS.nonce);
+  dendrite.uuid = tokenHeader(headers, strict, 'bt_header_dendrite_uuid', LIMITS.token.uuid!);
+  dendrite.hotkey = tokenHeader(headers, strict, 'bt_header_dendrite_hotkey', LIMITS.token.hotkey!);
+  dendrite.signature = tokenHeader(headers, strict, 'bt_header_dendrite_signature', LIMITS.token.signature!);
 
   const axon = emptyTerminalInfo();
-  axon.ip = text('bt_header_axon_ip', LIMITS.token.ip!);
-  const aPort = int('bt_header_axon_port', LIMITS.port);
+  axon.ip = tokenHeader(headers, strict, 'bt_header_axon_ip', LIMITS.token.ip!);
+  const aPort = uintHeader(headers, strict, 'bt_header_axon_port', LIMITS.port);
   axon.port = aPort === null ? null : Number(aPort);
-  axon.hotkey = text('bt_header_axon_hotkey', LIMITS.token.hotkey!);
+  axon.hotkey = tokenHeader(headers, strict, 'bt_header_axon_hotkey', LIMITS.token.hotkey!);
 
-  return { timeoutSec, computedBodyHash: text('computed_body_hash', 128), dendrite, axon };
+  return { timeoutSec, computedBodyHash: tokenHeader(headers, strict, 'computed_body_hash', 128), dendrite, axon };
 }
 
 // --- bodies in -----------------------------------------------------------------------------
+
+/** Stateless between calls (no `stream: true`), so one serves every request. BOM kept: JSON refuses it, like Python. */
+const UTF8_STRICT = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function bodyText(raw: string | Uint8Array, maxBytes: number, onError: (code: 'body-too-large' | 'malformed-json', msg: string) => never): string {
   if (typeof raw === 'string') {
@@ -481,7 +677,7 @@ function bodyText(raw: string | Uint8Array, maxBytes: number, onError: (code: 'b
   if (!(raw instanceof Uint8Array)) onError('malformed-json', 'body is not text');
   if (raw.byteLength > maxBytes) onError('body-too-large', `body larger than ${maxBytes} bytes`);
   try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(raw);
+    return UTF8_STRICT.decode(raw);
   } catch {
     return onError('malformed-json', 'body is not valid UTF-8');
   }
@@ -559,7 +755,7 @@ export function encodeRequest<R extends SynapseRef>(params: EncodeRequestParams<
 
   const given = params.fields as Record<string, unknown>;
   const fields: Record<string, unknown> = {};
-  for (const [key, field] of Object.entries(spec.fields)) {
+  for (const { key, field } of specLayout(spec).fields) {
     const value = Object.hasOwn(given, key) && given[key] !== undefined ? given[key] : field.default;
     if (value === undefined) throw new ProtocolError('invalid-encode-input', `${spec.name}.${key} has no default and was not given`);
     const r = checkTsValue(field, value);
@@ -577,19 +773,8 @@ export function encodeRequest<R extends SynapseRef>(params: EncodeRequestParams<
 
   // Python's body: model_dump() in declaration order; header_size stays 0 and
   // computed_body_hash "" (frozen); total_size equals the header's (set by to_headers first).
-  const renderBody = (totalSize: number): string => {
-    const body: Record<string, PyJson> = {
-      name: spec.name,
-      timeout: new PyFloat(params.timeoutSec),
-      total_size: totalSize,
-      header_size: 0,
-      dendrite: terminalToPyJson(dendriteInfo),
-      axon: terminalToPyJson(axonInfo),
-      computed_body_hash: '',
-    };
-    for (const [key, field] of Object.entries(spec.fields)) body[key] = toPyJson(field, fields[key]);
-    return pyJsonDumps(body, PY_DUMPS_DEFAULT);
-  };
+  const renderBody = (totalSize: number): string =>
+    synapseBodyJson(spec, { timeout: params.timeoutSec, totalSize, headerSize: 0, dendrite: dendriteInfo, axon: axonInfo, computedBodyHash: '' }, fields, PY_DUMPS_DEFAULT);
   let totalSize = 0;
   let body = renderBody(totalSize);
   for (let round = 0; round < 4 && Buffer.byteLength(body, 'utf8') !== totalSize; round++) {
@@ -655,15 +840,19 @@ export function decodeRequest<R extends SynapseRef>(synapse: R, headers: HeaderI
   }
 }
 
+function refuseRequestBody(code: 'body-too-large' | 'malformed-json', message: string): never {
+  throw new ProtocolError(code, message);
+}
+
+function refuseRequestJson(message: string): never {
+  throw new ProtocolError('malformed-json', message);
+}
+
 function decodeRequestUnsafe<R extends SynapseRef>(synapse: R, headers: HeaderInput, rawBody: string | Uint8Array, options: DecodeRequestOptions): DecodedRequest<SpecOf<R>> {
   const spec = resolveSynapse(synapse) as SpecOf<R> & SynapseSpec;
   const h = readRequestHeaders(headers, true);
-  const text = bodyText(rawBody, options.maxBodyBytes ?? MAX_REQUEST_BODY_BYTES, (code, msg) => {
-    throw new ProtocolError(code, msg);
-  });
-  const body = parseBodyObject(text, false, (msg) => {
-    throw new ProtocolError('malformed-json', msg);
-  });
+  const text = bodyText(rawBody, options.maxBodyBytes ?? MAX_REQUEST_BODY_BYTES, refuseRequestBody);
+  const body = parseBodyObject(text, false, refuseRequestJson);
   const envelope = readEnvelope(body, 'strict');
   if (isError(envelope)) throw new ProtocolError('invalid-field', envelope.error);
   const read = readSynapseFields(spec, body, 'strict');
@@ -731,7 +920,7 @@ export function encodeResponse<S extends SynapseSpec>(request: DecodedRequest<S>
 
   const given = filled as Record<string, unknown>;
   const fields: Record<string, unknown> = { ...(request.fields as Record<string, unknown>) };
-  for (const [key, field] of Object.entries(spec.fields)) {
+  for (const { key, field } of specLayout(spec).fields) {
     if (field.role !== 'response' || !Object.hasOwn(given, key) || given[key] === undefined) continue;
     const r = checkTsValue(field, given[key]);
     if (!r.ok) throw new ProtocolError('invalid-encode-input', `${spec.name}.${key} ${r.reason}`);
@@ -742,17 +931,12 @@ export function encodeResponse<S extends SynapseSpec>(request: DecodedRequest<S>
   // A null timeout would print as "None" and break a Python dendrite's header parsing.
   const timeout = env.timeout ?? request.timeoutSec ?? DEFAULT_TIMEOUT_SEC;
   const axon: TerminalInfo = { ...(env.axon ?? emptyTerminalInfo()), statusCode: status, statusMessage: message, processTime: options.processTimeSec };
-  const out: Record<string, PyJson> = {
-    name: spec.name,
-    timeout: new PyFloat(timeout),
-    total_size: env.totalSize,
-    header_size: env.headerSize,
-    dendrite: terminalToPyJson(env.dendrite),
-    axon: terminalToPyJson(axon),
-    computed_body_hash: env.computedBodyHash,
-  };
-  for (const [key, field] of Object.entries(spec.fields)) out[key] = toPyJson(field, fields[key]);
-  const body = pyJsonDumps(out, PY_STARLETTE);
+  const body = synapseBodyJson(
+    spec,
+    { timeout, totalSize: env.totalSize, headerSize: env.headerSize, dendrite: env.dendrite, axon, computedBodyHash: env.computedBodyHash },
+    fields,
+    PY_STARLETTE,
+  );
 
   const headers: Record<string, string> = { name: spec.name, timeout: pyFloatRepr(timeout) };
   terminalHeaders('axon', axon, headers);
@@ -906,7 +1090,8 @@ function decodeResponseUnsafe<R extends SynapseRef>(
   const body = parseBodyObject(text, coercion === 'python', fail);
 
   // Synapse.from_headers(response headers): every known header must parse, or Python raises.
-  const get = headerReader(headers, (name) => (coercion === 'strict' ? fail(`header ${name} given more than once`) : undefined));
+  const headerTable = new HeaderTable(headers, (name) => (coercion === 'strict' ? fail(`header ${name} given more than once`) : undefined));
+  const get = (name: string): string | null => headerTable.get(name);
   const headerInt = (name: string): bigint | null => {
     const v = get(name);
     if (v === null) return null;

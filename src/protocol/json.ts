@@ -36,39 +36,88 @@ const MAX_INT_DIGITS = 4300; // CPython's json.loads refuses longer integers
 
 /** Parses one JSON document (RFC 8259; whitespace around it allowed). Throws only JsonSyntaxError. */
 export function parseJson(text: string, options: ParseJsonOptions = {}): JsonValue {
-  const maxDepth = options.maxDepth ?? 32;
-  const allowNonFinite = options.allowNonFinite ?? false;
-  let i = 0;
-  const n = text.length;
+  const parser = new JsonParser(text, options.maxDepth ?? 32, options.allowNonFinite ?? false);
+  const value = parser.parseValue(0);
+  parser.skipWs();
+  if (parser.i !== text.length) parser.fail('extra data');
+  return value;
+}
 
-  const fail = (message: string): never => {
-    throw new JsonSyntaxError(message, i);
-  };
-  const skipWs = (): void => {
-    while (i < n) {
+const ESCAPE_OR_CONTROL = /[\\\x00-\x1f]/;
+
+const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
+const isHexDigit = (c: number): boolean => (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66);
+
+/**
+ * The parser's state as one object with methods rather than closures: it runs once per
+ * request, and per-call closures cost an allocation each (and a `__name` call under tsx).
+ */
+class JsonParser {
+  i = 0;
+  /**
+   * No backslash and no control character anywhere (so in no string): every string then ends
+   * at the next quote, which `indexOf` finds far faster than a loop over its characters. True
+   * for most bodies: json.dumps escapes only what is not plain ASCII text.
+   */
+  readonly plainStrings: boolean;
+
+  constructor(
+    readonly text: string,
+    readonly maxDepth: number,
+    readonly allowNonFinite: boolean,
+  ) {
+    this.plainStrings = !ESCAPE_OR_CONTROL.test(text);
+  }
+
+  fail(message: string): never {
+    throw new JsonSyntaxError(message, this.i);
+  }
+
+  skipWs(): void {
+    const { text } = this;
+    let i = this.i;
+    while (i < text.length) {
       const c = text.charCodeAt(i);
       if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i++;
       else break;
     }
-  };
-  const literal = (word: string): void => {
-    if (text.startsWith(word, i)) i += word.length;
-    else fail('unexpected token');
-  };
+    this.i = i;
+  }
 
-  const parseString = (): string => {
-    i++; // opening quote
+  literal(word: string): void {
+    if (this.text.startsWith(word, this.i)) this.i += word.length;
+    else this.fail('unexpected token');
+  }
+
+  parseString(): string {
+    const { text } = this;
+    const n = text.length;
+    let i = ++this.i; // after the opening quote
+    if (this.plainStrings) {
+      const end = text.indexOf('"', i);
+      if (end >= 0) {
+        this.i = end + 1;
+        return text.slice(i, end);
+      }
+      this.i = n;
+      this.fail('unterminated string');
+    }
     let out = '';
     let start = i;
     while (true) {
-      if (i >= n) fail('unterminated string');
+      if (i >= n) {
+        this.i = i;
+        this.fail('unterminated string');
+      }
       const c = text.charCodeAt(i);
       if (c === 0x22) {
-        out += text.slice(start, i);
-        i++;
-        return out;
+        this.i = i + 1;
+        return out + text.slice(start, i);
       }
-      if (c < 0x20) fail('control character in string');
+      if (c < 0x20) {
+        this.i = i;
+        this.fail('control character in string');
+      }
       if (c !== 0x5c) {
         i++;
         continue;
@@ -86,124 +135,157 @@ export function parseJson(text: string, options: ParseJsonOptions = {}): JsonVal
         case 'r': out += '\r'; break;
         case 't': out += '\t'; break;
         case 'u': {
-          const hex = text.slice(i, i + 4);
-          if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail('bad \\u escape');
-          out += String.fromCharCode(parseInt(hex, 16));
+          if (!(i + 4 <= n && isHexDigit(text.charCodeAt(i)) && isHexDigit(text.charCodeAt(i + 1)) && isHexDigit(text.charCodeAt(i + 2)) && isHexDigit(text.charCodeAt(i + 3)))) {
+            this.i = i;
+            this.fail('bad \\u escape');
+          }
+          out += String.fromCharCode(parseInt(text.slice(i, i + 4), 16));
           i += 4;
           break;
         }
         default:
-          i -= 1;
-          fail('bad escape');
+          this.i = i - 1;
+          this.fail('bad escape');
       }
       start = i;
     }
-  };
+  }
 
-  const NUMBER = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
-  const parseNumber = (): number | bigint => {
-    NUMBER.lastIndex = i;
-    const m = NUMBER.exec(text);
-    if (!m) return fail('bad number');
-    const raw = m[0];
-    i += raw.length;
-    if (m[1] === undefined && m[2] === undefined) {
-      if (raw.length - (raw.startsWith('-') ? 1 : 0) > MAX_INT_DIGITS) fail('integer too long');
+  /** `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`: without fraction and exponent an exact bigint. */
+  parseNumber(): number | bigint {
+    const { text } = this;
+    const start = this.i;
+    let p = start;
+    if (text.charCodeAt(p) === 0x2d) p++;
+    const first = text.charCodeAt(p);
+    if (first === 0x30) p++;
+    else if (first >= 0x31 && first <= 0x39) {
+      p++;
+      while (isDigit(text.charCodeAt(p))) p++;
+    } else return this.fail('bad number');
+    let integer = true;
+    if (text.charCodeAt(p) === 0x2e && isDigit(text.charCodeAt(p + 1))) {
+      p += 2;
+      while (isDigit(text.charCodeAt(p))) p++;
+      integer = false;
+    }
+    const e = text.charCodeAt(p);
+    if (e === 0x65 || e === 0x45) {
+      let q = p + 1;
+      const sign = text.charCodeAt(q);
+      if (sign === 0x2b || sign === 0x2d) q++;
+      if (isDigit(text.charCodeAt(q))) {
+        q++;
+        while (isDigit(text.charCodeAt(q))) q++;
+        p = q;
+        integer = false;
+      }
+    }
+    const raw = text.slice(start, p);
+    this.i = p;
+    if (integer) {
+      if (raw.length - (text.charCodeAt(start) === 0x2d ? 1 : 0) > MAX_INT_DIGITS) this.fail('integer too long');
       return BigInt(raw);
     }
     return Number(raw);
-  };
+  }
 
-  const parseValue = (depth: number): JsonValue => {
-    skipWs();
-    if (i >= n) fail('unexpected end');
-    const c = text[i];
+  parseValue(depth: number): JsonValue {
+    this.skipWs();
+    const { text } = this;
+    if (this.i >= text.length) this.fail('unexpected end');
+    const c = text.charCodeAt(this.i);
     switch (c) {
-      case '{': {
-        if (depth >= maxDepth) fail('nested too deep');
-        i++;
-        const obj: JsonObject = new Map();
-        skipWs();
-        if (text[i] === '}') {
-          i++;
-          return obj;
-        }
-        while (true) {
-          skipWs();
-          if (text[i] !== '"') fail('expected a key');
-          const key = parseString();
-          skipWs();
-          if (text[i] !== ':') fail("expected ':'");
-          i++;
-          obj.set(key, parseValue(depth + 1)); // duplicate keys: the last wins, as in Python
-          skipWs();
-          if (text[i] === ',') {
-            i++;
-            continue;
-          }
-          if (text[i] === '}') {
-            i++;
-            return obj;
-          }
-          fail("expected ',' or '}'");
-        }
-      }
-      case '[': {
-        if (depth >= maxDepth) fail('nested too deep');
-        i++;
-        const arr: JsonValue[] = [];
-        skipWs();
-        if (text[i] === ']') {
-          i++;
-          return arr;
-        }
-        while (true) {
-          arr.push(parseValue(depth + 1));
-          skipWs();
-          if (text[i] === ',') {
-            i++;
-            continue;
-          }
-          if (text[i] === ']') {
-            i++;
-            return arr;
-          }
-          fail("expected ',' or ']'");
-        }
-      }
-      case '"':
-        return parseString();
-      case 't':
-        literal('true');
+      case 0x7b: // {
+        return this.parseObject(depth);
+      case 0x5b: // [
+        return this.parseArray(depth);
+      case 0x22: // "
+        return this.parseString();
+      case 0x74: // t
+        this.literal('true');
         return true;
-      case 'f':
-        literal('false');
+      case 0x66: // f
+        this.literal('false');
         return false;
-      case 'n':
-        literal('null');
+      case 0x6e: // n
+        this.literal('null');
         return null;
-      case 'N':
-        if (!allowNonFinite) fail('unexpected token');
-        literal('NaN');
+      case 0x4e: // N
+        if (!this.allowNonFinite) this.fail('unexpected token');
+        this.literal('NaN');
         return NaN;
-      case 'I':
-        if (!allowNonFinite) fail('unexpected token');
-        literal('Infinity');
+      case 0x49: // I
+        if (!this.allowNonFinite) this.fail('unexpected token');
+        this.literal('Infinity');
         return Infinity;
       default:
-        if (c === '-' && allowNonFinite && text.startsWith('-Infinity', i)) {
-          i += 9;
+        if (c === 0x2d && this.allowNonFinite && text.startsWith('-Infinity', this.i)) {
+          this.i += 9;
           return -Infinity;
         }
-        if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return parseNumber();
-        return fail('unexpected token');
+        if (c === 0x2d || isDigit(c)) return this.parseNumber();
+        return this.fail('unexpected token');
     }
-  };
+  }
 
-  const value = parseValue(0);
-  skipWs();
-  if (i !== n) fail('extra data');
-  return value;
+  parseObject(depth: number): JsonObject {
+    if (depth >= this.maxDepth) this.fail('nested too deep');
+    const { text } = this;
+    this.i++;
+    const obj: JsonObject = new Map();
+    this.skipWs();
+    if (text.charCodeAt(this.i) === 0x7d) {
+      this.i++;
+      return obj;
+    }
+    while (true) {
+      this.skipWs();
+      if (text.charCodeAt(this.i) !== 0x22) this.fail('expected a key');
+      const key = this.parseString();
+      this.skipWs();
+      if (text.charCodeAt(this.i) !== 0x3a) this.fail("expected ':'");
+      this.i++;
+      obj.set(key, this.parseValue(depth + 1)); // duplicate keys: the last wins, as in Python
+      this.skipWs();
+      const c = text.charCodeAt(this.i);
+      if (c === 0x2c) {
+        this.i++;
+        continue;
+      }
+      if (c === 0x7d) {
+        this.i++;
+        return obj;
+      }
+      this.fail("expected ',' or '}'");
+    }
+  }
+
+  parseArray(depth: number): JsonValue[] {
+    if (depth >= this.maxDepth) this.fail('nested too deep');
+    const { text } = this;
+    this.i++;
+    const arr: JsonValue[] = [];
+    this.skipWs();
+    if (text.charCodeAt(this.i) === 0x5d) {
+      this.i++;
+      return arr;
+    }
+    while (true) {
+      arr.push(this.parseValue(depth + 1));
+      this.skipWs();
+      const c = text.charCodeAt(this.i);
+      if (c === 0x2c) {
+        this.i++;
+        continue;
+      }
+      if (c === 0x5d) {
+        this.i++;
+        return arr;
+      }
+      this.fail("expected ',' or ']'");
+    }
+  }
 }
 
 /** Marks a number that Python holds as a float, so it prints as `30.0` rather than `30`. */
@@ -243,28 +325,57 @@ function escapeChar(ch: string): string {
 const ESCAPE_ASCII = /["\\]|[^\x20-\x7e]/g;
 const ESCAPE_UTF8 = /["\\\x00-\x1f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
-function dumpString(s: string, ensureAscii: boolean): string {
+/** A string as json.dumps writes it (with quotes). Most strings need no escape: one test, no replace. */
+export function pyJsonString(s: string, ensureAscii: boolean): string {
+  if (!(ensureAscii ? MAY_ESCAPE_ASCII : MAY_ESCAPE_UTF8).test(s)) return `"${s}"`;
   return `"${s.replace(ensureAscii ? ESCAPE_ASCII : ESCAPE_UTF8, escapeChar)}"`;
+}
+
+// Supersets of the two escape patterns, without their lookarounds (any surrogate, paired or not).
+const MAY_ESCAPE_ASCII = /["\\]|[^\x20-\x7e]/;
+const MAY_ESCAPE_UTF8 = /["\\\x00-\x1f\ud800-\udfff]/;
+
+/** A float as json.dumps writes it (`30.0`, `1e-05`); non-finite is refused (allow_nan=False). */
+export function pyJsonFloat(x: number): string {
+  if (!Number.isFinite(x)) throw new RangeError('non-finite float in JSON');
+  return pyFloatRepr(x);
 }
 
 /** CPython's `json.dumps(value)` with the given separators and escaping. Non-finite floats are refused (allow_nan=False). */
 export function pyJsonDumps(value: PyJson, style: PyJsonStyle): string {
-  const itemSep = style.compact ? ',' : ', ';
-  const keySep = style.compact ? ':' : ': ';
-  const dump = (v: PyJson): string => {
-    if (v === null) return 'null';
-    if (v === true) return 'true';
-    if (v === false) return 'false';
-    if (typeof v === 'string') return dumpString(v, style.ensureAscii);
-    if (typeof v === 'bigint') return v.toString();
-    if (typeof v === 'number' || v instanceof PyFloat) {
-      const x = typeof v === 'number' ? v : v.value;
-      if (!Number.isFinite(x)) throw new RangeError('non-finite float in JSON');
-      return typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : pyFloatRepr(x);
+  return style.compact ? dumpValue(value, style.ensureAscii, ',', ':') : dumpValue(value, style.ensureAscii, ', ', ': ');
+}
+
+function dumpValue(v: PyJson, ensureAscii: boolean, itemSep: string, keySep: string): string {
+  switch (typeof v) {
+    case 'string':
+      return pyJsonString(v, ensureAscii);
+    case 'number':
+      if (!Number.isFinite(v)) throw new RangeError('non-finite float in JSON');
+      return Number.isSafeInteger(v) ? String(v) : pyFloatRepr(v);
+    case 'bigint':
+      return v.toString();
+    case 'boolean':
+      return v ? 'true' : 'false';
+  }
+  if (v === null) return 'null';
+  if (v instanceof PyFloat) return pyJsonFloat(v.value);
+  if (Array.isArray(v)) {
+    const items = v as readonly PyJson[];
+    let out = '[';
+    for (let k = 0; k < items.length; k++) {
+      if (k > 0) out += itemSep;
+      out += dumpValue(items[k]!, ensureAscii, itemSep, keySep);
     }
-    if (Array.isArray(v)) return `[${(v as readonly PyJson[]).map(dump).join(itemSep)}]`;
-    const entries = Object.entries(v as { readonly [key: string]: PyJson });
-    return `{${entries.map(([k, x]) => dumpString(k, style.ensureAscii) + keySep + dump(x)).join(itemSep)}}`;
-  };
-  return dump(value);
+    return out + ']';
+  }
+  const obj = v as { readonly [key: string]: PyJson };
+  let out = '{';
+  let first = true;
+  for (const key of Object.keys(obj)) {
+    if (!first) out += itemSep;
+    first = false;
+    out += pyJsonString(key, ensureAscii) + keySep + dumpValue(obj[key]!, ensureAscii, itemSep, keySep);
+  }
+  return out + '}';
 }

@@ -7,6 +7,23 @@
 
 /** `repr(float)` / `str(float)` of CPython 3: shortest round-trip digits, `.0` on integers, `e±XX` outside 1e-4 ≤ |x| < 1e16. */
 export function pyFloatRepr(x: number): string {
+  // CPython's fixed-notation range, where `String(x)` has the same shortest digits and no
+  // exponent either (JavaScript switches to one below 1e-6 and from 1e21). The double 1e-4 is
+  // slightly above 10⁻⁴, so every double in the range prints with an exponent of -4 or more.
+  const abs = x < 0 ? -x : x;
+  if (abs >= 1e-4 && abs < 1e16) return Number.isInteger(x) ? `${x}.0` : String(x);
+  if (abs > 0 && abs < Infinity) {
+    // Outside that range CPython always writes `d.ddde±XX`: toExponential()'s digits with the
+    // exponent padded to two digits (`6.3e-5` → `6.3e-05`). A small process_time takes this path.
+    const text = x.toExponential();
+    const e = text.indexOf('e');
+    return text.length - e === 3 ? `${text.slice(0, e + 2)}0${text.slice(e + 2)}` : text;
+  }
+  return pyFloatReprGeneral(x);
+}
+
+/** `pyFloatRepr` for any double, from the digits and exponent of `toExponential()`; the reference the fast path is tested against. */
+export function pyFloatReprGeneral(x: number): string {
   if (Number.isNaN(x)) return 'nan';
   if (x === Infinity) return 'inf';
   if (x === -Infinity) return '-inf';
