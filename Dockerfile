@@ -29,7 +29,7 @@ RUN node scripts/build.mjs
 
 # --- runtime ------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
-# entrypoint.sh gives the miner NODE_OPTIONS=--max-semi-space-size=4 unless NODE_OPTIONS is set.
+# entrypoint.sh gives the miner NODE_OPTIONS=--max-semi-space-size=2 unless NODE_OPTIONS is set.
 ENV NODE_ENV=production \
     HOME=/home/hs58
 # A fixed uid so that volumes can be prepared on the host (chown 10001).

@@ -26,7 +26,7 @@
 #
 # hs58 is `node dist/hs58.mjs` (the production build, `npm run build`) when it is there, else
 # `node bin/hs58.js` (the TypeScript sources through tsx). Unless NODE_OPTIONS is set, the miner
-# runs with --max-semi-space-size=4: a small young generation takes 25 MB off its memory. Not the
+# runs with --max-semi-space-size=2: a small young generation takes 25-30 MB off its memory. Not the
 # validator: its claims scan makes short-lived megabytes that a small young generation would
 # promote into the old one, raising its peak instead (bench/README.md).
 #   HS58_SLEEP                 command called as `$HS58_SLEEP <seconds>` for the backoff (default sleep)
@@ -170,7 +170,7 @@ if [ "$NEURON_TYPE" = miner ]; then
   if [ -n "$external_ip" ]; then
     set -- --axon.external_ip "$external_ip" "$@"
   fi
-  export NODE_OPTIONS="${NODE_OPTIONS---max-semi-space-size=4}"
+  export NODE_OPTIONS="${NODE_OPTIONS---max-semi-space-size=2}"
   set -- miner --netuid "$netuid" --wallet.name "$WALLET_NAME" --wallet.hotkey "$HOTKEY_NAME" \
     --axon.port "$axon_port" --axon.external_port "${external_port:-$axon_port}" "$@"
 else

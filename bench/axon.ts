@@ -16,7 +16,8 @@
  * Flags: --concurrency 64  --seconds 8  --rounds 3  --threads <cores>  --ts-requests 40000
  *        --python-requests 8000  --skip-python  --skip-ceiling  --overhead (also run the axon
  *        with verification skipped, to show what everything but sr25519 costs)
- *        --node-flags "--max-semi-space-size=4"   (V8 flags for the TypeScript axon's process)
+ *        --node-flags=--max-semi-space-size=2   (V8 flags for the TypeScript axon's process; the = form,
+ *                      since the value starts with dashes)
  *        --compiled   (run the axon as plain JavaScript bundled by esbuild, without the tsx loader,
  *                      as a production build would; by default it runs under tsx like `hs58`)
  */

@@ -18,7 +18,7 @@
  * Options: --claims N (default 150000), --rounds N (6), --epoch N (validator round every N
  * blocks, 10), --block-ms N (Chopsticks block interval, 1000), --uids N (256),
  * --validator-node-flags="…" (default none) and --miner-node-flags="…" (default
- * "--max-semi-space-size=4"): each daemon's Node flags, by default those entrypoint.sh gives it;
+ * "--max-semi-space-size=2"): each daemon's Node flags, by default those entrypoint.sh gives it;
  * --sources (run both from the TypeScript sources through tsx instead, as `node bin/hs58.js` does).
  * Needs Linux (/proc) and the subtensor chain spec (see src/localnet/chainSpec.ts).
  */
@@ -38,7 +38,7 @@ const { values } = parseArgs({
     'block-ms': { type: 'string', default: '1000' },
     uids: { type: 'string', default: '256' },
     'validator-node-flags': { type: 'string', default: '' },
-    'miner-node-flags': { type: 'string', default: '--max-semi-space-size=4' },
+    'miner-node-flags': { type: 'string', default: '--max-semi-space-size=2' },
     sources: { type: 'boolean', default: false },
   },
 });

@@ -235,7 +235,7 @@ describe('entrypoint.sh', () => {
     const dir = path.join(c.home, '.bittensor', 'wallets', 'hs58');
     expect(await readFile(path.join(dir, 'hotkeys', 'validator'))).toEqual(wallet.files.hotkey);
     expect(existsSync(path.join(dir, 'coldkey'))).toBe(false); // BT_COLDKEY_B64 was not given
-    expect(await lines(path.join(c.record, 'run-1.env'))).toContain('NODE_OPTIONS=--max-semi-space-size=4');
+    expect(await lines(path.join(c.record, 'run-1.env'))).toContain('NODE_OPTIONS=--max-semi-space-size=2');
     expect(await lines(path.join(c.record, 'run-1.args'))).toEqual([
       'miner',
       '--netuid',
