@@ -1,16 +1,8 @@
 /** Random inputs from a fixed seed for the codec's differential tests (unit and against CPython). */
 
-/** mulberry32: small, fast, deterministic. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from './rng.js';
+
+export { rng };
 
 const view = new DataView(new ArrayBuffer(8));
 export function doubleFromBits(hi: number, lo: number): number {
