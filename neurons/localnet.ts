@@ -44,6 +44,7 @@ import { createWalletFiles } from '../src/wallet/files.js';
 import { loadHotkey } from '../src/wallet/hotkey.js';
 import { startMiner } from './miner.js';
 import { startValidator } from './validator.js';
+import { createCloseStack } from '../src/util/closeStack.js';
 
 const ANVIL_MNEMONIC = 'test test test test test test test test test test test junk';
 const ANVIL_CHAIN_ID = 31337;
@@ -222,7 +223,7 @@ export interface LocalNetwork {
 
 export async function startLocalNetwork(opts: StartLocalNetworkOptions): Promise<LocalNetwork> {
   const log = opts.logger.child({ module: 'localnet' });
-  const closers: { name: string; close: () => Promise<void> | void }[] = [];
+  const closers = createCloseStack(log);
   const stop = new AbortController();
   const onAbort = () => stop.abort(opts.signal.reason);
   if (opts.signal.aborted) onAbort();
@@ -233,14 +234,7 @@ export async function startLocalNetwork(opts: StartLocalNetworkOptions): Promise
     (closed ??= (async () => {
       opts.signal.removeEventListener('abort', onAbort);
       stop.abort(new Error('local network stopping'));
-      for (const c of closers.reverse()) {
-        try {
-          log.debug({ part: c.name }, 'closing');
-          await c.close();
-        } catch (err) {
-          log.warn({ part: c.name, err: errorMessage(err) }, 'close failed');
-        }
-      }
+      await closers.closeAll();
     })());
 
   try {

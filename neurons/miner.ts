@@ -25,10 +25,11 @@ import { createMinerMetrics } from '../src/observability/metrics.js';
 import { redactUrl } from '../src/observability/redact.js';
 import { startOpsServer } from '../src/observability/server.js';
 import { minerHealth } from '../src/miner/health.js';
-import { loadWallet } from '../src/wallet/hotkey.js';
+import { loadWallet, walletParameters } from '../src/wallet/hotkey.js';
 import { WalletError } from '../src/wallet/errors.js';
 import { loadPolygonAccount } from '../src/wallet/polygon.js';
 import { initCrypto } from '../src/wallet/sr25519.js';
+import { createCloseStack } from '../src/util/closeStack.js';
 
 /** Seams for the local network and tests; the CLI passes none. */
 export interface MinerHooks {
@@ -79,16 +80,7 @@ export async function startMiner(ctx: CommandContext, hooks: MinerHooks): Promis
     throw err;
   }
   const logger = hooks.logger ?? createLogger({ level: logLevel(config), name: 'hs58-miner' });
-  const closers: { name: string; close: () => Promise<void> | void }[] = [];
-  const closeAll = async () => {
-    for (const c of closers.reverse()) {
-      try {
-        await c.close();
-      } catch (err) {
-        logger.warn({ part: c.name, err: errorMessage(err) }, 'close failed');
-      }
-    }
-  };
+  const closers = createCloseStack(logger);
   // Background loops stop with this; it follows the process signal.
   const running = new AbortController();
   const stopRunning = () => running.abort(ctx.signal.reason);
@@ -97,14 +89,7 @@ export async function startMiner(ctx: CommandContext, hooks: MinerHooks): Promis
 
   try {
     // --- everything that can be wrong with the configuration fails here, before any network ---
-    const wallet = await loadWallet({
-      walletPath: config['wallet.path'],
-      name: config['wallet.name'],
-      hotkey: config['wallet.hotkey'],
-      hotkeyB64: config['wallet.hotkey_b64'],
-      coldkeypubB64: config['wallet.coldkeypub_b64'],
-      coldkeyB64: config['wallet.coldkey_b64'],
-    });
+    const wallet = await loadWallet(walletParameters(config));
     for (const n of wallet.notices) logger.info(n);
     const hotkey = wallet.hotkey;
     await initCrypto();
@@ -249,7 +234,7 @@ export async function startMiner(ctx: CommandContext, hooks: MinerHooks): Promis
     return 1;
   } finally {
     ctx.signal.removeEventListener('abort', stopRunning);
-    await closeAll();
+    await closers.closeAll();
   }
 }
 

@@ -27,7 +27,8 @@ import type { RoundReport } from '../src/validator/round.js';
 import type { ValidatorState } from '../src/validator/state.js';
 import { statusRoutes } from '../src/validator/statusPage.js';
 import { createValidator } from '../src/validator/validator.js';
-import { loadWallet } from '../src/wallet/hotkey.js';
+import { loadWallet, walletParameters } from '../src/wallet/hotkey.js';
+import { createCloseStack } from '../src/util/closeStack.js';
 
 export interface ValidatorHooks {
   /** Called after each round (the local network prints its table from it). */
@@ -72,25 +73,9 @@ export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks)
     throw err;
   }
   const logger = hooks.logger ?? createLogger({ level: logLevel(config), name: 'hs58-validator' });
-  const closers: { name: string; close: () => Promise<void> | void }[] = [];
-  const closeAll = async () => {
-    for (const c of closers.reverse()) {
-      try {
-        await c.close();
-      } catch (err) {
-        logger.warn({ part: c.name, err: errorMessage(err) }, 'close failed');
-      }
-    }
-  };
+  const closers = createCloseStack(logger);
   try {
-    const wallet = await loadWallet({
-      walletPath: config['wallet.path'],
-      name: config['wallet.name'],
-      hotkey: config['wallet.hotkey'],
-      hotkeyB64: config['wallet.hotkey_b64'],
-      coldkeypubB64: config['wallet.coldkeypub_b64'],
-      coldkeyB64: config['wallet.coldkey_b64'],
-    });
+    const wallet = await loadWallet(walletParameters(config));
     for (const n of wallet.notices) logger.info(n);
     const hotkey = wallet.hotkey;
     logger.info({ hotkey: hotkey.address, source: hotkey.source }, 'hotkey loaded');
@@ -213,7 +198,7 @@ export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks)
     ctx.stderr.write(`hs58 validator: ${errorMessage(err)}\n`);
     return 1;
   } finally {
-    await closeAll();
+    await closers.closeAll();
   }
 }
 

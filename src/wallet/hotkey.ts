@@ -161,6 +161,25 @@ export interface LoadWalletReturnType {
   notices: string[];
 }
 
+/** The daemons' wallet options (flags, env, `.env`; see src/config/schema.ts) as `loadWallet` takes them. */
+export function walletParameters(config: {
+  'wallet.path': string;
+  'wallet.name': string;
+  'wallet.hotkey': string;
+  'wallet.hotkey_b64': string | null;
+  'wallet.coldkeypub_b64': string | null;
+  'wallet.coldkey_b64': string | null;
+}): LoadWalletParameters {
+  return {
+    walletPath: config['wallet.path'],
+    name: config['wallet.name'],
+    hotkey: config['wallet.hotkey'],
+    hotkeyB64: config['wallet.hotkey_b64'],
+    coldkeypubB64: config['wallet.coldkeypub_b64'],
+    coldkeyB64: config['wallet.coldkey_b64'],
+  };
+}
+
 /** What a daemon loads at start: the hotkey (required), the coldkey address (optional). */
 export async function loadWallet(params: LoadWalletParameters): Promise<LoadWalletReturnType> {
   const hotkey = await loadHotkey(params);
