@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { Hyperparameters } from '../../src/chain/subtensor/types.js';
-import { maxUpscaleU16, predictWeightsFailure, rateLimitPasses, validateWeightsInput, type WeightState } from '../../src/chain/subtensor/weights.js';
+import { maxUpscaleU16, predictWeightsFailure, rateLimitPasses, timelockedCommitWarning, validateWeightsInput, type WeightState } from '../../src/chain/subtensor/weights.js';
 import { servingRateLimitPasses } from '../../src/chain/subtensor/serve.js';
 
 const hyper = (over: Partial<Hyperparameters> = {}): Hyperparameters => ({
@@ -117,5 +117,15 @@ describe('pool refusals', () => {
     expect(poolRejectionReason('1010: {"invalid":{"stale":null}}')).toBe('Stale');
     expect(poolRejectionReason('1010: {"invalid":"payment"}')).toBe('Payment');
     expect(poolRejectionReason('1012: Transaction is temporarily banned')).toBe('Transaction is temporarily banned');
+  });
+});
+
+describe('timelocked commit-reveal runtimes', () => {
+  test('a warning only when commits are on and the runtime reveals timelocked ones (version 3 or more)', () => {
+    expect(timelockedCommitWarning({ commitRevealEnabled: true, commitRevealVersion: 4 })).toMatch(/CommitRevealWeightsVersion 4.*v2 hash commits/);
+    expect(timelockedCommitWarning({ commitRevealEnabled: true, commitRevealVersion: 3 })).not.toBeNull();
+    expect(timelockedCommitWarning({ commitRevealEnabled: true, commitRevealVersion: 2 })).toBeNull();
+    expect(timelockedCommitWarning({ commitRevealEnabled: true, commitRevealVersion: null })).toBeNull(); // spec 218: no such storage
+    expect(timelockedCommitWarning({ commitRevealEnabled: false, commitRevealVersion: 4 })).toBeNull();
   });
 });

@@ -34,7 +34,7 @@ import type {
   Subtensor,
   TxOptions,
 } from './types.js';
-import { precheckError, predictWeightsFailure, readWeightState, setWeightsCall, signerOf, validateWeightsInput } from './weights.js';
+import { precheckError, predictWeightsFailure, readWeightState, setWeightsCall, signerOf, timelockedCommitWarning, validateWeightsInput } from './weights.js';
 
 export interface CreateSubtensorOptions extends ConnectOptions {
   /** Signs set_weights, commits, reveals and serve_axon (sr25519). */
@@ -68,6 +68,7 @@ export class SubtensorClient implements Subtensor {
   readonly #signers = new Map<string, KeyringPair>();
   readonly #autoReveal: boolean;
   readonly #ephemeralStore: boolean;
+  #warnedTimelocked = false;
   #stopAutoReveal: (() => void) | null = null;
   #closing: Promise<void> | null = null;
 
@@ -194,6 +195,11 @@ export class SubtensorClient implements Subtensor {
     }
     if (commit) {
       if (this.#ephemeralStore) this.#logger.warn('committing weights without a commit store: a restart before the reveal loses this commit');
+      const timelocked = timelockedCommitWarning(state.hyperparameters);
+      if (timelocked && !this.#warnedTimelocked) {
+        this.#warnedTimelocked = true;
+        this.#logger.error({ netuid: params.netuid, commitRevealWeightsVersion: state.hyperparameters.commitRevealVersion }, timelocked);
+      }
       this.#signers.set(signer.address, signer);
       const { commit: pending, receipt } = await this.#commitReveal.commit(api, signer, params.netuid, input, {
         ...tx,
