@@ -3,12 +3,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { Hs58Error } from '../errors.js';
+import { LocalChainError } from './errors.js';
 
-export type LocalChainErrorCode = 'LOCALCHAIN_ANVIL_MISSING' | 'LOCALCHAIN_ANVIL_START' | 'LOCALCHAIN_COMPILE' | 'LOCALCHAIN_TX_FAILED';
-export class LocalChainError extends Hs58Error<LocalChainErrorCode> {
-  override name = 'LocalChainError';
-}
+export { LocalChainError, type LocalChainErrorCode } from './errors.js';
 
 /**
  * anvil (Foundry) from the `@foundry-rs/anvil` npm package, run as a local Polygon stand-in.

@@ -16,12 +16,9 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { u8aToHex } from '@polkadot/util';
 import { xxhashAsHex } from '@polkadot/util-crypto';
-import { Hs58Error } from '../errors.js';
+import { LocalChainError } from './errors.js';
 
-export type LocalChainErrorCode = 'CHAIN_SPEC_MISSING' | 'CHAIN_SPEC_INVALID' | 'PORT_UNAVAILABLE' | 'CHAIN_START_FAILED';
-export class LocalChainError extends Hs58Error<LocalChainErrorCode> {
-  override name = 'LocalChainError';
-}
+export { LocalChainError, type LocalChainErrorCode } from './errors.js';
 
 export interface StartChopsticksOptions {
   /** Raw chain spec with the runtime in its genesis (`--subtensor.chain_spec`, SUBTENSOR_CHAIN_SPEC). */

@@ -21,7 +21,7 @@ import {
   type WalletClient,
 } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { LocalChainError } from './anvil.js';
+import { LocalChainError } from './errors.js';
 
 /**
  * The DRAIN contracts of the local network and the tests: DrainChannel.sol (V1-like without a
