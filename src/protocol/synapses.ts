@@ -90,6 +90,10 @@ export function defineSynapse<const S extends SynapseSpec>(spec: S): S {
     if (field.default === null && !field.nullable) bad(`${key}: null default on a non-nullable field`);
   }
   for (const h of spec.hashFields) if (!Object.hasOwn(spec.fields, h)) bad(`hash field ${h} is not a field`);
+  // Deeply frozen: the codec caches each spec's field layout.
+  for (const field of Object.values(spec.fields)) Object.freeze(field);
+  Object.freeze(spec.fields);
+  Object.freeze(spec.hashFields);
   return Object.freeze(spec);
 }
 

@@ -178,6 +178,14 @@ describe('pending commit store', () => {
     expect(await createJsonCommitStore(file).load()).toEqual([pending()]);
   });
 
+  test('fields it does not know are not loaded, so they are not written back', async () => {
+    const file = path.join(await tempDir(), 'extra.json');
+    await writeFile(file, JSON.stringify({ version: 1, commits: [{ ...pending(), note: 'x', __proto__: { polluted: true } }] }));
+    const [loaded] = await createJsonCommitStore(file).load();
+    expect(loaded).toEqual(pending());
+    expect(Object.keys(loaded!).sort()).toEqual(Object.keys(pending()).sort());
+  });
+
   test('memory store returns copies', async () => {
     const store = createMemoryCommitStore([pending()]);
     const loaded = await store.load();

@@ -212,11 +212,11 @@ export class ClaimsStore {
     if (!Number.isSafeInteger(range.from) || !Number.isSafeInteger(range.to) || range.from < 0 || range.to < range.from) {
       throw new PolygonError('POLYGON_INVALID_INPUT', `bad block range ${range.from}-${range.to}`);
     }
+    // All or nothing: a claim kept without its range covered would make the saved state unloadable.
+    const outside = claims.find((c) => c.blockNumber < range.from || c.blockNumber > range.to);
+    if (outside) throw new PolygonError('POLYGON_INVALID_INPUT', `claim at block ${outside.blockNumber} is outside the range ${range.from}-${range.to}`);
     let added = 0;
     for (const c of claims) {
-      if (c.blockNumber < range.from || c.blockNumber > range.to) {
-        throw new PolygonError('POLYGON_INVALID_INPUT', `claim at block ${c.blockNumber} is outside the range ${range.from}-${range.to}`);
-      }
       const key = claimKey(c);
       if (!this.claims.has(key)) {
         this.claims.set(key, this.keep(c));

@@ -88,7 +88,23 @@ function parseCommitFile(data: unknown): PendingCommit[] | string {
     const problem = commitProblem(c);
     if (problem) return `commits.${i}.${problem}`;
   }
-  return (commits as PendingCommit[]).map((c) => ({ ...c, revealEpoch: c.revealEpoch ?? null }));
+  // Only the known fields, so that whatever else a file holds is not written back.
+  return (commits as PendingCommit[]).map((c) => ({
+    scheme: c.scheme,
+    genesisHash: c.genesisHash,
+    netuid: c.netuid,
+    hotkey: c.hotkey,
+    uids: c.uids,
+    values: c.values,
+    salt: c.salt,
+    versionKey: c.versionKey,
+    commitHash: c.commitHash,
+    createdAt: c.createdAt,
+    commitBlock: c.commitBlock,
+    revealFrom: c.revealFrom,
+    revealUntil: c.revealUntil,
+    revealEpoch: c.revealEpoch ?? null,
+  }));
 }
 
 /** The default file under the state folder (`--neuron.state_path`). */
