@@ -35,11 +35,6 @@
 set -u
 
 APP_DIR=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
-if [ -f "$APP_DIR/dist/hs58.mjs" ]; then
-  HS58_MAIN=$APP_DIR/dist/hs58.mjs
-else
-  HS58_MAIN=$APP_DIR/bin/hs58.js
-fi
 
 BACKOFF_INITIAL=5
 BACKOFF_MAX=120
@@ -57,6 +52,21 @@ die() {
   for line in "$@"; do log "$line"; done
   exit "$code"
 }
+
+# --- which hs58 --------------------------------------------------------------------------
+# The build when there is one (the image has nothing else). In a checkout whose build is older
+# than its sources (a `git pull` without `npm run build`), the sources, with a line saying so.
+if [ -f "$APP_DIR/dist/hs58.mjs" ]; then
+  HS58_MAIN=$APP_DIR/dist/hs58.mjs
+  if [ -f "$APP_DIR/bin/hs58.js" ] && [ -n "$(find "$APP_DIR/src" "$APP_DIR/neurons" -name '*.ts' -newer "$HS58_MAIN" 2>/dev/null | head -n 1)" ]; then
+    HS58_MAIN=$APP_DIR/bin/hs58.js
+    log "dist/hs58.mjs is older than the sources: running the sources; run \`npm run build\` to run the build."
+  fi
+elif [ -f "$APP_DIR/bin/hs58.js" ]; then
+  HS58_MAIN=$APP_DIR/bin/hs58.js
+else
+  die 1 "neither dist/hs58.mjs nor bin/hs58.js is in $APP_DIR; run \`npm run build\` there."
+fi
 
 # --- signals -----------------------------------------------------------------------------
 # A background child of a non-interactive shell starts with SIGINT ignored, so both
@@ -177,7 +187,7 @@ else
   set -- validator --netuid "$netuid" --wallet.name "$WALLET_NAME" --wallet.hotkey "$HOTKEY_NAME" \
     --neuron.axon_off "$@"
 fi
-log "starting: hs58 $*"
+log "starting: hs58 $* (${HS58_BIN:-node $HS58_MAIN})"
 if [ -n "${HS58_BIN:-}" ]; then
   set -- "$HS58_BIN" "$@"
 else

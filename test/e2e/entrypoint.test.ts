@@ -5,7 +5,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -287,6 +287,42 @@ describe('entrypoint.sh', () => {
     const explicit = await runEntrypoint(baseEnv(c, { ...railway, AXON_PORT: '8091', AXON_EXTERNAL_IP: '203.0.113.7' }));
     expect(explicit.stderr).toContain('TCP proxy forwards to port 9002 but the axon listens on 8091');
     expect((await lines(path.join(c.record, 'run-4.args'))).slice(7)).toEqual(['--axon.port', '8091', '--axon.external_port', '8091', '--axon.external_ip', '203.0.113.7']);
+  });
+
+  test('runs dist/hs58.mjs when built, the sources when the build is older than them, and says which', async () => {
+    // An app folder of its own: this entrypoint, a recording stand-in for each form of hs58.
+    const app = path.join(root, 'app-forms');
+    for (const d of ['dist', 'bin', 'src', 'neurons']) await mkdir(path.join(app, d), { recursive: true });
+    await copyFile(ENTRYPOINT, path.join(app, 'entrypoint.sh'));
+    const recorder = (form: string) => `import { appendFileSync } from 'node:fs';\nappendFileSync(process.env.FAKE_DIR + '/forms', '${form}\\n');\n`;
+    await writeFile(path.join(app, 'dist', 'hs58.mjs'), recorder('dist'));
+    await writeFile(path.join(app, 'bin', 'hs58.js'), recorder('sources'));
+    await writeFile(path.join(app, 'src', 'a.ts'), '');
+    const c = await freshCase();
+    const env = { ...mountedEnv(c, {}), HS58_BIN: '' };
+    // Not `start`: that runs the repository's entrypoint, this case needs its own copy.
+    const startApp = (e: Record<string, string>) => {
+      const child = spawn('/bin/sh', [path.join(app, 'entrypoint.sh')], { env: e, cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      return new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stderr })));
+    };
+    const old = new Date(Date.now() - 60_000);
+    const now = new Date();
+
+    await utimes(path.join(app, 'src', 'a.ts'), old, old);
+    await utimes(path.join(app, 'dist', 'hs58.mjs'), now, now);
+    const built = await startApp(env);
+    expect(built.code).toBe(0);
+    expect(built.stderr).toContain(`(node ${path.join(app, 'dist', 'hs58.mjs')})`);
+
+    await utimes(path.join(app, 'dist', 'hs58.mjs'), old, old);
+    await utimes(path.join(app, 'src', 'a.ts'), now, now);
+    const stale = await startApp(env);
+    expect(stale.code).toBe(0);
+    expect(stale.stderr).toContain('dist/hs58.mjs is older than the sources: running the sources');
+    expect(stale.stderr).toContain(`(node ${path.join(app, 'bin', 'hs58.js')})`);
+    expect(await lines(path.join(c.record, 'forms'))).toEqual(['dist', 'sources']);
   });
 
   test('missing wallet variables fail fast, naming each one and `hs58 wallet encode`', async () => {
