@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -35,5 +35,15 @@ export async function writeFileAtomic(filePath: string, data: string | Uint8Arra
     // Some filesystems refuse fsync on a directory; the rename is still atomic there.
   } finally {
     await dh.close();
+  }
+}
+
+/** The file's text, or null when there is no such file; any other read error is thrown. */
+export async function readFileIfExists(filePath: string): Promise<string | null> {
+  try {
+    return await readFile(filePath, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
   }
 }

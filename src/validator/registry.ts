@@ -11,8 +11,7 @@
  * (only invalid items are dropped): the sampler sorts by `probeUrl`, and every
  * validator must pick the same providers.
  */
-import { writeFileAtomic } from '../util/atomicFile.js';
-import { readFile } from 'node:fs/promises';
+import { readFileIfExists, writeFileAtomic } from '../util/atomicFile.js';
 import { Hs58Error, errorMessage, isAbortError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { redactUrl } from '../observability/redact.js';
@@ -154,13 +153,10 @@ interface CacheFile {
 export function createJsonFileCache(filePath: string, now: () => number = Date.now): ProviderCache {
   return {
     async load() {
-      let text: string;
-      try {
-        text = await readFile(filePath, 'utf8');
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      const text = await readFileIfExists(filePath).catch((err: unknown) => {
         throw new RegistryError('REGISTRY_CACHE_CORRUPT', `cannot read the registry cache ${filePath}`, { cause: err });
-      }
+      });
+      if (text === null) return null;
       let data: unknown;
       try {
         data = JSON.parse(text);

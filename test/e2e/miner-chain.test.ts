@@ -28,6 +28,7 @@ import { startLocalServer, type LocalServer } from '../support/httpServer.js';
 import { capturingLogger, devPair, withLocalChain, type CapturedLogger } from '../support/localChain.js';
 import { freePort } from '../support/net.js';
 import { REPO_ROOT } from '../support/programs.js';
+import { waitUntil } from '../support/wait.js';
 
 const local = withLocalChain();
 const POLYGON_KEY = '0x6370fd033278c143179d81c5526140625662b8daa446c22ee2d73db3707e620c';
@@ -55,14 +56,6 @@ function context(argv: string[], env: Record<string, string>, signal: AbortSigna
   out.resume();
   err.on('data', (d: Buffer) => errText.push(d.toString()));
   return { ctx: { argv, env, cwd: REPO_ROOT, homeDir: os.tmpdir(), stdout: out, stderr: err, signal }, stderr: () => errText.join('') };
-}
-
-async function waitUntil(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 beforeAll(async () => {

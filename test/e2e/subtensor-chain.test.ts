@@ -16,6 +16,7 @@ import { planMetagraph, runtimeCall } from '../../src/chain/subtensor/metagraph.
 import { findRuntimeApi } from '../../src/chain/subtensor/runtimeApi.js';
 import { prepareLocalSubnet, type PreparedSubnet } from '../../src/localnet/chopsticks.js';
 import { capturingLogger, devPair, withLocalChain, type CapturedLogger } from '../support/localChain.js';
+import { waitUntil } from '../support/wait.js';
 
 const local = withLocalChain();
 
@@ -40,14 +41,6 @@ async function expectReason(fn: () => Promise<unknown>, code: string, reason: st
     return;
   }
   throw new Error(`expected ${code} ${reason}, but the call succeeded`);
-}
-
-async function waitUntil(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 beforeAll(async () => {

@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../../util/atomicFile.js';
+import { readFileIfExists, writeFileAtomic } from '../../util/atomicFile.js';
 import { PolygonError } from './errors.js';
 
 /** Where a module keeps its state between runs: the port; files and memory are the adapters. */
@@ -42,13 +41,8 @@ export function createFileStateStore<T>(filePath: string): StateStore<T> {
 
   return {
     async load() {
-      let text: string;
-      try {
-        text = await readFile(filePath, 'utf8');
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-        throw err;
-      }
+      const text = await readFileIfExists(filePath);
+      if (text === null) return null;
       try {
         return JSON.parse(text) as T;
       } catch (err) {

@@ -4,10 +4,9 @@
  * and survive restarts. The port is `{load, save}`; the JSON file implementation
  * replaces the file atomically (write temp, fsync, rename).
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { errorMessage } from '../../errors.js';
-import { writeFileAtomic } from '../../util/atomicFile.js';
+import { readFileIfExists, writeFileAtomic } from '../../util/atomicFile.js';
 import { SubtensorError } from './errors.js';
 
 export interface PendingCommit {
@@ -116,13 +115,10 @@ export function createJsonCommitStore(filePath: string): CommitStore {
   let writing: Promise<void> = Promise.resolve();
   return {
     async load() {
-      let text: string;
-      try {
-        text = await readFile(filePath, 'utf8');
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      const text = await readFileIfExists(filePath).catch((err: unknown) => {
         throw new SubtensorError('COMMIT_STORE_FAILED', `cannot read pending weight commits from ${filePath}: ${errorMessage(err)}`, { cause: err });
-      }
+      });
+      if (text === null) return [];
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
