@@ -10,26 +10,13 @@ stdout: one line "@@BENCH " + JSON {"port", "hotkey"} when listening; after the 
 """
 import json
 import resource
-import socket
 import sys
 import tempfile
-import time
 import typing
 
 import bittensor as bt
 from bittensor_wallet import Wallet
-
-
-class ProviderCheck(bt.Synapse):
-    polygon_wallet: typing.Optional[str] = None
-    wallet_proof: typing.Optional[str] = None
-    api_url: typing.Optional[str] = None
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from hs58_synapses import ProviderCheck, free_port, wait_for_port
 
 
 def main():
@@ -66,13 +53,7 @@ def main():
     axon = bt.Axon(wallet=wallet, port=port, ip="127.0.0.1", external_ip="127.0.0.1")
     axon.attach(forward_fn=forward, blacklist_fn=blacklist, priority_fn=priority)
     axon.start()
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-        except OSError:
-            time.sleep(0.05)
+    wait_for_port("127.0.0.1", port, 30)
     sys.stdout.write("@@BENCH " + json.dumps({"port": port, "hotkey": wallet.hotkey.ss58_address}) + "\n")
     sys.stdout.flush()
     for line in sys.stdin:

@@ -13,7 +13,6 @@ import asyncio
 import json
 import sys
 import time
-import typing
 
 import bittensor as bt
 from bittensor.core.chain_data import AxonInfo
@@ -21,30 +20,7 @@ from bittensor.utils import networking
 from bittensor_wallet import Keypair
 from eth_account import Account
 from eth_account.messages import encode_defunct
-
-
-class ProviderCheck(bt.Synapse):
-    polygon_wallet: typing.Optional[str] = None
-    wallet_proof: typing.Optional[str] = None
-    api_url: typing.Optional[str] = None
-
-    def deserialize(self) -> typing.Dict[str, typing.Optional[str]]:
-        return {"polygon_wallet": self.polygon_wallet, "wallet_proof": self.wallet_proof, "api_url": self.api_url}
-
-
-class ProviderProbe(bt.Synapse):
-    target_url: str = ""
-    probe_latency_ms: typing.Optional[int] = None
-    probe_status: typing.Optional[int] = None
-    probe_reachable: typing.Optional[bool] = None
-
-    def deserialize(self) -> typing.Dict[str, typing.Any]:
-        return {
-            "target_url": self.target_url,
-            "probe_latency_ms": self.probe_latency_ms,
-            "probe_status": self.probe_status,
-            "probe_reachable": self.probe_reachable,
-        }
+from hs58_synapses import ProviderCheck, ProviderProbe
 
 
 SYNAPSES = {"ProviderCheck": ProviderCheck, "ProviderProbe": ProviderProbe}

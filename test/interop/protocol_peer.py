@@ -17,7 +17,6 @@ Big integers travel as decimal strings, floats as repr() text.
 """
 import asyncio
 import json
-import socket
 import sys
 import tempfile
 import time
@@ -29,32 +28,9 @@ from bittensor.core.chain_data import AxonInfo
 from bittensor.core.synapse import Synapse, TerminalInfo
 from bittensor.utils import networking
 from bittensor_wallet import Keypair, Wallet
+from hs58_synapses import ProviderCheck, ProviderProbe, free_port, wait_for_port
 
 # The Subnet 58 synapses, as the Python subnet declares them.
-
-
-class ProviderCheck(bt.Synapse):
-    polygon_wallet: typing.Optional[str] = None
-    wallet_proof: typing.Optional[str] = None
-    api_url: typing.Optional[str] = None
-
-    def deserialize(self) -> typing.Dict[str, typing.Optional[str]]:
-        return {"polygon_wallet": self.polygon_wallet, "wallet_proof": self.wallet_proof, "api_url": self.api_url}
-
-
-class ProviderProbe(bt.Synapse):
-    target_url: str = ""
-    probe_latency_ms: typing.Optional[int] = None
-    probe_status: typing.Optional[int] = None
-    probe_reachable: typing.Optional[bool] = None
-
-    def deserialize(self) -> typing.Dict[str, typing.Any]:
-        return {
-            "target_url": self.target_url,
-            "probe_latency_ms": self.probe_latency_ms,
-            "probe_status": self.probe_status,
-            "probe_reachable": self.probe_reachable,
-        }
 
 
 class Nope(bt.Synapse):
@@ -198,12 +174,6 @@ async def run_calls(job):
     return out
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_axon(received):
     wallet = Wallet(name="hs58", hotkey="axon", path=tempfile.mkdtemp())
     wallet.create_coldkey_from_uri("//Bob", use_password=False, overwrite=True, suppress=True)
@@ -233,13 +203,7 @@ def start_axon(received):
     axon = bt.Axon(wallet=wallet, port=port, ip="127.0.0.1", external_ip="127.0.0.1")
     axon.attach(forward_fn=probe).attach(forward_fn=check, blacklist_fn=check_blacklist)
     axon.start()
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-        except OSError:
-            time.sleep(0.05)
+    wait_for_port("127.0.0.1", port, 20)
     return axon, port, wallet.hotkey.ss58_address, list(axon.forward_class_types.keys())
 
 

@@ -17,7 +17,6 @@ on stdin: "@@HS58 " + JSON {"event": "stats", "ProviderCheck": n, "ProviderProbe
 """
 import json
 import os
-import socket
 import sys
 import threading
 import time
@@ -28,19 +27,7 @@ import requests
 from bittensor_wallet import Wallet
 from eth_account import Account
 from eth_account.messages import encode_defunct
-
-
-class ProviderCheck(bt.Synapse):
-    polygon_wallet: typing.Optional[str] = None
-    wallet_proof: typing.Optional[str] = None
-    api_url: typing.Optional[str] = None
-
-
-class ProviderProbe(bt.Synapse):
-    target_url: str = ""
-    probe_latency_ms: typing.Optional[int] = None
-    probe_status: typing.Optional[int] = None
-    probe_reachable: typing.Optional[bool] = None
+from hs58_synapses import ProviderCheck, ProviderProbe, wait_for_port
 
 
 def emit(obj):
@@ -104,13 +91,7 @@ def main():
     axon.attach(forward_fn=check, blacklist_fn=blacklist_check)
     axon.attach(forward_fn=probe, blacklist_fn=blacklist_probe)
     axon.start()
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            with socket.create_connection((external_ip, port), timeout=0.2):
-                break
-        except OSError:
-            time.sleep(0.05)
+    wait_for_port(external_ip, port, 30)
     emit({"event": "ready", "port": port, "hotkey": hotkey, "wallet": account.address})
     for line in sys.stdin:
         if line.strip() == "stats":
