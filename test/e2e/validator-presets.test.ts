@@ -44,11 +44,12 @@ interface HangServer {
   close: () => Promise<void>;
 }
 
-/** Takes requests and never answers them. */
-async function startHangServer(host: string): Promise<HangServer> {
+/** A server that counts the requests it gets and handles them with `handle` (by default: never answers). */
+async function startCountingServer(host: string, handle: http.RequestListener = () => undefined): Promise<HangServer> {
   let requests = 0;
-  const server = http.createServer(() => {
+  const server = http.createServer((req, res) => {
     requests += 1;
+    handle(req, res);
   });
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
   return {
@@ -62,11 +63,12 @@ async function startHangServer(host: string): Promise<HangServer> {
   };
 }
 
+/** Takes requests and never answers them. */
+const startHangServer = (host: string) => startCountingServer(host);
+
 /** Answers every synapse with 200 and a body no dendrite can use. */
-async function startGarbageServer(host: string): Promise<HangServer> {
-  let requests = 0;
-  const server = http.createServer((req, res) => {
-    requests += 1;
+const startGarbageServer = (host: string) =>
+  startCountingServer(host, (req, res) => {
     req.resume();
     req.on('end', () => {
       if (req.url?.includes('ProviderCheck')) {
@@ -76,17 +78,6 @@ async function startGarbageServer(host: string): Promise<HangServer> {
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
-  return {
-    port: (server.address() as { port: number }).port,
-    requests: () => requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 let hang: HangServer;
 let garbage: HangServer;
