@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { ClaimsStore } from '../../src/chain/polygon/claimsStore.js';
-import { createFileStateStore, jsonChunks } from '../../src/chain/polygon/stateFile.js';
+import { createFileStateStore } from '../../src/chain/polygon/stateFile.js';
 
 // The scanner's state is saved in pieces (a week of claims is tens of MB of JSON); the file
 // must still be exactly JSON.stringify of the state.
@@ -24,24 +24,6 @@ function storeWith(claims: number): ClaimsStore {
   store.addRange({ from: 10, to: 10 + Math.floor(claims / 3) + 1 }, list);
   return store;
 }
-
-describe('jsonChunks', () => {
-  test.each([0, 999, 1000, 1001, 2000, 2500])('a state of %i claims: the pieces are exactly JSON.stringify', (n) => {
-    const state = storeWith(n).toJSON();
-    const pieces = [...jsonChunks(state)];
-    expect(pieces.join('')).toBe(JSON.stringify(state));
-    // Long arrays go out in slices: no piece holds more than a thousand claims.
-    expect(Math.max(...pieces.map((p) => (p.match(/"tx":/g) ?? []).length))).toBeLessThanOrEqual(1000);
-  });
-
-  test('what JSON.stringify leaves out or turns into null, and values that are not plain objects', () => {
-    const odd = { a: undefined, b: () => 1, c: [undefined, () => 1, 1], d: Array.from({ length: 1500 }, (_, i) => (i % 2 ? undefined : i)), e: null, f: 'x"y' };
-    expect([...jsonChunks(odd)].join('')).toBe(JSON.stringify(odd));
-    for (const v of [null, 'text', 3, [1, 2, 3], Array.from({ length: 2500 }, (_, i) => i), { toJSON: () => ({ z: 1 }) }, new Date(0)]) {
-      expect([...jsonChunks(v)].join('')).toBe(JSON.stringify(v));
-    }
-  });
-});
 
 describe('ClaimsStore.jsonPieces', () => {
   test.each([0, 1, 199, 200, 201, 1000, 2345])('%i claims: the pieces are exactly JSON.stringify(toJSON()), a few hundred claims each', (n) => {
@@ -75,7 +57,7 @@ describe('the file state store with a large state', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hs58-chunks-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  test('saves in pieces, loads back the same store', async () => {
+  test('saves whole and in pieces, the same file either way; loads back the same store', async () => {
     const file = path.join(dir, 'claims.json');
     const store = storeWith(5_000);
     const state = store.toJSON();

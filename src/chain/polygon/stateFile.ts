@@ -49,42 +49,12 @@ export function createFileStateStore<T>(filePath: string): StateStore<T> {
         throw new PolygonError('POLYGON_STATE_INVALID', `state file ${filePath} is not valid JSON`, { cause: err, details: { reason: 'corrupt' } });
       }
     },
-    save: (state) => serialized(() => writeFileAtomic(filePath, jsonChunks(state))),
+    // Stringified now: the state may change once this returns. The claims, the one large state,
+    // come through saveSerialized in pieces.
+    save: (state) => {
+      const text = JSON.stringify(state);
+      return serialized(() => writeFileAtomic(filePath, text));
+    },
     saveSerialized: (pieces) => serialized(() => writeFileAtomic(filePath, pieces)),
   };
-}
-
-const SLICE = 200;
-
-/**
- * `JSON.stringify(value)` in pieces: a plain object's long arrays (the scanner's claims) go out
- * a thousand elements at a time, so that saving 10⁵ claims never holds the whole text (tens of
- * MB, twice: string and buffer) in memory. The concatenation is exactly `JSON.stringify(value)`.
- */
-export function* jsonChunks(value: unknown): Generator<string> {
-  const plain = typeof value === 'object' && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype && !('toJSON' in value);
-  if (!plain) {
-    yield JSON.stringify(value);
-    return;
-  }
-  let first = true;
-  yield '{';
-  for (const [key, v] of Object.entries(value)) {
-    const longArray = Array.isArray(v) && v.length > SLICE;
-    const text = longArray ? null : JSON.stringify(v);
-    if (!longArray && text === undefined) continue; // undefined, functions, symbols: left out, as JSON.stringify does
-    yield `${first ? '' : ','}${JSON.stringify(key)}:`;
-    first = false;
-    if (!longArray) {
-      yield text!;
-      continue;
-    }
-    const items = v as unknown[];
-    for (let i = 0; i < items.length; i += SLICE) {
-      const part = JSON.stringify(items.slice(i, i + SLICE));
-      yield `${i === 0 ? '[' : ','}${part.slice(1, -1)}`;
-    }
-    yield ']';
-  }
-  yield '}';
 }
