@@ -23,12 +23,13 @@
  * Needs Linux (/proc) and the subtensor chain spec (see src/localnet/chainSpec.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { freeLoopbackPort } from '../src/localnet/ports.js';
 import type { PeersInfo } from './validator-memory-peers.js';
+import { bundleFolder, productionBuild } from '../test/support/build.js';
 
 const { values } = parseArgs({
   options: {
@@ -116,30 +117,21 @@ async function stop(m: Measured) {
   clearTimeout(t);
 }
 
-/** A folder for bundles inside the repository, so that their bare imports find node_modules (.cache is ignored by git). */
-async function bundleDir(): Promise<string> {
-  await mkdir(path.join(ROOT, 'node_modules', '.cache'), { recursive: true });
-  const dir = await mkdtemp(path.join(ROOT, 'node_modules', '.cache', 'hs58-bench-validator-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
 /** The validator harness bundled by esbuild as scripts/build.mjs bundles hs58 (bare imports stay imports of node_modules). */
 async function compileValidator(): Promise<string> {
   const { build } = await import('esbuild');
-  const outfile = path.join(await bundleDir(), 'validator.mjs');
+  const { dir, remove } = await bundleFolder('hs58-bench-validator-');
+  cleanups.push(remove);
+  const outfile = path.join(dir, 'validator.mjs');
   await build({ entryPoints: [path.join(ROOT, 'bench/validator-memory-validator.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile, logLevel: 'error' });
   return outfile;
 }
 
-/** `npm run build` (scripts/build.mjs) into a folder of its own: the production `hs58`. */
+/** `npm run build` into a folder of its own: the production `hs58`. */
 async function buildHs58(): Promise<string> {
-  const dir = await bundleDir();
-  await new Promise<void>((resolve, reject) => {
-    const b = spawn(process.execPath, [path.join(ROOT, 'scripts/build.mjs'), '--outdir', dir], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-    b.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`scripts/build.mjs exited ${code}`))));
-  });
-  return path.join(dir, 'hs58.mjs');
+  const { entry, remove } = await productionBuild();
+  cleanups.push(remove);
+  return entry;
 }
 const cleanups: (() => Promise<void>)[] = [];
 

@@ -5,8 +5,8 @@
  * refuses by the live metagraph, reports /health and /metrics, and stops cleanly on the signal.
  * A second miner runs as a real `hs58 miner` process to check SIGTERM and measure its RSS.
  */
-import { execFile, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -29,6 +29,7 @@ import { capturingLogger, devPair, withLocalChain, type CapturedLogger } from '.
 import { freePort } from '../support/net.js';
 import { REPO_ROOT } from '../support/programs.js';
 import { waitUntil } from '../support/wait.js';
+import { productionBuild } from '../support/build.js';
 
 const local = withLocalChain();
 const POLYGON_KEY = '0x6370fd033278c143179d81c5526140625662b8daa446c22ee2d73db3707e620c';
@@ -77,21 +78,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await marketplace?.close();
   await sub?.close();
-  if (buildDir) await rm(buildDir, { recursive: true, force: true });
+  await removeBuild?.();
 });
 
-let buildDir: string | null = null;
-/** `npm run build` (scripts/build.mjs) into a folder of its own inside the checkout; its entry. */
-async function productionBuild(): Promise<string> {
-  await mkdir(path.join(REPO_ROOT, 'node_modules', '.cache'), { recursive: true });
-  buildDir = await mkdtemp(path.join(REPO_ROOT, 'node_modules', '.cache', 'hs58-build-test-'));
-  await new Promise<void>((resolve, reject) =>
-    execFile(process.execPath, [path.join(REPO_ROOT, 'scripts/build.mjs'), '--outdir', buildDir!], { cwd: REPO_ROOT }, (err, _out, stderr) =>
-      err ? reject(new Error(`the build failed: ${stderr}`)) : resolve(),
-    ),
-  );
-  return path.join(buildDir, 'hs58.mjs');
-}
+let removeBuild: (() => Promise<void>) | undefined;
 
 describe('the miner daemon on a local subtensor', () => {
   test('waits for registration, serves, answers, refuses by the metagraph, re-serves on a new address, stops', async (ctx) => {
@@ -219,7 +209,8 @@ describe('the miner daemon on a local subtensor', () => {
     ['production build', 63],
   ] as const)('`hs58 miner` as a process, %s: serves, exits 0 on SIGTERM within seconds; its RSS is reported', async ([form, seed], ctx) => {
     if (local.skipReason) return ctx.skip(local.skipReason);
-    const entry = form === 'production build' ? await productionBuild() : path.join(REPO_ROOT, 'bin/hs58.js');
+    let entry = path.join(REPO_ROOT, 'bin/hs58.js');
+    if (form === 'production build') ({ entry, remove: removeBuild } = await productionBuild());
     const hotkey = hotkeyFromSeed(seed);
     await sub.burnedRegister({ netuid: subnet.netuid, hotkey: hotkey.address, coldkey: alice });
     const axonPort = await freePort();
