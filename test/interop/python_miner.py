@@ -42,6 +42,11 @@ def main():
     hotkey = wallet.hotkey.ss58_address
     account = Account.from_key(os.environ["POLYGON_PRIVATE_KEY"])
     proof = account.sign_message(encode_defunct(text=f"Bittensor Subnet 58 Miner: {hotkey}")).signature.hex()
+    # The probe goes straight to the target. requests would otherwise honour ALL_PROXY / HTTP_PROXY
+    # from the environment (CI machines set them to reach package registries) and a proxy's own
+    # 403 would come back as the provider's status: this miner would then disagree with the others.
+    http = requests.Session()
+    http.trust_env = False
     served = {"ProviderCheck": 0, "ProviderProbe": 0}
     dendrites = set()
     lock = threading.Lock()
@@ -66,7 +71,7 @@ def main():
         count("ProviderProbe", synapse)
         started = time.perf_counter()
         try:
-            r = requests.get(synapse.target_url, timeout=5, allow_redirects=True)
+            r = http.get(synapse.target_url, timeout=5, allow_redirects=True)
             synapse.probe_latency_ms = int((time.perf_counter() - started) * 1000)
             synapse.probe_status = r.status_code
             synapse.probe_reachable = True
