@@ -72,6 +72,7 @@ export async function startChopsticks(options: StartChopsticksOptions): Promise<
     import('@acala-network/chopsticks/rpc/index'),
     import('@acala-network/chopsticks-core'),
   ]);
+  keepLocalTrafficOffProxy(host);
   const mode = core.BuildBlockMode[options.buildBlockMode ?? 'Instant'];
   pinGenesisTimestamp(genesis, Date.now());
   const context = await setupContext({ genesis, 'build-block-mode': mode, port: 0 } as unknown as Parameters<typeof setupContext>[0]);
@@ -217,3 +218,18 @@ async function startRelay(options: { port: number; host: string; targetPort: num
 }
 
 export { prepareLocalSubnet, type PrepareLocalSubnetOptions, type PreparedSubnet } from './subnet.js';
+
+/**
+ * Chopsticks installs `global-agent` when it loads: with HTTP(S)_PROXY (or npm's proxy setting)
+ * present, every `http.request` of the process, our WebSocket to the local chain and the
+ * validator's dendrite included, would go to that proxy, which cannot reach this machine's
+ * loopback. Local addresses are added to its NO_PROXY list (the user's own entries are kept).
+ */
+export function keepLocalTrafficOffProxy(host: string): void {
+  const agent = (globalThis as { GLOBAL_AGENT?: { NO_PROXY?: string | null } }).GLOBAL_AGENT;
+  if (!agent) return;
+  const rules = (agent.NO_PROXY ?? '').split(/[\s,]+/).filter((r) => r.length > 0);
+  // global-agent's rule parser reads "host[:port]"; a bare IPv6 address cannot be written there.
+  for (const local of ['localhost', '127.0.0.1', host]) if (!local.includes(':') && !rules.includes(local)) rules.push(local);
+  agent.NO_PROXY = rules.join(',');
+}

@@ -119,7 +119,9 @@ beforeAll(async () => {
   workDir = await mkdtemp(path.join(os.tmpdir(), 'hs58-localnet-test-'));
   const port = await freePort();
   result.statusUrl = `http://127.0.0.1:${port}/status`;
-  const env: NodeJS.ProcessEnv = { ...process.env, HS58_ENV_FILE: path.join(workDir, 'no.env') };
+  // A proxy that refuses everything, as on a machine behind a corporate proxy: Chopsticks' global
+  // proxy agent must leave the local network's own traffic alone.
+  const env: NodeJS.ProcessEnv = { ...process.env, HS58_ENV_FILE: path.join(workDir, 'no.env'), HTTPS_PROXY: 'http://127.0.0.1:9' };
   delete env.LOG_LEVEL; // the command picks Chopsticks' level itself
   const started = Date.now();
   const child = spawn(process.execPath, [HS58, 'localnet', '--epochs', '2', '--status-port', String(port), '--chain-spec', spec], {
