@@ -30,7 +30,9 @@ export function statusToJson(s: ValidatorStatus) {
           claimsComplete: r.claimsComplete,
           sampledProviders: r.sampledProviders.map((p) => ({ id: p.id, name: p.name, probeUrl: p.probeUrl })),
           weights: r.weights,
-          submitted: r.submitted ? { kind: r.submitted.kind, blockNumber: r.submitted.blockNumber } : null,
+          submitted: r.submitted
+            ? { kind: r.submitted.kind, blockNumber: r.submitted.blockNumber, revealRound: r.submitted.kind === 'committed-timelocked' ? r.submitted.revealRound.toString() : null }
+            : null,
         }
       : null,
     miners: (r?.rows ?? []).map((row) => ({
@@ -127,7 +129,7 @@ function lastRoundSummary(j: ReturnType<typeof statusToJson>): string {
   const r = j.lastRound;
   if (!r) return '<p class="muted">Waiting for the first round.</p>';
   const weights = r.submitted
-    ? `weights ${r.submitted.kind === 'set' ? 'set' : 'committed'} in block ${r.submitted.blockNumber}`
+    ? `weights ${r.submitted.kind === 'set' ? 'set' : r.submitted.kind === 'committed-timelocked' ? `committed (timelocked to drand round ${r.submitted.revealRound})` : 'committed'} in block ${r.submitted.blockNumber}`
     : r.weights
       ? 'weights computed, not submitted'
       : 'no weights';

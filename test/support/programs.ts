@@ -42,7 +42,7 @@ let venvChecked: string | null | undefined;
 function venvProblem(python: string): string | null {
   if (venvChecked !== undefined) return venvChecked;
   try {
-    execFileSync(python, ['-c', 'import bittensor.core.axon, bittensor.utils.weight_utils, eth_account'], {
+    execFileSync(python, ['-c', 'import bittensor.core.axon, bittensor.utils.weight_utils, eth_account, bittensor_drand'], {
       stdio: 'pipe',
       timeout: 120_000,
     });

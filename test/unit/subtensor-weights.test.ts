@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { Hyperparameters } from '../../src/chain/subtensor/types.js';
-import { maxUpscaleU16, predictWeightsFailure, rateLimitPasses, timelockedCommitWarning, validateWeightsInput, type WeightState } from '../../src/chain/subtensor/weights.js';
+import { maxUpscaleU16, predictWeightsFailure, rateLimitPasses, usesTimelockedCommits, validateWeightsInput, type WeightState } from '../../src/chain/subtensor/weights.js';
 import { servingRateLimitPasses } from '../../src/chain/subtensor/serve.js';
 
 const hyper = (over: Partial<Hyperparameters> = {}): Hyperparameters => ({
@@ -121,11 +121,11 @@ describe('pool refusals', () => {
 });
 
 describe('timelocked commit-reveal runtimes', () => {
-  test('a warning only when commits are on and the runtime reveals timelocked ones (version 3 or more)', () => {
-    expect(timelockedCommitWarning({ commitRevealEnabled: true, commitRevealVersion: 4 })).toMatch(/CommitRevealWeightsVersion 4.*v2 hash commits/);
-    expect(timelockedCommitWarning({ commitRevealEnabled: true, commitRevealVersion: 3 })).not.toBeNull();
-    expect(timelockedCommitWarning({ commitRevealEnabled: true, commitRevealVersion: 2 })).toBeNull();
-    expect(timelockedCommitWarning({ commitRevealEnabled: true, commitRevealVersion: null })).toBeNull(); // spec 218: no such storage
-    expect(timelockedCommitWarning({ commitRevealEnabled: false, commitRevealVersion: 4 })).toBeNull();
+  test('commits go out timelocked only when commit-reveal is on and the runtime counts version 3 or more', () => {
+    expect(usesTimelockedCommits({ commitRevealEnabled: true, commitRevealVersion: 4 })).toBe(true);
+    expect(usesTimelockedCommits({ commitRevealEnabled: true, commitRevealVersion: 3 })).toBe(true);
+    expect(usesTimelockedCommits({ commitRevealEnabled: true, commitRevealVersion: 2 })).toBe(false);
+    expect(usesTimelockedCommits({ commitRevealEnabled: true, commitRevealVersion: null })).toBe(false); // spec 218: no such storage
+    expect(usesTimelockedCommits({ commitRevealEnabled: false, commitRevealVersion: 4 })).toBe(false);
   });
 });

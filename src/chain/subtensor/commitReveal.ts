@@ -10,8 +10,8 @@
  * - later runtimes (those with `SubnetEpochIndex`): `(hash, commit_epoch, commit_block, 0)`,
  *   epochs counted by the runtime.
  *
- * The timelocked variants (v3/v4: `commit_timelocked_weights`, revealed by the chain
- * from a drand round) are not implemented; `PendingCommit.scheme` is where one would plug in.
+ * The timelocked variants (v3/v4) are in timelockCommit.ts: the chain reveals those itself,
+ * so nothing is stored or revealed here.
  */
 import { randomInt } from 'node:crypto';
 import type { ApiPromise } from '@polkadot/api';

@@ -10,7 +10,7 @@ import { readFileIfExists, writeFileAtomic } from '../../util/atomicFile.js';
 import { SubtensorError } from './errors.js';
 
 export interface PendingCommit {
-  /** Hash commit-reveal (v2). Timelocked commits (v3/v4) would add another scheme. */
+  /** Hash commit-reveal (v2). Timelocked commits (v3/v4) need no store: the chain reveals them. */
   scheme: 'hash-v2';
   /** Chain the commit belongs to, so one store never mixes networks. */
   genesisHash: string;

@@ -34,7 +34,8 @@ import type {
   Subtensor,
   TxOptions,
 } from './types.js';
-import { precheckError, predictWeightsFailure, readWeightState, setWeightsCall, signerOf, timelockedCommitWarning, validateWeightsInput } from './weights.js';
+import { commitTimelocked, DEFAULT_BLOCK_TIME_SEC, timelockedCommitCall } from './timelockCommit.js';
+import { precheckError, predictWeightsFailure, readWeightState, setWeightsCall, signerOf, usesTimelockedCommits, validateWeightsInput } from './weights.js';
 
 export interface CreateSubtensorOptions extends ConnectOptions {
   /** Signs set_weights, commits, reveals and serve_axon (sr25519). */
@@ -48,6 +49,8 @@ export interface CreateSubtensorOptions extends ConnectOptions {
   commitStorePath?: string;
   /** Reveal due commits on new heads by itself (default true). */
   autoReveal?: boolean;
+  /** Seconds per block, to pick the drand round of a timelocked commit (12 as the Python SDK assumes). */
+  blockTimeSec?: number;
   /** Defaults for every transaction (waitFor finalized, 120 s). */
   tx?: Pick<TxOptions, 'waitFor' | 'timeoutMs'>;
 }
@@ -68,7 +71,7 @@ export class SubtensorClient implements Subtensor {
   readonly #signers = new Map<string, KeyringPair>();
   readonly #autoReveal: boolean;
   readonly #ephemeralStore: boolean;
-  #warnedTimelocked = false;
+  readonly #blockTimeSec: number;
   #stopAutoReveal: (() => void) | null = null;
   #closing: Promise<void> | null = null;
 
@@ -78,6 +81,7 @@ export class SubtensorClient implements Subtensor {
     this.#hotkey = options.hotkey;
     if (options.hotkey) this.#signers.set(options.hotkey.address, options.hotkey);
     this.#txDefaults = options.tx ?? {};
+    this.#blockTimeSec = options.blockTimeSec ?? DEFAULT_BLOCK_TIME_SEC;
     this.#autoReveal = options.autoReveal ?? true;
     const store = options.commitStore ?? (options.commitStorePath ? createJsonCommitStore(options.commitStorePath) : undefined);
     this.#ephemeralStore = store === undefined;
@@ -194,12 +198,16 @@ export class SubtensorClient implements Subtensor {
       if (reason) throw precheckError(reason, commit ? 'commitWeights' : 'setWeights', state);
     }
     if (commit) {
-      if (this.#ephemeralStore) this.#logger.warn('committing weights without a commit store: a restart before the reveal loses this commit');
-      const timelocked = timelockedCommitWarning(state.hyperparameters);
-      if (timelocked && !this.#warnedTimelocked) {
-        this.#warnedTimelocked = true;
-        this.#logger.error({ netuid: params.netuid, commitRevealWeightsVersion: state.hyperparameters.commitRevealVersion }, timelocked);
+      if (usesTimelockedCommits(state.hyperparameters) && timelockedCommitCall(api)) {
+        const receipt = await commitTimelocked(api, signer, state, input, { ...tx, blockTimeSec: this.#blockTimeSec });
+        this.#logger.info(
+          { netuid: params.netuid, uids: input.uids.length, block: receipt.blockNumber, revealRound: receipt.revealRound.toString(), revealTargetBlock: receipt.revealTargetBlock },
+          'weights committed (timelocked): the chain reveals them in the reveal epoch',
+        );
+        const { revealRound, revealTargetBlock, ...rest } = receipt;
+        return { kind: 'committed-timelocked', revealRound, revealTargetBlock, ...rest };
       }
+      if (this.#ephemeralStore) this.#logger.warn('committing weights without a commit store: a restart before the reveal loses this commit');
       this.#signers.set(signer.address, signer);
       const { commit: pending, receipt } = await this.#commitReveal.commit(api, signer, params.netuid, input, {
         ...tx,

@@ -118,7 +118,9 @@ export interface SetWeightsParameters extends TxOptions {
 
 export type SetWeightsResult =
   | ({ kind: 'set' } & TxReceipt)
-  | ({ kind: 'committed'; commit: PendingCommit } & TxReceipt);
+  | ({ kind: 'committed'; commit: PendingCommit } & TxReceipt)
+  /** Commit-reveal v3/v4: encrypted to drand round `revealRound`; the chain reveals it by itself. */
+  | ({ kind: 'committed-timelocked'; revealRound: bigint; revealTargetBlock: number } & TxReceipt);
 
 export interface RevealOutcome {
   commitHash: string;

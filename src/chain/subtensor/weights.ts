@@ -162,15 +162,7 @@ export function signerOf(hotkey: KeyringPair | undefined, fallback: KeyringPair 
   return pair;
 }
 
-/**
- * What to tell the operator when the subnet wants commits and the runtime reveals timelocked
- * ones (`CommitRevealWeightsVersion` 3 or more): hs58 sends v2 hash commits, which such a
- * runtime may refuse. Null when commit-reveal is off or the runtime has no such version.
- */
-export function timelockedCommitWarning(h: Pick<Hyperparameters, 'commitRevealEnabled' | 'commitRevealVersion'>): string | null {
-  if (!h.commitRevealEnabled || h.commitRevealVersion === null || h.commitRevealVersion < 3) return null;
-  return (
-    `this runtime expects timelocked weight commits (CommitRevealWeightsVersion ${h.commitRevealVersion}), which hs58 does not send yet; ` +
-    'it sends v2 hash commits, which the runtime may refuse. See README "Known limits".'
-  );
+/** Commits go out timelocked (v3/v4) when commit-reveal is on and the runtime counts `CommitRevealWeightsVersion` 3 or more. */
+export function usesTimelockedCommits(h: Pick<Hyperparameters, 'commitRevealEnabled' | 'commitRevealVersion'>): boolean {
+  return h.commitRevealEnabled && h.commitRevealVersion !== null && h.commitRevealVersion >= 3;
 }
