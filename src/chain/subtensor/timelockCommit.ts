@@ -8,7 +8,7 @@ import { u8aToHex } from '@polkadot/util';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { SubtensorError } from './errors.js';
 import { primitive, storageItem, toNumber, type StorageApi } from './storage.js';
-import { encodeWeightsPayload, revealRound, timelockEncrypt, type EpochSchedule } from './timelock.js';
+import type { EpochSchedule } from './timelock.js';
 import { signAndWatch } from './tx.js';
 import type { TxOptions, TxReceipt } from './types.js';
 import type { ValidWeights, WeightState } from './weights.js';
@@ -75,6 +75,8 @@ export async function commitTimelocked(
   if (!callName || version === null) {
     throw new SubtensorError('UNSUPPORTED_RUNTIME', 'this runtime has no timelocked weight commit call (commit_timelocked_weights).');
   }
+  // Loaded on first use: the BLS12-381 code costs ~14 MB that a miner or a v2 subnet never needs.
+  const { encodeWeightsPayload, revealRound, timelockEncrypt } = await import('./timelock.js');
   const schedule = await readEpochSchedule(api, state.netuid, state.hyperparameters.tempo);
   const nowSec = options.nowSec?.() ?? Date.now() / 1000;
   const { round, targetBlock } = revealRound(schedule, state.block, state.hyperparameters.commitRevealPeriod, options.blockTimeSec ?? DEFAULT_BLOCK_TIME_SEC, nowSec);
