@@ -22,7 +22,8 @@ import {
   verifyRoundSignature,
   type EpochSchedule,
 } from '../../src/chain/subtensor/timelock.js';
-import { timelockedCommitExtrinsic } from '../../src/chain/subtensor/timelockCommit.js';
+import { commitTimelocked, readEpochSchedule, timelockedCommitExtrinsic } from '../../src/chain/subtensor/timelockCommit.js';
+import type { WeightState } from '../../src/chain/subtensor/weights.js';
 import { REPO_ROOT } from '../support/programs.js';
 import { mulberry32 } from '../support/rng.js';
 
@@ -176,5 +177,46 @@ describe('the reveal round', () => {
     expect(r.targetBlock).toBe(1363);
     expect(r.round).toBe(1_000_000n + BigInt(Math.floor((1.5 + 263 * 12) / 3)));
     expect(revealRound(stateful(), 1100, 1, 0.25, now).round).toBe(1_000_000n + BigInt(Math.floor((1.5 + 263 * 0.25) / 3)));
+  });
+});
+
+describe('the adapter before it signs (storage read through real codecs)', () => {
+  const registry = new TypeRegistry();
+  const u64 = (v: number | bigint) => registry.createType('u64', v);
+  const state: WeightState = {
+    netuid: 58,
+    block: 1100,
+    n: 4,
+    uid: 1,
+    lastUpdate: 0,
+    validatorPermit: true,
+    hyperparameters: {
+      tempo: 360,
+      weightsRateLimit: 100,
+      weightsVersionKey: 0n,
+      minAllowedWeights: 1,
+      maxWeightsLimit: 65535,
+      activityCutoff: 5000,
+      servingRateLimit: 50,
+      commitRevealEnabled: true,
+      commitRevealPeriod: 1,
+      commitRevealVersion: 4,
+    },
+  };
+  const fakeApi = (query: Record<string, Record<string, (...a: unknown[]) => Promise<unknown>>>) => ({ query, tx: { subtensorModule: { commitTimelockedWeights: () => ({}) } } });
+
+  test('the schedule is stateful where LastEpochBlock exists and legacy otherwise', async () => {
+    const stateful = fakeApi({ subtensorModule: { lastEpochBlock: async () => u64(1000), pendingEpochAt: async () => u64(1200) } });
+    expect(await readEpochSchedule(stateful as never, 58, 360)).toEqual({ kind: 'stateful', tempo: 360, lastEpochBlock: 1000, pendingEpochAt: 1200 });
+    expect(await readEpochSchedule(fakeApi({ subtensorModule: {} }) as never, 58, 360)).toEqual({ kind: 'legacy', tempo: 360, netuid: 58 });
+  });
+
+  test("a reveal round not after the chain's latest drand round is refused before signing (InvalidRevealRound)", async () => {
+    const now = QUICKNET.genesisTime + 3 * 5_000_000;
+    const api = fakeApi({ subtensorModule: { lastEpochBlock: async () => u64(1000), pendingEpochAt: async () => u64(0) }, drand: { lastStoredRound: async () => u64(6_000_000) } });
+    const input = { uids: [0, 1], weights: [1, 2], versionKey: 1n };
+    const err = await commitTimelocked(api as never, { publicKey: new Uint8Array(32) } as never, state, input, { nowSec: () => now }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'PRECHECK_FAILED', reason: 'InvalidRevealRound' });
+    expect(String((err as Error).message)).toMatch(/clock behind/);
   });
 });

@@ -7,7 +7,7 @@ import type { SubmittableExtrinsic } from '@polkadot/api/types';
 import { u8aToHex } from '@polkadot/util';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { SubtensorError } from './errors.js';
-import { primitive, storageItem, toNumber, type StorageApi } from './storage.js';
+import { primitive, storageItem, toBigInt, toNumber, type StorageApi } from './storage.js';
 import type { EpochSchedule } from './timelock.js';
 import { signAndWatch } from './tx.js';
 import type { TxOptions, TxReceipt } from './types.js';
@@ -82,7 +82,7 @@ export async function commitTimelocked(
   const { round, targetBlock } = revealRound(schedule, state.block, state.hyperparameters.commitRevealPeriod, options.blockTimeSec ?? DEFAULT_BLOCK_TIME_SEC, nowSec);
   const lastStored = storageItem(api, 'lastStoredRound', 'drand');
   if (lastStored) {
-    const stored = BigInt(String(primitive(await lastStored())));
+    const stored = toBigInt(primitive(await lastStored()), 'Drand.LastStoredRound');
     if (round <= stored) {
       throw new SubtensorError(
         'PRECHECK_FAILED',
