@@ -50,7 +50,13 @@ describe('job queues', () => {
     cleanups.push(() => workers.forEach((w) => w.kill('SIGTERM')));
     const q = await createRedisQueue<typeof handlers>({ redisUrl: redis.url, name });
     cleanups.push(() => q.close());
-    const remote = await q.runAll('square', payloads, { timeoutMs: 1_500 });
+    // More jobs in flight than Node's default 10 listeners: no MaxListenersExceededWarning.
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    const remote = await q.runAll('square', payloads, { timeoutMs: 1_500 }).finally(() => process.off('warning', onWarning));
+    expect(payloads.length).toBeGreaterThan(10);
+    expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).toEqual([]);
     const local = await createInProcessQueue(handlers, { concurrency: 8 }).runAll('square', payloads, { timeoutMs: 1_000 });
     const strip = (r: (typeof remote)[number]) => (r.ok ? { ok: true, y: (r.value as { y: number }).y } : { ok: false });
     expect(remote.map(strip)).toEqual(local.map(strip));
