@@ -97,6 +97,7 @@ export function createDendrite(options: DendriteOptions): Dendrite {
     try {
       answer = await post(agent, target.host, target.port, req.path, req.headers, req.body, signal);
     } catch (err) {
+      if (q.signal?.aborted) return fail(STATUS.TIMEOUT, 'Cancelled before an answer (the caller stopped waiting)');
       if (signal.aborted) return fail(STATUS.TIMEOUT, `Timeout after ${q.timeoutSec}s`);
       const code = (err as NodeJS.ErrnoException).code ?? '';
       if (code === 'ANSWER_TOO_LARGE') return fail(STATUS.UNPARSEABLE, 'Failed to parse response: answer too large');
