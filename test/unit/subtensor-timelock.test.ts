@@ -24,6 +24,7 @@ import {
 } from '../../src/chain/subtensor/timelock.js';
 import { commitTimelocked, readEpochSchedule, timelockedCommitExtrinsic } from '../../src/chain/subtensor/timelockCommit.js';
 import type { WeightState } from '../../src/chain/subtensor/weights.js';
+import { hyperparameters } from '../support/hyperparameters.js';
 import { REPO_ROOT } from '../support/programs.js';
 import { mulberry32 } from '../support/rng.js';
 
@@ -190,18 +191,7 @@ describe('the adapter before it signs (storage read through real codecs)', () =>
     uid: 1,
     lastUpdate: 0,
     validatorPermit: true,
-    hyperparameters: {
-      tempo: 360,
-      weightsRateLimit: 100,
-      weightsVersionKey: 0n,
-      minAllowedWeights: 1,
-      maxWeightsLimit: 65535,
-      activityCutoff: 5000,
-      servingRateLimit: 50,
-      commitRevealEnabled: true,
-      commitRevealPeriod: 1,
-      commitRevealVersion: 4,
-    },
+    hyperparameters: hyperparameters({ tempo: 360, commitRevealEnabled: true, commitRevealVersion: 4 }),
   };
   const fakeApi = (query: Record<string, Record<string, (...a: unknown[]) => Promise<unknown>>>) => ({ query, tx: { subtensorModule: { commitTimelockedWeights: () => ({}) } } });
 

@@ -2,20 +2,9 @@ import { describe, expect, test } from 'vitest';
 import type { Hyperparameters } from '../../src/chain/subtensor/types.js';
 import { maxUpscaleU16, predictWeightsFailure, rateLimitPasses, usesTimelockedCommits, validateWeightsInput, type WeightState } from '../../src/chain/subtensor/weights.js';
 import { servingRateLimitPasses } from '../../src/chain/subtensor/serve.js';
+import { hyperparameters } from '../support/hyperparameters.js';
 
-const hyper = (over: Partial<Hyperparameters> = {}): Hyperparameters => ({
-  tempo: 10,
-  weightsRateLimit: 100,
-  weightsVersionKey: 0n,
-  minAllowedWeights: 1,
-  maxWeightsLimit: 65535,
-  activityCutoff: 5000,
-  servingRateLimit: 50,
-  commitRevealEnabled: false,
-  commitRevealPeriod: 1,
-  commitRevealVersion: null,
-  ...over,
-});
+const hyper = hyperparameters;
 
 const state = (over: Partial<WeightState> = {}, h: Partial<Hyperparameters> = {}): WeightState => ({
   netuid: 2,
