@@ -145,6 +145,12 @@ describe('the payload and the call', () => {
     expect(back.method).toBe('commitTimelockedWeights');
     const args = back.args.map((a) => a.toJSON());
     expect(args).toEqual([58, `0x${hex(commit)}`, 123456, 4]);
+    // A runtime with only the mechanism variant gets mechanism 0.
+    const onlyMechanism = { commitTimelockedMechanismWeights: tx.subtensorModule!.commitTimelockedMechanismWeights! };
+    const mech = registry.createType('Call', (timelockedCommitExtrinsic(onlyMechanism as never, 58, commit, 123_456n, 4) as typeof call).toU8a());
+    expect(mech.method).toBe('commitTimelockedMechanismWeights');
+    expect(mech.args.map((a) => a.toJSON())).toEqual([58, 0, `0x${hex(commit)}`, 123456, 4]);
+    expect(() => timelockedCommitExtrinsic({}, 58, commit, 1n, 4)).toThrow(/no timelocked weight commit call/);
   });
 });
 

@@ -198,7 +198,7 @@ export class SubtensorClient implements Subtensor {
       if (reason) throw precheckError(reason, commit ? 'commitWeights' : 'setWeights', state);
     }
     if (commit) {
-      if (usesTimelockedCommits(state.hyperparameters) && timelockedCommitCall(api)) {
+      if (usesTimelockedCommits(state.hyperparameters) && timelockedCommitCall(api.tx.subtensorModule as never)) {
         const receipt = await commitTimelocked(api, signer, state, input, { ...tx, blockTimeSec: this.#blockTimeSec });
         this.#logger.info(
           { netuid: params.netuid, uids: input.uids.length, block: receipt.blockNumber, revealRound: receipt.revealRound.toString(), revealTargetBlock: receipt.revealTargetBlock },

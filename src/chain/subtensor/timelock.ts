@@ -54,10 +54,6 @@ function xor32(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
-function hexBytes(hex: string): Uint8Array {
-  return new Uint8Array(Buffer.from(hex.replace(/^0x/, ''), 'hex'));
-}
-
 /** The identity of a round: `hash_to_curve(sha256(round_be_u64))` in G1, the point drand signs. */
 export function roundIdentity(round: bigint): G1 {
   const be = Buffer.alloc(8);
@@ -172,7 +168,7 @@ export function timelockDecrypt(ciphertext: Uint8Array, signatureHex: string): U
   rd.end();
   if (v.length !== 32 || w.length !== 32) throw malformed('header.v and header.w must be 32 bytes');
   if (Buffer.compare(Buffer.from(suite), CIPHER_SUITE) !== 0) throw malformed(`unknown cipher suite ${JSON.stringify(Buffer.from(suite).toString('latin1'))}`);
-  const sig = bls.G1.ProjectivePoint.fromHex(hexBytes(signatureHex));
+  const sig = bls.G1.ProjectivePoint.fromHex(signatureHex.replace(/^0x/, ''));
   const sigma = xor32(v, h2(bls.pairing(sig, u)));
   const key = xor32(w, sha256(sigma));
   if (!bls.G2.ProjectivePoint.BASE.multiply(h3(sigma, key)).equals(u)) {

@@ -16,9 +16,14 @@ import type { ValidWeights, WeightState } from './weights.js';
 /** The seconds per block the Python SDK assumes when it picks the reveal round. */
 export const DEFAULT_BLOCK_TIME_SEC = 12;
 
-/** Whether this runtime takes timelocked commits, and through which call. */
-export function timelockedCommitCall(api: ApiPromise): 'commitTimelockedWeights' | 'commitTimelockedMechanismWeights' | null {
-  const tx = api.tx.subtensorModule;
+type CallFactory<R> = (...args: unknown[]) => R;
+interface TimelockedCalls<R> {
+  commitTimelockedWeights?: CallFactory<R>;
+  commitTimelockedMechanismWeights?: CallFactory<R>;
+}
+
+/** Whether this runtime takes timelocked commits (`api.tx.subtensorModule`), and through which call. */
+export function timelockedCommitCall(tx: TimelockedCalls<unknown> | undefined): keyof TimelockedCalls<unknown> | null {
   if (tx?.commitTimelockedWeights) return 'commitTimelockedWeights';
   if (tx?.commitTimelockedMechanismWeights) return 'commitTimelockedMechanismWeights';
   return null;
@@ -38,23 +43,20 @@ export async function readEpochSchedule(api: StorageApi, netuid: number, tempo: 
   };
 }
 
-type CallFactory<R> = (...args: unknown[]) => R;
-
 /**
  * The commit call (mechanism 0 where the runtime only has the mechanism variant). The commit goes
  * in as hex: @polkadot/types reads a Uint8Array given for `Bytes` as already length-prefixed.
  */
-export function timelockedCommitExtrinsic<R>(
-  tx: { commitTimelockedWeights?: CallFactory<R>; commitTimelockedMechanismWeights?: CallFactory<R> },
-  netuid: number,
-  commit: Uint8Array,
-  round: bigint,
-  version: number,
-): R {
+export function timelockedCommitExtrinsic<R>(tx: TimelockedCalls<R>, netuid: number, commit: Uint8Array, round: bigint, version: number): R {
   const hex = u8aToHex(commit);
-  if (tx.commitTimelockedWeights) return tx.commitTimelockedWeights(netuid, hex, round, version);
-  if (tx.commitTimelockedMechanismWeights) return tx.commitTimelockedMechanismWeights(netuid, 0, hex, round, version);
-  throw new SubtensorError('UNSUPPORTED_RUNTIME', 'this runtime has no timelocked weight commit call (commit_timelocked_weights).');
+  switch (timelockedCommitCall(tx)) {
+    case 'commitTimelockedWeights':
+      return tx.commitTimelockedWeights!(netuid, hex, round, version);
+    case 'commitTimelockedMechanismWeights':
+      return tx.commitTimelockedMechanismWeights!(netuid, 0, hex, round, version);
+    default:
+      throw new SubtensorError('UNSUPPORTED_RUNTIME', 'this runtime has no timelocked weight commit call (commit_timelocked_weights).');
+  }
 }
 
 export interface TimelockedCommitResult extends TxReceipt {
@@ -70,7 +72,8 @@ export async function commitTimelocked(
   input: ValidWeights,
   options: TxOptions & { blockTimeSec?: number; nowSec?: () => number },
 ): Promise<TimelockedCommitResult> {
-  const callName = timelockedCommitCall(api);
+  const calls = api.tx.subtensorModule as unknown as TimelockedCalls<SubmittableExtrinsic<'promise'>>;
+  const callName = timelockedCommitCall(calls);
   const version = state.hyperparameters.commitRevealVersion;
   if (!callName || version === null) {
     throw new SubtensorError('UNSUPPORTED_RUNTIME', 'this runtime has no timelocked weight commit call (commit_timelocked_weights).');
@@ -93,7 +96,7 @@ export async function commitTimelocked(
   }
   const payload = encodeWeightsPayload({ hotkey: signer.publicKey, uids: input.uids, values: input.weights, versionKey: input.versionKey });
   const commit = timelockEncrypt(payload, round);
-  const call = timelockedCommitExtrinsic<SubmittableExtrinsic<'promise'>>(api.tx.subtensorModule as never, state.netuid, commit, round, version);
+  const call = timelockedCommitExtrinsic(calls, state.netuid, commit, round, version);
   const receipt = await signAndWatch(api, call, signer, { ...options, label: callName });
   return { ...receipt, revealRound: round, revealTargetBlock: targetBlock };
 }
