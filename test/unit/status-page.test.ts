@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { CHART_MAX_SERIES, chartedUids, renderStatusHtml } from '../../src/validator/statusPage.js';
+import { CHART_MAX_SERIES, chartedUids, renderStatusHtml, statusToJson } from '../../src/validator/statusPage.js';
 import type { MinerRow, RoundReport } from '../../src/validator/round.js';
 import type { ValidatorStatus } from '../../src/validator/validator.js';
 
@@ -97,5 +97,13 @@ describe('the /status page', () => {
     expect(html).toContain('Waiting for the first round.');
     expect(html).toContain('No round yet.');
     expect(html).not.toContain('<svg');
+  });
+
+  test('how the last weights went out: set, hash-committed, or timelocked to a drand round (also in the JSON)', () => {
+    const receipt = { txHash: '0x01', blockHash: '0x02', blockNumber: 321, events: [] };
+    expect(renderStatusHtml(status(4, 2, { submitted: { kind: 'set', ...receipt } }))).toContain('weights set in block 321');
+    const timelocked = status(4, 2, { submitted: { kind: 'committed-timelocked', revealRound: 23_456_789n, revealTargetBlock: 700, ...receipt } });
+    expect(renderStatusHtml(timelocked)).toContain('weights committed (timelocked to drand round 23456789) in block 321');
+    expect(JSON.parse(JSON.stringify(statusToJson(timelocked))).lastRound.submitted).toEqual({ kind: 'committed-timelocked', blockNumber: 321, revealRound: '23456789' });
   });
 });
