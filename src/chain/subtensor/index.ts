@@ -199,7 +199,7 @@ export class SubtensorClient implements Subtensor {
     }
     if (commit) {
       if (usesTimelockedCommits(state.hyperparameters) && timelockedCommitCall(api.tx.subtensorModule as never)) {
-        const receipt = await commitTimelocked(api, signer, state, input, { ...tx, blockTimeSec: this.#blockTimeSec });
+        const receipt = await commitTimelocked(api, signer, state, input, { ...tx, blockTimeSec: this.#blockTimeSec, skipPrechecks: params.skipPrechecks });
         this.#logger.info(
           { netuid: params.netuid, uids: input.uids.length, block: receipt.blockNumber, revealRound: receipt.revealRound.toString(), revealTargetBlock: receipt.revealTargetBlock },
           'weights committed (timelocked): the chain reveals them in the reveal epoch',

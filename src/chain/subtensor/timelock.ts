@@ -218,7 +218,10 @@ export function drandRoundAt(unixSec: number): bigint {
  * How the runtime schedules a subnet's epochs.
  * - `stateful` (runtimes with `LastEpochBlock`): an epoch runs `tempo` blocks after the last one,
  *   or at an owner-triggered `PendingEpochAt` if that comes first; an overdue one runs next block.
- * - `legacy` (spec 343 and before): an epoch runs when `(block + netuid + 1) % (tempo + 1) == 0`.
+ * - `legacy` (runtimes without `LastEpochBlock`, spec 343 among them): bittensor-drand 1.x's rule,
+ *   reveal epoch `(block + netuid + 1) / (tempo + 1) + period`, first block `index·(tempo + 1) − netuid − 1`.
+ *   Like the SDK it counts from the head block, not the inclusion block: a commit sent in the last two
+ *   blocks of an epoch targets a round one epoch early (revealed all the same, decryptable sooner).
  */
 export type EpochSchedule =
   | { kind: 'stateful'; tempo: number; lastEpochBlock: number; pendingEpochAt: number }

@@ -70,26 +70,25 @@ export async function commitTimelocked(
   signer: KeyringPair,
   state: WeightState,
   input: ValidWeights,
-  options: TxOptions & { blockTimeSec?: number; nowSec?: () => number },
+  options: TxOptions & { blockTimeSec?: number; nowSec?: () => number; skipPrechecks?: boolean },
 ): Promise<TimelockedCommitResult> {
   const calls = api.tx.subtensorModule as unknown as TimelockedCalls<SubmittableExtrinsic<'promise'>>;
   const callName = timelockedCommitCall(calls);
   const version = state.hyperparameters.commitRevealVersion;
-  if (!callName || version === null) {
-    throw new SubtensorError('UNSUPPORTED_RUNTIME', 'this runtime has no timelocked weight commit call (commit_timelocked_weights).');
-  }
+  if (!callName) throw new SubtensorError('UNSUPPORTED_RUNTIME', 'this runtime has no timelocked weight commit call (commit_timelocked_weights).');
+  if (version === null) throw new SubtensorError('UNSUPPORTED_RUNTIME', 'this runtime has no CommitRevealWeightsVersion storage to send with a timelocked commit.');
   // Loaded on first use: the BLS12-381 code costs ~14 MB that a miner or a v2 subnet never needs.
   const { encodeWeightsPayload, revealRound, timelockEncrypt } = await import('./timelock.js');
   const schedule = await readEpochSchedule(api, state.netuid, state.hyperparameters.tempo);
   const nowSec = options.nowSec?.() ?? Date.now() / 1000;
   const { round, targetBlock } = revealRound(schedule, state.block, state.hyperparameters.commitRevealPeriod, options.blockTimeSec ?? DEFAULT_BLOCK_TIME_SEC, nowSec);
   const lastStored = storageItem(api, 'lastStoredRound', 'drand');
-  if (lastStored) {
+  if (lastStored && !options.skipPrechecks) {
     const stored = toBigInt(primitive(await lastStored()), 'Drand.LastStoredRound');
-    if (round <= stored) {
+    if (round < stored) {
       throw new SubtensorError(
         'PRECHECK_FAILED',
-        `commitTimelockedWeights not sent: reveal round ${round} is not after the chain's latest drand round ${stored}, so the chain would answer InvalidRevealRound; is this machine's clock behind?`,
+        `commitTimelockedWeights not sent: reveal round ${round} is before the chain's latest drand round ${stored}, so the chain would answer InvalidRevealRound; is this machine's clock behind?`,
         { reason: 'InvalidRevealRound', details: { revealRound: round.toString(), lastStoredRound: stored.toString() } },
       );
     }
