@@ -202,10 +202,12 @@ describe('subtensor adapter on the spec-218 runtime (Chopsticks)', () => {
       expect(await second.pendingCommits()).toHaveLength(1);
       const head = await second.currentBlock();
       await local.chain.newBlock(Math.max(0, commit.revealFrom! - 1 - head));
-      await waitUntil('the reveal', async () => (await second.pendingCommits()).length === 0);
+      // The commit leaves the store when the reveal is included; the log line follows the read that confirms it.
+      const revealedLine = () => logs.lines.find((l) => l.msg === 'weights revealed' && l.commitHash === commit.commitHash);
+      await waitUntil('the reveal', async () => (await second.pendingCommits()).length === 0 && revealedLine() !== undefined);
       const row = new Map(await second.getWeights(netuid, subnet.uids[validator.address]!));
       expect(uids.map((u) => row.get(u))).toEqual(maxUpscaleU16(weights));
-      expect(logs.lines.some((l) => l.msg === 'weights revealed' && l.commitHash === commit.commitHash && l.confirmed === true)).toBe(true);
+      expect(revealedLine()!.confirmed).toBe(true);
       expect(primitive(await requireStorage(api, 'weightCommits')(netuid, validator.address))).toBeNull();
     } finally {
       await second.close();
