@@ -368,7 +368,8 @@ describe('entrypoint.sh', () => {
     expect(res.code).toBe(0);
     expect(await lines(path.join(c.record, 'sleeps'))).toEqual(['5', '10', '20', '40', '80', '120', '120']);
     expect(await runsIn(c.record)).toBe(8);
-    expect(res.stderr).toContain('exited with status 3 after 0s; restarting in 10s.');
+    // The run's own duration (0 s or 1 s on a busy machine) is not what this checks.
+    expect(res.stderr).toMatch(/exited with status 3 after \d+s; restarting in 10s\./);
     // every restart gets the same command
     expect(await readFile(path.join(c.record, 'run-8.args'), 'utf8')).toBe(await readFile(path.join(c.record, 'run-1.args'), 'utf8'));
   });
