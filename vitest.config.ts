@@ -6,6 +6,8 @@ export default defineConfig({
     pool: 'forks',
     // Two cores: the e2e files start real chains, keep at most two at once.
     maxWorkers: 2,
+    // Deadline tests force garbage collections while a peer stays silent (global.gc()).
+    execArgv: ['--expose-gc'],
     testTimeout: 240_000,
     hookTimeout: 180_000,
     // After the last file, vitest's own process still holds a few hundred file handles (its

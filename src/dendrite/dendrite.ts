@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import pLimit from 'p-limit';
 import { timeNs } from '../axon/nonces.js';
+import { startDeadline } from '../util/deadline.js';
 import {
   decodeResponse,
   encodeRequest,
@@ -92,16 +93,20 @@ export function createDendrite(options: DendriteOptions): Dendrite {
       return fail(STATUS.BAD_REQUEST, `could not encode the request: ${err instanceof Error ? err.message : String(err)}`);
     }
     const target = options.resolveAddress ? options.resolveAddress(axon.ip, axon.port) : { host: axon.ip, port: axon.port };
-    const signal = q.signal ? AbortSignal.any([q.signal, AbortSignal.timeout(q.timeoutSec * 1000)]) : AbortSignal.timeout(q.timeoutSec * 1000);
+    // The whole exchange (connect, send, headers, body) within the synapse timeout: a peer that
+    // accepts and never answers, stalls after its headers or trickles its body is cut at the deadline.
+    const deadline = startDeadline(q.timeoutSec * 1000, { parent: q.signal, label: `${synapse} to uid ${axon.uid}` });
     let answer: { status: number; headers: http.IncomingHttpHeaders; body: Buffer };
     try {
-      answer = await post(agent, target.host, target.port, req.path, req.headers, req.body, signal);
+      answer = await post(agent, target.host, target.port, req.path, req.headers, req.body, deadline.signal);
     } catch (err) {
       if (q.signal?.aborted) return fail(STATUS.TIMEOUT, 'Cancelled before an answer (the caller stopped waiting)');
-      if (signal.aborted) return fail(STATUS.TIMEOUT, `Timeout after ${q.timeoutSec}s`);
+      if (deadline.expired) return fail(STATUS.TIMEOUT, `Timeout after ${q.timeoutSec}s`);
       const code = (err as NodeJS.ErrnoException).code ?? '';
       if (code === 'ANSWER_TOO_LARGE') return fail(STATUS.UNPARSEABLE, 'Failed to parse response: answer too large');
       return fail(STATUS.UNAVAILABLE, `Service at ${axon.ip}:${axon.port}/${synapse} unavailable${code ? ` (${code})` : ''}`);
+    } finally {
+      deadline.clear();
     }
     try {
       const decoded = decodeResponse(synapse, answer.status, answer.headers as Record<string, string>, answer.body, { coercion: options.coercion ?? 'strict' });
@@ -134,37 +139,44 @@ export function createDendrite(options: DendriteOptions): Dendrite {
   };
 }
 
-function post(
-  agent: http.Agent,
-  host: string,
-  port: number,
-  path: string,
-  headers: Record<string, string>,
-  body: string,
-  signal: AbortSignal,
-): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
-  return new Promise((resolve, reject) => {
+type Answer = { status: number; headers: http.IncomingHttpHeaders; body: Buffer };
+
+function post(agent: http.Agent, host: string, port: number, path: string, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<Answer> {
+  return new Promise((resolveAnswer, rejectAnswer) => {
+    if (signal.aborted) return rejectAnswer(signal.reason);
+    // Settle on the abort itself, whatever stage the exchange is in (a body stalled after its
+    // headers gives no 'error' event of its own on every Node version).
+    const onAbort = () => {
+      req.destroy();
+      rejectAnswer(signal.reason);
+    };
+    const resolve = (a: Answer) => {
+      signal.removeEventListener('abort', onAbort);
+      resolveAnswer(a);
+    };
+    const reject = (err: unknown) => {
+      signal.removeEventListener('abort', onAbort);
+      rejectAnswer(err);
+    };
     const payload = Buffer.from(body, 'utf8');
-    const req = http.request(
-      { host, port, path, method: 'POST', agent, signal, headers: { ...headers, 'content-length': String(payload.length) } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > MAX_ANSWER_BYTES) {
-            const err = new Error('answer too large') as NodeJS.ErrnoException;
-            err.code = 'ANSWER_TOO_LARGE';
-            res.destroy(err);
-            reject(err);
-            return;
-          }
-          chunks.push(c);
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-        res.on('error', reject);
-      },
-    );
+    const req = http.request({ host, port, path, method: 'POST', agent, headers: { ...headers, 'content-length': String(payload.length) } }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > MAX_ANSWER_BYTES) {
+          const err = new Error('answer too large') as NodeJS.ErrnoException;
+          err.code = 'ANSWER_TOO_LARGE';
+          res.destroy(err);
+          reject(err);
+          return;
+        }
+        chunks.push(c);
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    signal.addEventListener('abort', onAbort, { once: true });
     req.on('error', reject);
     req.end(payload);
   });
