@@ -14,7 +14,7 @@ import { createDendrite, type Dendrite } from '../src/dendrite/dendrite.js';
 import { errorMessage } from '../src/errors.js';
 import { createLogger, type Logger } from '../src/observability/logger.js';
 import { createValidatorMetrics } from '../src/observability/metrics.js';
-import { startOpsServer } from '../src/observability/server.js';
+import { createStartupHealth, startOpsServer } from '../src/observability/server.js';
 import { redactUrl } from '../src/observability/redact.js';
 import { createRedisQueue, startRedisWorker } from '../src/queue/bullmq.js';
 import { createInProcessQueue } from '../src/queue/inProcess.js';
@@ -26,7 +26,7 @@ import { createHttpRegistry, createJsonFileCache } from '../src/validator/regist
 import type { RoundReport } from '../src/validator/round.js';
 import type { ValidatorState } from '../src/validator/state.js';
 import { statusRoutes } from '../src/validator/statusPage.js';
-import { createValidator } from '../src/validator/validator.js';
+import { createValidator, type Validator } from '../src/validator/validator.js';
 import { loadWallet, walletParameters } from '../src/wallet/hotkey.js';
 import { createCloseStack } from '../src/util/closeStack.js';
 
@@ -88,7 +88,16 @@ export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks)
 
     if (config['neuron.worker']) {
       if (!config['redis.url']) throw new ConfigError('CONFIG_INVALID', '--neuron.worker needs REDIS_URL (or --redis.url): workers take jobs from Redis.');
-      const worker = await startRedisWorker({ redisUrl: config['redis.url'], name: queueName, handlers, concurrency: 32, jobTimeoutMs: config['neuron.timeout'] * 1000 + 5_000 });
+      logger.info({ queue: queueName, redis: redactUrl(config['redis.url']) }, 'worker waiting for Redis');
+      const worker = await startRedisWorker({
+        redisUrl: config['redis.url'],
+        name: queueName,
+        logger,
+        signal: ctx.signal,
+        handlers,
+        concurrency: 32,
+        jobTimeoutMs: config['neuron.timeout'] * 1000 + 5_000,
+      });
       closers.push({ name: 'worker', close: () => worker.close() });
       logger.info({ queue: queueName, redis: redactUrl(config['redis.url']) }, 'worker taking jobs');
       await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
@@ -96,8 +105,24 @@ export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks)
     }
 
     const metrics = createValidatorMetrics();
+    // The ops server comes up first, so /health says what the start waits for (the chain, Redis).
+    const startup = createStartupHealth();
+    let validator: Validator | null = null;
+    if (config['metrics.port'] > 0) {
+      const ops = await startOpsServer({
+        host: config['metrics.host'],
+        port: config['metrics.port'],
+        registry: metrics.registry,
+        health: () => validator?.health() ?? startup.health(),
+        routes: statusRoutes(() => validator?.status() ?? null),
+      });
+      closers.push({ name: 'ops server', close: () => ops.close() });
+      logger.info({ url: ops.url }, '/health, /metrics and /status listening');
+    }
+
     const endpoint = subtensorEndpoint(config);
     const stateDir = path.join(config['neuron.state_path'], `${config['wallet.name']}-${config['wallet.hotkey']}`, `netuid${config.netuid}`);
+    startup.waiting('chain', `connecting to ${redactUrl(endpoint)}`);
     const subtensor = await createSubtensor({
       endpoint,
       hotkey: hotkey.pair,
@@ -106,6 +131,7 @@ export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks)
       signal: ctx.signal,
     });
     closers.push({ name: 'subtensor', close: () => subtensor.close() });
+    startup.ready('chain', `connected to ${redactUrl(endpoint)}`);
 
     const preset = getPreset(config['scoring.preset'], { alpha: config['neuron.moving_average_alpha'] });
     let claims = null;
@@ -129,14 +155,17 @@ export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks)
 
     let queue: JobQueue<ValidatorJobHandlers>;
     if (config['redis.url']) {
-      queue = await createRedisQueue<ValidatorJobHandlers>({ redisUrl: config['redis.url'], name: queueName });
-      logger.info({ queue: queueName, redis: redactUrl(config['redis.url']) }, 'jobs go to Redis workers');
+      const redis = redactUrl(config['redis.url']);
+      startup.waiting('redis', `waiting for Redis at ${redis} (up to 60 s)`);
+      queue = await createRedisQueue<ValidatorJobHandlers>({ redisUrl: config['redis.url'], name: queueName, logger, signal: ctx.signal });
+      startup.ready('redis', redis);
+      logger.info({ queue: queueName, redis }, 'jobs go to Redis workers');
     } else {
       queue = createInProcessQueue(handlers, { concurrency: 64 });
     }
     closers.push({ name: 'queue', close: () => queue.close() });
 
-    const validator = await createValidator(
+    validator = await createValidator(
       {
         chain: subtensor,
         claims,
@@ -160,30 +189,19 @@ export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks)
         submit: !config['neuron.dry_run'] && !config['neuron.disable_set_weights'],
       },
     );
-
-    if (config['metrics.port'] > 0) {
-      const ops = await startOpsServer({
-        host: config['metrics.host'],
-        port: config['metrics.port'],
-        registry: metrics.registry,
-        health: () => validator.health(),
-        routes: statusRoutes(() => validator.status()),
-      });
-      closers.push({ name: 'ops server', close: () => ops.close() });
-      logger.info({ url: ops.url }, '/health, /metrics and /status listening');
-    }
+    const running = validator;
 
     const runSignal = new AbortController();
     ctx.signal.addEventListener('abort', () => runSignal.abort(ctx.signal.reason), { once: true });
     let rounds = 0;
-    validator.onRound((report, state) => {
+    running.onRound((report, state) => {
       rounds += 1;
       if (config['neuron.dry_run']) ctx.stdout.write(weightTable(report));
       hooks.onRound?.(report, state);
       if (hooks.maxRounds !== undefined && rounds >= hooks.maxRounds) runSignal.abort(new Error('rounds done'));
     });
     logger.info({ netuid: config.netuid, preset: preset.name, formula: preset.formula, endpoint: redactUrl(endpoint) }, 'validator running');
-    await validator.run(runSignal.signal);
+    await running.run(runSignal.signal);
     return 0;
   } catch (err) {
     if (err instanceof ConfigError) {

@@ -34,3 +34,22 @@ export async function startOpsServer(params: OpsServerParameters): Promise<{ url
   const host = params.host === '0.0.0.0' ? '127.0.0.1' : params.host;
   return { url: `http://${host}:${port}`, close: () => app.close() };
 }
+
+/**
+ * Health while a daemon is still starting: each thing it waits for (the chain, Redis) is a part
+ * with what it is doing, and the daemon is 'down' until it runs (then its own health takes over).
+ */
+export function createStartupHealth() {
+  const parts: HealthReport['parts'] = {};
+  return {
+    waiting(part: string, detail: string): void {
+      parts[part] = { ok: false, detail };
+    },
+    ready(part: string, detail?: string): void {
+      parts[part] = detail === undefined ? { ok: true } : { ok: true, detail };
+    },
+    health(): HealthReport {
+      return { status: 'down', parts: { starting: { ok: false, detail: 'not running yet' }, ...parts } };
+    },
+  };
+}

@@ -1,8 +1,13 @@
 import pLimit from 'p-limit';
 import { errorMessage } from '../errors.js';
+import { withDeadline } from '../util/deadline.js';
 import type { JobHandlers, JobQueue, RunAllOptions, Settled } from './types.js';
 
-/** Runs jobs in this process with a concurrency limit. */
+/**
+ * Runs jobs in this process with a concurrency limit. Each job has its own deadline from when it
+ * starts: a handler still running then is reported as failed and its slot is freed, even if the
+ * handler ignores its signal.
+ */
 export function createInProcessQueue<H extends JobHandlers>(handlers: H, options: { concurrency: number }): JobQueue<H> {
   const limit = pLimit(options.concurrency);
   return {
@@ -13,11 +18,9 @@ export function createInProcessQueue<H extends JobHandlers>(handlers: H, options
       return Promise.all(
         payloads.map((payload) =>
           limit(async (): Promise<Settled<any>> => {
-            const signal = runOptions.signal
-              ? AbortSignal.any([runOptions.signal, AbortSignal.timeout(runOptions.timeoutMs)])
-              : AbortSignal.timeout(runOptions.timeoutMs);
             try {
-              return { ok: true, value: await withAbort(handler(payload, signal), signal) };
+              const value = await withDeadline(runOptions.timeoutMs, (signal) => handler(payload, signal), { parent: runOptions.signal, label: `${kind} job` });
+              return { ok: true, value };
             } catch (err) {
               return { ok: false, error: errorMessage(err) };
             }
@@ -29,22 +32,4 @@ export function createInProcessQueue<H extends JobHandlers>(handlers: H, options
       limit.clearQueue();
     },
   };
-}
-
-function withAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
 }

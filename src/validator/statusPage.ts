@@ -173,13 +173,20 @@ ${chart(s.state.history)}
 </body></html>`;
 }
 
-export function statusRoutes(getStatus: () => ValidatorStatus) {
+/** `getStatus` answers null while the validator is still starting (waiting for the chain or Redis): 503 then. */
+export function statusRoutes(getStatus: () => ValidatorStatus | null) {
   return (app: FastifyInstance) => {
-    app.get('/status.json', async () => statusToJson(getStatus()));
+    const starting = { status: 'starting', detail: 'the validator is not running yet; see /health for what it waits for' };
+    app.get('/status.json', async (_req, reply) => {
+      const s = getStatus();
+      return s ? statusToJson(s) : reply.code(503).send(starting);
+    });
     app.get('/status', async (req, reply) => {
+      const s = getStatus();
+      if (!s) return reply.code(503).send(starting);
       const accept = String(req.headers.accept ?? '');
-      if (accept.includes('application/json') && !accept.includes('text/html')) return statusToJson(getStatus());
-      return reply.header('content-type', 'text/html; charset=utf-8').send(renderStatusHtml(getStatus()));
+      if (accept.includes('application/json') && !accept.includes('text/html')) return statusToJson(s);
+      return reply.header('content-type', 'text/html; charset=utf-8').send(renderStatusHtml(s));
     });
   };
 }

@@ -8,10 +8,10 @@ export interface RedisServer {
 }
 
 /** A real redis-server on a free loopback port, no persistence; null (skip) when missing outside CI. */
-export async function startRedis(): Promise<RedisServer | { skip: string }> {
+export async function startRedis(options: { port?: number } = {}): Promise<RedisServer | { skip: string }> {
   const reason = missingProgram(() => (which('redis-server') ? null : 'redis-server (Debian: apt-get install redis-server)'));
   if (reason) return { skip: reason };
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   await waitForPort(port);
   return {
