@@ -45,6 +45,7 @@ import { loadHotkey } from '../src/wallet/hotkey.js';
 import { startMiner } from './miner.js';
 import { startValidator } from './validator.js';
 import { createCloseStack } from '../src/util/closeStack.js';
+import { linkSignals } from '../src/util/deadline.js';
 
 const ANVIL_MNEMONIC = 'test test test test test test test test test test test junk';
 const ANVIL_CHAIN_ID = 31337;
@@ -404,7 +405,7 @@ export async function startLocalNetwork(opts: StartLocalNetworkOptions): Promise
     const runValidator = async (o: RunLocalValidatorOptions): Promise<{ code: number; rounds: LocalRound[] }> => {
       const rounds: LocalRound[] = [];
       let reading = Promise.resolve();
-      const signal = o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal;
+      const signal = o.signal ? linkSignals([o.signal, stop.signal]).signal : stop.signal;
       const code = await startValidator(subContext(o.argv, o.env ?? {}, signal, o.stdout), {
         logger: o.logger ?? opts.logger.child({ module: 'validator' }),
         resolveAddress,

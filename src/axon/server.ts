@@ -48,6 +48,7 @@ import {
   type SynapseName,
   type SynapseSpec,
 } from '../protocol/index.js';
+import { linkSignals, raceSignal, startDeadline } from '../util/deadline.js';
 import { ss58ToPublicKey } from '../wallet/sr25519.js';
 import { NonceStore } from './nonces.js';
 import { PriorityScheduler } from './priority.js';
@@ -318,20 +319,28 @@ export function createAxonServer(params: CreateAxonServerParameters): AxonServer
       // 6. handler
       const handler = handlers[name] as SynapseHandler<SynapseName> | undefined;
       if (!handler) return new Refusal(STATUS.NOT_FOUND, unknownSynapseMessage(name, served), request);
-      let signal: AbortSignal | null = null;
+      // The handler's signal aborts at the synapse deadline or when the axon closes (a handler then
+      // answers with what it has); a handler still running at the deadline is left behind, its slot freed: 408.
+      const expiry = startDeadline(Math.max(1, Math.ceil(deadline - performance.now())), { label: `${name} handler` });
+      let linked: ReturnType<typeof linkSignals> | null = null;
       const ctx: HandlerContext = {
         callerHotkey: caller,
         get signal() {
-          signal ??= AbortSignal.any([closing.signal, AbortSignal.timeout(Math.max(1, Math.ceil(deadline - performance.now())))]);
-          return signal;
+          linked ??= linkSignals([expiry.signal, closing.signal]);
+          return linked.signal;
         },
       };
       let filled: Record<string, unknown>;
       try {
-        filled = (await handler(request as never, ctx)) as Record<string, unknown>;
+        const out = handler(request as never, ctx);
+        filled = (out instanceof Promise ? await raceSignal(out, expiry.signal) : out) as Record<string, unknown>;
       } catch (err) {
+        if (expiry.expired) return timeoutRefusal(request);
         if (warnThrottle(`handler-${name}`)) logger.error({ synapse: name, err: String(err) }, 'synapse handler failed');
         return new Refusal(STATUS.INTERNAL_ERROR, 'Internal Server Error', request);
+      } finally {
+        expiry.clear();
+        (linked as ReturnType<typeof linkSignals> | null)?.clear();
       }
       try {
         return encodeResponse(request, filled as never, { processTimeSec: (performance.now() - startedAt) / 1000 });

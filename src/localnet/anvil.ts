@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { LocalChainError } from './errors.js';
+import { withDeadline } from '../util/deadline.js';
 
 export { LocalChainError, type LocalChainErrorCode } from './errors.js';
 
@@ -69,13 +70,10 @@ export interface AnvilInstance {
 
 async function answers(url: string): Promise<boolean> {
   try {
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}',
-      signal: AbortSignal.timeout(1_000),
+    return await withDeadline(1_000, async (signal) => {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}', signal });
+      return res.ok && ((await res.json()) as { result?: unknown }).result !== undefined;
     });
-    return res.ok && ((await res.json()) as { result?: unknown }).result !== undefined;
   } catch {
     return false;
   }

@@ -4,6 +4,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Hs58Error } from '../errors.js';
+import { withDeadline } from '../util/deadline.js';
 
 /**
  * Where the subtensor runtime chain spec comes from, in this order: the flag or
@@ -58,9 +59,15 @@ export async function resolveChainSpec(p: ResolveChainSpecParameters): Promise<s
   p.log?.(`chain spec not found locally; downloading it once from ${CHAIN_SPEC_URL}`);
   let bytes: Uint8Array;
   try {
-    const res = await doFetch(CHAIN_SPEC_URL, { signal: AbortSignal.timeout(120_000) });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    bytes = new Uint8Array(await res.arrayBuffer());
+    bytes = await withDeadline(
+      120_000,
+      async (signal) => {
+        const res = await doFetch(CHAIN_SPEC_URL, { signal });
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        return new Uint8Array(await res.arrayBuffer());
+      },
+      { label: 'the chain spec download' },
+    );
   } catch (err) {
     throw new ChainSpecError(
       'CHAIN_SPEC_NOT_FOUND',

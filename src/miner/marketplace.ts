@@ -8,6 +8,7 @@
  */
 import { errorMessage, isAbortError } from '../errors.js';
 import { redactText, redactUrl } from '../observability/redact.js';
+import { raceSignal, startDeadline } from '../util/deadline.js';
 
 export interface HotkeySigner {
   /** SS58 address of the hotkey. */
@@ -79,20 +80,22 @@ export async function registerOnMarketplace(p: RegisterOnMarketplaceParameters):
     return { ok: false, reason: `could not sign the registration: ${errorMessage(err)}` };
   }
 
-  const timeout = AbortSignal.timeout(timeoutMs);
-  const signal = p.signal ? AbortSignal.any([timeout, p.signal]) : timeout;
+  const deadline = startDeadline(timeoutMs, { parent: p.signal, label: 'marketplace registration' });
+  const signal = deadline.signal;
   try {
-    const res = await doFetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal });
+    const res = await raceSignal(doFetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal }), signal);
     if (res.ok) {
       await res.body?.cancel().catch(() => undefined);
       return { ok: true, status: res.status };
     }
-    const text = await readSnippet(res);
+    const text = await raceSignal(readSnippet(res), signal);
     return { ok: false, reason: `marketplace answered HTTP ${res.status}${text ? `: ${text}` : ''}` };
   } catch (err) {
-    if (timeout.aborted) return { ok: false, reason: `marketplace did not answer within ${timeoutMs} ms` };
+    if (deadline.expired) return { ok: false, reason: `marketplace did not answer within ${timeoutMs} ms` };
     if (p.signal?.aborted || isAbortError(err)) return { ok: false, reason: 'aborted' };
     return { ok: false, reason: `marketplace unreachable: ${describeFetchError(err)}` };
+  } finally {
+    deadline.clear();
   }
 }
 

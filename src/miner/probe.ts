@@ -19,6 +19,7 @@ import type { LookupFunction } from 'node:net';
 import pLimit from 'p-limit';
 import { errorMessage } from '../errors.js';
 import { createAddressGuard, type AddressGuard } from './addressGuard.js';
+import { raceSignal, startDeadline } from '../util/deadline.js';
 
 /** The three fields a miner copies onto the `ProviderProbe` synapse. */
 export interface ProbeFields {
@@ -140,12 +141,12 @@ async function runProbe(targetUrl: string, guard: AddressGuard, options: ProbeOp
     return failed('invalid-url', errorMessage(err));
   }
 
-  const timeout = AbortSignal.timeout(timeoutMs);
-  const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+  const deadline = startDeadline(timeoutMs, { parent: options.signal, label: 'probe' });
+  const signal = deadline.signal;
   const started = now();
   try {
     for (let hop = 0; ; hop++) {
-      const answer = await getOnce(url, { guard, resolver, signal, maxBodyBytes });
+      const answer = await raceSignal(getOnce(url, { guard, resolver, signal, maxBodyBytes }), signal);
       if (answer.location === undefined) {
         return { probe_latency_ms: Math.max(0, Math.round(now() - started)), probe_status: answer.status, probe_reachable: true };
       }
@@ -154,9 +155,11 @@ async function runProbe(targetUrl: string, guard: AddressGuard, options: ProbeOp
     }
   } catch (err) {
     if (options.signal?.aborted) return failed('aborted', 'aborted by the caller');
-    if (timeout.aborted) return failed('timeout', `no complete answer within ${timeoutMs} ms`);
+    if (deadline.expired) return failed('timeout', `no complete answer within ${timeoutMs} ms`);
     if (err instanceof ProbeFailure) return failed(err.kind, err.message);
     return failed('network', errorMessage(err));
+  } finally {
+    deadline.clear();
   }
 }
 

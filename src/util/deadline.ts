@@ -61,6 +61,26 @@ export function startDeadline(ms: number, options: DeadlineOptions = {}): Deadli
 }
 
 /**
+ * A signal that aborts when any of `signals` does, with that one's reason: `AbortSignal.any`
+ * without its weak references (the parents' listeners hold it). `clear()` detaches it.
+ */
+export function linkSignals(signals: readonly (AbortSignal | null | undefined)[]): { signal: AbortSignal; clear: () => void } {
+  const controller = new AbortController();
+  const parents = signals.filter((s): s is AbortSignal => s !== null && s !== undefined);
+  const clear = () => {
+    for (const p of parents) p.removeEventListener('abort', onAbort);
+  };
+  function onAbort(this: AbortSignal) {
+    clear();
+    controller.abort(this.reason);
+  }
+  const first = parents.find((p) => p.aborted);
+  if (first) controller.abort(first.reason);
+  else for (const p of parents) p.addEventListener('abort', onAbort, { once: true });
+  return { signal: controller.signal, clear };
+}
+
+/**
  * Runs `fn` with a deadline signal and settles by the deadline even when `fn` ignores its signal
  * (a library call that takes none): then it rejects with the signal's reason and `fn`'s late
  * result is dropped. The timer is cleared as soon as either side settles.

@@ -10,6 +10,7 @@
 import type { Logger } from '../observability/logger.js';
 import { errorMessage } from '../errors.js';
 import { redactText, redactUrl } from '../observability/redact.js';
+import { raceSignal, startDeadline } from '../util/deadline.js';
 
 export interface SendProbeAlertParameters {
   marketplaceUrl: string;
@@ -42,14 +43,16 @@ async function post(p: SendProbeAlertParameters): Promise<ProbeAlertOutcome> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (p.secret) headers['x-validator-secret'] = p.secret;
   const body = JSON.stringify({ providerId: p.providerId, probeUrl: p.probeUrl, reachable: false });
-  const timeout = AbortSignal.timeout(timeoutMs);
+  const deadline = startDeadline(timeoutMs, { label: 'probe alert' });
   try {
-    const res = await doFetch(endpoint, { method: 'POST', headers, body, signal: timeout });
+    const res = await raceSignal(doFetch(endpoint, { method: 'POST', headers, body, signal: deadline.signal }), deadline.signal);
     await res.body?.cancel().catch(() => undefined);
     return res.ok ? { ok: true, status: res.status } : { ok: false, reason: `marketplace answered HTTP ${res.status}` };
   } catch (err) {
-    if (timeout.aborted) return { ok: false, reason: `marketplace did not answer within ${timeoutMs} ms` };
+    if (deadline.expired) return { ok: false, reason: `marketplace did not answer within ${timeoutMs} ms` };
     return { ok: false, reason: scrub(`marketplace unreachable: ${describeFetchError(err)}`, p.secret) };
+  } finally {
+    deadline.clear();
   }
 }
 

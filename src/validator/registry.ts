@@ -15,6 +15,7 @@ import { readFileIfExists, writeFileAtomic } from '../util/atomicFile.js';
 import { Hs58Error, errorMessage, isAbortError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { redactUrl } from '../observability/redact.js';
+import { raceSignal, startDeadline } from '../util/deadline.js';
 
 export type RegistryErrorCode =
   | 'REGISTRY_BAD_URL'
@@ -203,16 +204,15 @@ export function createHttpRegistry(options: HttpRegistryOptions): ProviderRegist
   const log = options.logger;
 
   async function fetchOne(url: string, signal: AbortSignal | undefined): Promise<Provider[]> {
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const combined = signal ? AbortSignal.any([timeout, signal]) : timeout;
+    const deadline = startDeadline(timeoutMs, { parent: signal, label: 'registry' });
     let res: Response;
     try {
-      res = await doFetch(url, { headers: { accept: 'application/json' }, signal: combined });
+      res = await raceSignal(doFetch(url, { headers: { accept: 'application/json' }, signal: deadline.signal }), deadline.signal);
       if (!res.ok) {
         await res.body?.cancel().catch(() => undefined);
         throw new RegistryError('REGISTRY_HTTP', `HTTP ${res.status}`);
       }
-      const text = await readCapped(res, maxBytes);
+      const text = await raceSignal(readCapped(res, maxBytes), deadline.signal);
       let data: unknown;
       try {
         data = JSON.parse(text);
@@ -225,8 +225,10 @@ export function createHttpRegistry(options: HttpRegistryOptions): ProviderRegist
       return providers;
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
-      if (timeout.aborted) throw new RegistryError('REGISTRY_HTTP', `no answer within ${timeoutMs} ms`);
+      if (deadline.expired) throw new RegistryError('REGISTRY_HTTP', `no answer within ${timeoutMs} ms`);
       throw err;
+    } finally {
+      deadline.clear();
     }
   }
 

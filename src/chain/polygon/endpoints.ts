@@ -2,6 +2,7 @@ import { errorMessage } from '../../errors.js';
 import { createThrottle, type Logger } from '../../observability/logger.js';
 import { redactText, redactUrl } from '../../observability/redact.js';
 import { PolygonError } from './errors.js';
+import { raceSignal, startDeadline } from '../../util/deadline.js';
 
 /**
  * A pool of Polygon JSON-RPC endpoints. Requests wait in one queue and take a free slot on
@@ -454,17 +455,17 @@ export class EndpointPool {
   private async attempt(e: EndpointState, method: string, params: unknown[], signal?: AbortSignal): Promise<Attempt> {
     const started = this.now();
     e.stats.requests += 1;
-    const timeout = AbortSignal.timeout(this.timeoutMs);
-    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    const deadline = startDeadline(this.timeoutMs, { parent: signal, label: method });
+    const combined = deadline.signal;
     let outcome: Attempt;
     try {
-      const res = await this.fetchFn(e.url, {
+      const res = await raceSignal(this.fetchFn(e.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json', ...(e.authorization ? { authorization: e.authorization } : {}) },
         body: JSON.stringify({ jsonrpc: '2.0', id: this.nextId++, method, params }),
         signal: combined,
-      });
-      const text = await res.text();
+      }), combined);
+      const text = await raceSignal(res.text(), combined);
       let body: unknown;
       try {
         body = JSON.parse(text);
@@ -494,11 +495,13 @@ export class EndpointPool {
       }
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
-      if (timeout.aborted) outcome = { ok: false, kind: 'timeout', message: `no answer within ${this.timeoutMs} ms` };
+      if (deadline.expired) outcome = { ok: false, kind: 'timeout', message: `no answer within ${this.timeoutMs} ms` };
       else {
         const cause = (err as { cause?: { code?: string; message?: string } }).cause;
         outcome = { ok: false, kind: 'network', message: redactText(cause?.code ?? cause?.message ?? errorMessage(err)) };
       }
+    } finally {
+      deadline.clear();
     }
     this.metrics?.onRequest(e.label, outcome.ok, this.now() - started, { method, failure: outcome.ok ? undefined : outcome.kind });
     return outcome;
