@@ -14,6 +14,7 @@ import { anvilBinaryPath, startAnvil } from '../../src/localnet/anvil.js';
 import { compileDrainContracts } from '../../src/localnet/contracts.js';
 import { buildDrainChain, type DrainChain } from '../support/drainChain.js';
 import { startFaultProxy, type FaultProxy } from '../support/faultProxy.js';
+import { capturingLogger } from '../support/localChain.js';
 import { REPO_ROOT } from '../support/programs.js';
 
 /**
@@ -391,6 +392,32 @@ describe('hs58 scan', () => {
     // An endpoint of another chain is refused, not silently scanned.
     expect(await runCli(ctx(['--rpc', chain.url, '--chain-id', '80002', '--from', '0', '--to', '5']), { daemons: {} })).toBe(1);
     expect(stderr).toMatch(/chain id 137, expected 80002/);
+  });
+
+  test('a saved state whose covered ranges reach past the chain head is clamped to the head: the claims that come later are fetched', async () => {
+    const p = pool([chain.url]);
+    const store = createMemoryStateStore<ClaimsStateJSON>();
+    const first = await scanner(p, { store }).runRound();
+    expect(first.complete).toBe(true);
+    // The cursor of another chain or an edited file: "covered" 100,000 blocks beyond the head, and a
+    // complete window that claims them too.
+    const saved = (await store.load())!;
+    const beyondHead = first.window.to + 100_000;
+    await store.save({ ...saved, covered: [[0, beyondHead]], lastComplete: saved.lastComplete && { ...saved.lastComplete, to: beyondHead } } as ClaimsStateJSON);
+    const log = capturingLogger();
+    const resumed = scanner(p, { store, logger: log.logger });
+    const atLoad = await resumed.runRound();
+    expect(log.messages()).toContain('scanner state reaches past the chain head: that part is forgotten and fetched again once the blocks exist');
+    expect(atLoad.complete).toBe(true);
+
+    const { claims: later } = await chain.batch({ claims: 6 });
+    await chain.mine(5);
+    expect(later.filter((c) => scanned.includes(c.contract)).length).toBeGreaterThan(0);
+    const second = await resumed.runRound();
+    expect(second.complete).toBe(true);
+    expect(second.blocksFetched).toBe(second.window.to - atLoad.window.to);
+    expect(plain(resumed.claimsByProvider())).toEqual(plain(chain.expected(scanned, second.window)));
+    p.close();
   });
 
   test('a file state store survives a reload and a fresh scanner resumes from it', async () => {

@@ -1,6 +1,6 @@
 import { PolygonError } from './errors.js';
 import type { ChannelClaim } from './getLogs.js';
-import { addRange, clipBelow, gapsIn, isNormalized, type BlockRange } from './ranges.js';
+import { addRange, clipAbove, clipBelow, gapsIn, isNormalized, type BlockRange } from './ranges.js';
 
 /**
  * The scanner's memory: the claims seen (deduplicated by transaction hash and log index) and
@@ -243,6 +243,27 @@ export class ClaimsStore {
     }
     this.coverage = clipBelow(this.coverage, block);
     return dropped;
+  }
+
+  /**
+   * Forgets everything above `block` (the chain head): claims, covered ranges and a complete
+   * window reaching past it. A saved state cannot know blocks the chain has not produced; one that
+   * says it does (another chain's file, an edited one) would otherwise hide the claims to come.
+   */
+  dropAbove(block: number): { claims: number; blocks: number; lastComplete: boolean } {
+    let claims = 0;
+    for (const [key, c] of this.claims) {
+      if (c.blockNumber > block) {
+        this.claims.delete(key);
+        claims += 1;
+      }
+    }
+    const before = this.coverage.reduce((n, r) => n + (r.to - r.from + 1), 0);
+    this.coverage = clipAbove(this.coverage, block);
+    const blocks = before - this.coverage.reduce((n, r) => n + (r.to - r.from + 1), 0);
+    const lastComplete = this.lastComplete !== null && this.lastComplete.window.to > block;
+    if (lastComplete) this.lastComplete = null;
+    return { claims, blocks, lastComplete };
   }
 
   /** What is still to fetch in a window. */

@@ -55,6 +55,11 @@ export function clipBelow(set: readonly BlockRange[], from: number): BlockRange[
   return set.filter((s) => s.to >= from).map((s) => (s.from < from ? { from, to: s.to } : s));
 }
 
+/** The set without the blocks above `to`. */
+export function clipAbove(set: readonly BlockRange[], to: number): BlockRange[] {
+  return set.filter((s) => s.from <= to).map((s) => (s.to > to ? { from: s.from, to } : s));
+}
+
 /** The highest block b such that [from, b] is fully in the set, or from - 1 when `from` itself is missing. */
 export function coveredThrough(set: readonly BlockRange[], from: number): number {
   for (const s of set) {

@@ -254,6 +254,13 @@ export class ClaimsScanner implements ClaimsSource {
     const store = await this.load();
     const head = await this.pool.blockNumber({ signal });
     const confirmedHead = head - this.confirmations;
+    const beyond = store.dropAbove(head);
+    if (beyond.blocks > 0 || beyond.claims > 0 || beyond.lastComplete) {
+      this.logger?.warn(
+        { head, forgottenBlocks: beyond.blocks, forgottenClaims: beyond.claims, completeWindowDropped: beyond.lastComplete },
+        'scanner state reaches past the chain head: that part is forgotten and fetched again once the blocks exist',
+      );
+    }
 
     let window: BlockRange;
     const unconfirmed: MissingRange[] = [];
