@@ -23,6 +23,8 @@ export function createValidatorMetrics(registry = new Registry()) {
     roundSeconds: new Histogram({ name: 'hs58_validator_round_seconds', help: 'Duration of a validator round', buckets: [1, 5, 10, 30, 60, 120, 300, 600, 1800], registers: [registry] }),
     rounds: new Counter({ name: 'hs58_validator_rounds_total', help: 'Rounds by outcome', labelNames: ['outcome'] as const, registers: [registry] }),
     stepFailures: new Counter({ name: 'hs58_validator_step_failures_total', help: 'Failed round steps', labelNames: ['step'] as const, registers: [registry] }),
+    stepOverruns: new Counter({ name: 'hs58_validator_step_overruns_total', help: 'Round steps abandoned at their budget', labelNames: ['step'] as const, registers: [registry] }),
+    stepSeconds: new Histogram({ name: 'hs58_validator_step_seconds', help: 'Duration of each round step', labelNames: ['step'] as const, buckets: [0.1, 0.5, 1, 5, 10, 30, 60, 120, 300], registers: [registry] }),
     minersAnswering: new Gauge({ name: 'hs58_validator_miners_answering', help: 'Miners that answered the last ProviderCheck', registers: [registry] }),
     minersQueried: new Gauge({ name: 'hs58_validator_miners_queried', help: 'Miners queried in the last round', registers: [registry] }),
     claimsScanned: new Counter({ name: 'hs58_validator_claims_scanned_total', help: 'ChannelClaimed logs seen', registers: [registry] }),

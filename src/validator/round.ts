@@ -2,6 +2,7 @@ import type { MetagraphSnapshot, SetWeightsResult, Subtensor } from '../chain/su
 import type { ClaimsSource, ScanRoundResult, RunRoundOptions } from '../chain/polygon/scanner.js';
 import type { AxonEndpoint } from '../dendrite/dendrite.js';
 import { errorMessage } from '../errors.js';
+import { raceSignal, startDeadline } from '../util/deadline.js';
 import type { Logger } from '../observability/logger.js';
 import type { ValidatorMetrics } from '../observability/metrics.js';
 import type { JobQueue } from '../queue/types.js';
@@ -29,6 +30,8 @@ export interface ClaimsScanPort extends ClaimsSource {
 
 export interface RoundDeps {
   chain: Pick<Subtensor, 'getMetagraph' | 'blockHash' | 'setWeights'>;
+  /** Told when each step starts (the validator's /health shows a step running past its budget). */
+  onStep?: (step: StepName, budgetMs: number) => void;
   claims: ClaimsScanPort | null;
   registry: ProviderRegistry;
   queue: JobQueue<ValidatorJobHandlers>;
@@ -50,9 +53,42 @@ export interface RoundSettings {
   versionKey: bigint;
   /** Compute everything, submit nothing. */
   submit: boolean;
+  /** Per-step budgets in ms; defaults from `stepBudgets`. */
+  budgets?: Partial<StepBudgets>;
 }
 
 export type StepName = 'metagraph' | 'proofs' | 'claims' | 'providers' | 'probes' | 'rewards' | 'weights';
+export const STEP_NAMES: readonly StepName[] = ['metagraph', 'proofs', 'claims', 'providers', 'probes', 'rewards', 'weights'];
+
+/**
+ * How long each step may take. A step still running at its budget is abandoned and reported
+ * (the round goes on with what it has), so a round ends within `roundBudgetMs` whatever miners,
+ * RPCs, Redis or the chain do. The figures follow the waits inside each step: the subtensor
+ * adapter waits up to 30 s for a dropped link and 60 s for an answer; a transaction up to 120 s;
+ * each query the synapse timeout plus 5 s of queue slack; registries 15 s each.
+ */
+export type StepBudgets = Record<StepName, number>;
+
+/** Added to the sum of the step budgets: the bookkeeping between steps. */
+export const ROUND_MARGIN_MS = 5_000;
+
+export function stepBudgets(s: Pick<RoundSettings, 'timeoutSec' | 'probesPerRound' | 'budgets'>): StepBudgets {
+  const query = s.timeoutSec * 1000 + 5_000;
+  return {
+    metagraph: 90_000,
+    proofs: query + 5_000,
+    claims: 120_000,
+    providers: 60_000,
+    probes: Math.max(1, s.probesPerRound) * query + 30_000,
+    rewards: 10_000,
+    weights: 150_000,
+    ...s.budgets,
+  };
+}
+
+export function roundBudgetMs(b: StepBudgets): number {
+  return STEP_NAMES.reduce((sum, name) => sum + b[name], ROUND_MARGIN_MS);
+}
 
 export interface MinerRow {
   uid: number;
@@ -67,10 +103,13 @@ export interface MinerRow {
   weight: number;
 }
 
+/** A failure outside the steps is 'round'; the state file not written is 'save'. */
+export type ReportedStep = StepName | 'round' | 'save';
+
 export interface RoundReport {
   block: number;
   ok: boolean;
-  failedSteps: { step: StepName; error: string }[];
+  failedSteps: { step: ReportedStep; error: string }[];
   notes: string[];
   metagraph: MetagraphSnapshot | null;
   rows: MinerRow[];
@@ -93,21 +132,35 @@ export async function runRound(
   const failedSteps: RoundReport['failedSteps'] = [];
   const notes: string[] = [];
   const { preset } = settings;
-  const step = async <T>(name: StepName, fn: () => Promise<T>): Promise<T | undefined> => {
+  const budgets = stepBudgets(settings);
+  /** Runs one step within its budget (its signal aborts at the budget, and the step is left behind then). */
+  const step = async <T>(name: StepName, fn: (stepSignal: AbortSignal) => Promise<T>, overrun = 'the round goes on without it'): Promise<T | undefined> => {
+    const budgetMs = budgets[name];
+    const deadline = startDeadline(budgetMs, { parent: signal, label: `the ${name} step` });
+    const began = performance.now();
+    deps.onStep?.(name, budgetMs);
     try {
-      log.debug({ step: name }, 'round step');
-      const value = await fn();
+      log.debug({ step: name, budgetMs }, 'round step');
+      const value = await raceSignal(fn(deadline.signal), deadline.signal);
       signal.throwIfAborted();
       return value;
     } catch (err) {
       // Stopped mid-round (whatever the abort reason): abandon the round. Finishing it would score
       // the queries the abort cut short as failures and decay every miner's EMA in the saved state.
       if (signal.aborted) throw err;
-      const error = errorMessage(err);
+      const error = deadline.expired ? `abandoned at its budget of ${Math.round(budgetMs / 1000)} s; ${overrun}` : errorMessage(err);
       failedSteps.push({ step: name, error });
       deps.metrics?.stepFailures.inc({ step: name });
-      log.warn({ step: name, err: error }, 'round step failed; continuing with what is known');
+      if (deadline.expired) {
+        deps.metrics?.stepOverruns.inc({ step: name });
+        log.warn({ step: name, budgetMs }, 'round step past its budget: abandoned; continuing with what is known');
+      } else {
+        log.warn({ step: name, err: error }, 'round step failed; continuing with what is known');
+      }
       return undefined;
+    } finally {
+      deadline.clear();
+      deps.metrics?.stepSeconds.observe({ step: name }, (performance.now() - began) / 1000);
     }
   };
 
@@ -130,12 +183,12 @@ export async function runRound(
   const provenWallets: (string | null)[] = new Array(n).fill(null);
   const answered: (boolean | null)[] = new Array(n).fill(null);
   if (preset.uses.walletProofs) {
-    await step('proofs', async () => {
+    await step('proofs', async (stepSignal) => {
       // Unserved axons (0.0.0.0) cannot answer: do not spend a timeout on them.
       const targets = queried.filter((uid) => mg.axons[uid]!.ip !== '0.0.0.0' && uid !== selfUid);
       for (const uid of queried) answered[uid] = false;
       const results = await deps.queue.runAll('providerCheck', targets.map((uid) => ({ axon: axonOf(uid), timeoutSec: settings.timeoutSec })), {
-        signal,
+        signal: stepSignal,
         timeoutMs: settings.timeoutSec * 1000 + 5_000,
       });
       let answering = 0;
@@ -160,13 +213,19 @@ export async function runRound(
   let claimsComplete: boolean | null = null;
   if (preset.uses.claims && deps.claims) {
     const claims = deps.claims;
-    await step('claims', async () => {
-      const scan = await claims.runRound({ signal });
-      deps.metrics?.claimsScanned.inc(scan.newClaims);
-      if (!scan.complete) {
-        throw new Error(`scan incomplete, missing ${scan.missingRanges.map((r) => `${r.from}-${r.to}`).join(', ')}; scoring with the last complete window`);
-      }
-    });
+    await step(
+      'claims',
+      async () => {
+        // The scan runs on the validator's own signal: past the step's budget it goes on in the
+        // background (a first backfill takes a while) and the next round joins it.
+        const scan = await claims.runRound({ signal });
+        deps.metrics?.claimsScanned.inc(scan.newClaims);
+        if (!scan.complete) {
+          throw new Error(`scan incomplete, missing ${scan.missingRanges.map((r) => `${r.from}-${r.to}`).join(', ')}; scoring with the last complete window`);
+        }
+      },
+      'the scan goes on in the background; scoring with the last complete window',
+    );
     const completeness = claims.completeness();
     claimsComplete = completeness.lastRound?.complete ?? false;
     if (completeness.lastCompleteWindow === null) notes.push('no complete claims window yet: claims count 0 this round');
@@ -178,17 +237,17 @@ export async function runRound(
   let probeAccuracy: (number | null)[] | null = null;
   let sampled: Provider[] = [];
   if (preset.uses.probes && settings.probesPerRound > 0) {
-    const providers = await step('providers', async () => {
-      const r = await deps.registry.fetchProviders(signal);
+    const providers = await step('providers', async (stepSignal) => {
+      const r = await deps.registry.fetchProviders(stepSignal);
       if (r.source === null) throw new Error('no registry answered and there is no cache');
       return r.providers;
     });
     if (providers && providers.length > 0) {
-      await step('probes', async () => {
+      await step('probes', async (stepSignal) => {
         const epochBlock = Math.floor(block / settings.epochLength) * settings.epochLength;
         let hash: string | null = null;
         try {
-          hash = await deps.chain.blockHash(epochBlock);
+          hash = await raceSignal(deps.chain.blockHash(epochBlock), stepSignal);
         } catch (err) {
           notes.push(`block hash of ${epochBlock} unavailable (${errorMessage(err)}): seeding with the block number as Python does`);
         }
@@ -198,7 +257,7 @@ export async function runRound(
           const results = await deps.queue.runAll(
             'probe',
             servedUids.map((uid) => ({ axon: axonOf(uid), targetUrl: provider.probeUrl, timeoutSec: settings.timeoutSec })),
-            { signal, timeoutMs: settings.timeoutSec * 1000 + 5_000 },
+            { signal: stepSignal, timeoutMs: settings.timeoutSec * 1000 + 5_000 },
           );
           probes.push(
             results.map((r, i) => {
@@ -231,7 +290,7 @@ export async function runRound(
   let weights: RoundReport['weights'] = null;
   let submitted: SetWeightsResult | null = null;
   let weightOutcome = 'not computed';
-  await step('weights', async () => {
+  await step('weights', async (stepSignal) => {
     const normalized = normalizeScores(scores, preset.precision);
     if (normalized === null) {
       weightOutcome = 'all scores are 0: weights not set';
@@ -249,7 +308,7 @@ export async function runRound(
       return;
     }
     try {
-      submitted = await deps.chain.setWeights({ netuid: settings.netuid, uids: weights.uids, weights: weights.weights, versionKey: settings.versionKey, signal });
+      submitted = await deps.chain.setWeights({ netuid: settings.netuid, uids: weights.uids, weights: weights.weights, versionKey: settings.versionKey, signal: stepSignal });
       weightOutcome = submitted.kind;
       deps.metrics?.weightsSet.inc({ outcome: submitted.kind });
     } catch (err) {
@@ -310,6 +369,6 @@ export function pythonParityPreset(preset: ScoringPreset): boolean {
   return preset.name === 'drain-v1' || preset.name === 'oracle-v2.1';
 }
 
-function emptyReport(block: number, failedSteps: RoundReport['failedSteps'], notes: string[], started: number): RoundReport {
+export function emptyReport(block: number, failedSteps: RoundReport['failedSteps'], notes: string[], started: number): RoundReport {
   return { block, ok: false, failedSteps, notes, metagraph: null, rows: [], sampledProviders: [], claimsComplete: null, weights: null, submitted: null, durationMs: performance.now() - started };
 }

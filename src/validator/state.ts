@@ -43,8 +43,14 @@ export async function loadValidatorState(store: StateStore<ValidatorState>, netu
     throw new StateError('STATE_MISMATCH', `validator state belongs to netuid ${s.netuid} / hotkey ${s.hotkey}, not ${netuid} / ${hotkey}; use another --neuron.state_path`);
   }
   const okArray = (a: unknown, check: (x: unknown) => boolean) => Array.isArray(a) && a.every(check);
-  if (!okArray(s.hotkeys, (x) => typeof x === 'string') || !okArray(s.scores, (x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) {
-    throw new StateError('STATE_INVALID', 'validator state has malformed hotkeys or scores');
+  if (!okArray(s.hotkeys, (x) => typeof x === 'string') || !Array.isArray(s.scores)) {
+    throw new StateError('STATE_INVALID', 'validator state has malformed hotkeys or scores; move the file away to start fresh');
+  }
+  // An EMA of rewards in [0, 1] stays in [0, 1]: anything else (1e308 becomes Infinity in float32,
+  // then null in JSON) would break every later round.
+  const bad = s.scores.findIndex((x) => !isScore(x));
+  if (bad >= 0) {
+    throw new StateError('STATE_INVALID', `validator state: the score of uid ${bad} is ${JSON.stringify(s.scores[bad])}, not a number from 0 to 1; move the file away to start fresh`);
   }
   // The original's fault: a scores array longer or shorter than its hotkeys. Fix the size here;
   // the first metagraph sync then resizes both to n.
@@ -59,9 +65,17 @@ export async function loadValidatorState(store: StateStore<ValidatorState>, netu
     lastRoundBlock: Number.isSafeInteger(s.lastRoundBlock) ? s.lastRoundBlock! : null,
     hotkeys: s.hotkeys!,
     scores,
-    history: Array.isArray(s.history) ? s.history.slice(-HISTORY_ROUNDS) : [],
+    // The chart's history only: entries that are not well-formed are dropped, not fatal.
+    history: Array.isArray(s.history) ? s.history.filter((h) => Number.isSafeInteger(h?.block) && okArray(h?.scores, isScore)).slice(-HISTORY_ROUNDS) : [],
     lastWeights: s.lastWeights ?? null,
   };
+}
+
+/** Largest score accepted on load: 1 plus float32 rounding. */
+const MAX_SCORE = 1 + 1e-6;
+
+function isScore(x: unknown): boolean {
+  return typeof x === 'number' && Number.isFinite(x) && x >= 0 && x <= MAX_SCORE;
 }
 
 export function withHistory(state: ValidatorState, block: number): ValidatorState['history'] {

@@ -20,6 +20,10 @@ export function statusToJson(s: ValidatorStatus) {
     rounds: s.rounds,
     step: s.state.step,
     degraded: s.degraded,
+    roundBudgetSec: Math.round(s.roundBudgetMs / 1000),
+    currentRound: s.current
+      ? { block: s.current.block, step: s.current.step, stepSec: Math.round(s.current.stepMs / 1000), stepBudgetSec: Math.round(s.current.budgetMs / 1000) }
+      : null,
     lastRound: r
       ? {
           block: r.block,
@@ -164,6 +168,7 @@ tbody tr:nth-child(even){background:#fafafa}.num{text-align:right;font-variant-n
 <p>netuid <b>${j.netuid}</b> · hotkey <span class="mono">${esc(j.hotkey)}</span> · preset <b>${esc(j.preset)}</b> · head ${j.lastHead ?? '—'} · rounds ${j.rounds}</p>
 <p class="muted">${esc(j.formula)}</p>
 ${degraded}
+${currentRound(j)}
 ${lastRoundSummary(j)}
 <h2>EMA score over the last rounds</h2>
 ${chart(s.state.history)}
@@ -171,6 +176,14 @@ ${chart(s.state.history)}
 <table id="miners"><thead><tr><th>uid</th><th>hotkey</th><th>answered</th><th>proof</th><th>claims (USDC)</th><th>probe acc.</th><th>reward</th><th>EMA score</th><th>weight u16</th><th>share</th></tr></thead>
 <tbody>${rows || '<tr><td colspan="10" class="muted">No round yet.</td></tr>'}</tbody></table>
 </body></html>`;
+}
+
+function currentRound(j: ReturnType<typeof statusToJson>): string {
+  const c = j.currentRound;
+  const budget = `a round may take ${j.roundBudgetSec} s at most`;
+  if (!c) return `<p class="muted">No round running; ${budget}.</p>`;
+  const step = c.step ? `step <b>${esc(c.step)}</b> for ${c.stepSec} s of its ${c.stepBudgetSec} s` : 'starting';
+  return `<p>Round at block <b>${c.block}</b> running: ${step}; ${budget}.</p>`;
 }
 
 /** `getStatus` answers null while the validator is still starting (waiting for the chain or Redis): 503 then. */

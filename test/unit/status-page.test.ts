@@ -43,6 +43,8 @@ function status(n: number, rounds: number, overrides: Partial<RoundReport> = {})
     startedAt: 0,
     lastHead: report.block + 1,
     rounds,
+    current: null,
+    roundBudgetMs: 400_000,
     lastReport: report,
     state: { version: 1, netuid: 58, hotkey: '5Validator', step: rounds, lastRoundBlock: report.block, hotkeys: rows.map((r) => r.hotkey), scores: rows.map((r) => r.score), history, lastWeights: null },
     degraded: [],
