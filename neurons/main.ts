@@ -6,6 +6,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { runCli } from '../src/cli/main.js';
+import { redactConsole } from '../src/observability/console.js';
+
+// Libraries' own console lines (@polkadot's socket messages carry the endpoint URL) are redacted too.
+redactConsole();
 
 const controller = new AbortController();
 let signals = 0;
