@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { startLocalNetwork, type LocalNetwork, type StartLocalNetworkOptions } from '../../neurons/localnet.js';
 import { createLogger } from '../../src/observability/logger.js';
+import { startDeadline } from '../../src/util/deadline.js';
 import { chainSpecPath } from './localChain.js';
 import { missingProgram } from './programs.js';
 
@@ -123,7 +124,7 @@ export function expectWeightRow(actual: ReadonlyMap<number, number>, expected: R
  * own test (too few rounds) instead of running on into the next test with the same hotkey.
  */
 export function deadline(ms = 90_000): AbortSignal {
-  return AbortSignal.timeout(ms);
+  return startDeadline(ms, { label: 'the validator run' }).signal;
 }
 
 /** The validator's state folder for a given `--neuron.state_path` on this network. */
