@@ -3,8 +3,12 @@
  * nonces per `{hotkey}:{uuid}` strictly increase, and a first-seen key needs
  * `nonce > now − ALLOWED_DELTA − timeout`. Bounded: the oldest keys are evicted
  * first, and an evicted key falls back to the freshness window, which still refuses
- * any replay older than the window.
+ * any replay older than the window; a key longer than 128 characters (a long uuid) is
+ * kept as its sha-256, so a key costs the same memory whatever the caller sends.
  */
+import { createHash } from 'node:crypto';
+import { VERIFY_ERRORS } from '../protocol/index.js';
+
 export const ALLOWED_DELTA_NS = 4_000_000_000n;
 export const V_7_2_0 = 7_002_000;
 
@@ -36,27 +40,30 @@ export class NonceStore {
     this.nowNs = options.nowNs ?? timeNs;
   }
 
-  /** Checks without recording; call `commit` after the signature verified. */
+  /**
+   * Checks without recording; call `commit` after the signature verified. `timeoutSec` is the
+   * request's `timeout` header as Python reads it: null (no header) counts as 0 like Python's
+   * `(synapse.timeout or 0)`, NaN and +∞ make every nonce fresh, −∞ none.
+   */
   check(params: { hotkey: string; uuid: string; nonce: bigint; version: number | null; timeoutSec: number | null }): NonceCheck {
-    const key = `${params.hotkey}:${params.uuid}`;
+    const key = endpointKey(params.hotkey, params.uuid);
     const prev = this.last.get(key);
     // The freshness window only matters for a key not seen before (known keys just compare).
     if (prev === undefined && params.version !== null && params.version >= V_7_2_0) {
       const now = this.nowNs();
-      const timeoutNs = BigInt(Math.round((params.timeoutSec ?? 0) * 1e9));
-      const window = now - ALLOWED_DELTA_NS - timeoutNs;
-      if (params.nonce <= window) {
+      const timeoutNs = (params.timeoutSec ?? 0) * 1e9;
+      if (nonceTooOld(params.nonce, now, timeoutNs)) {
         const diff = Number(now - params.nonce) / 1e9;
-        const allowed = Number(ALLOWED_DELTA_NS + timeoutNs) / 1e9;
-        return { ok: false, message: `Nonce is too old: acceptable delta is ${allowed.toFixed(2)} seconds but request was ${diff.toFixed(2)} seconds old` };
+        const allowed = (Number(ALLOWED_DELTA_NS) + timeoutNs) / 1e9;
+        return { ok: false, message: VERIFY_ERRORS.nonceTooOld(allowed, diff) };
       }
     }
-    if (prev !== undefined && params.nonce <= prev) return { ok: false, message: 'Nonce is too old, a newer one was last processed' };
+    if (prev !== undefined && params.nonce <= prev) return { ok: false, message: VERIFY_ERRORS.nonceReplayed };
     return FRESH;
   }
 
   commit(hotkey: string, uuid: string, nonce: bigint): void {
-    const key = `${hotkey}:${uuid}`;
+    const key = endpointKey(hotkey, uuid);
     this.last.delete(key); // re-insert to keep Map order = recency
     this.last.set(key, nonce);
     while (this.last.size > this.maxKeys) {
@@ -68,4 +75,17 @@ export class NonceStore {
   get size(): number {
     return this.last.size;
   }
+}
+
+/** Python's `nonce <= now − ALLOWED_DELTA − timeout_ns` (a float there: NaN compares false, infinities win). */
+function nonceTooOld(nonce: bigint, nowNs: bigint, timeoutNs: number): boolean {
+  if (Number.isNaN(timeoutNs) || timeoutNs === Infinity) return false;
+  if (timeoutNs === -Infinity) return true;
+  return nonce <= nowNs - ALLOWED_DELTA_NS - BigInt(Math.round(timeoutNs));
+}
+
+function endpointKey(hotkey: string, uuid: string): string {
+  const key = `${hotkey}:${uuid}`;
+  // Hashed keys have no ':' so they never equal a plain one.
+  return key.length <= 128 ? key : `#${createHash('sha256').update(key, 'utf8').digest('hex')}`;
 }

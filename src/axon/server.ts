@@ -2,14 +2,21 @@
  * The miner's axon: a fastify server that speaks the bittensor axon protocol (bittensor-wire.md §1)
  * so that Python dendrites and ours get the answers a Python axon would give.
  *
- * Every request goes through the same checks, in Python's order, each one answering with
- * Python's status and message:
+ * Every request, whatever its method and path, goes through the same checks in Python's order
+ * (its middleware runs before its router), each one answering with Python's status and message:
  *
- *   parse (400, 404 unknown synapse, 413 body too large)
+ *   synapse named by the path (404 unknown synapse; 413 body too large, 431 head too large)
+ *   → headers as `Synapse.from_headers` reads them (400 where Python cannot; Python answers 500)
  *   → blacklist (403 `Forbidden. Key is blacklisted: …`)
  *   → verify (401 `Not Verified with error: …`: nonce, then signature; ALWAYS required)
+ *   → route (404 `/ProviderCheck/x`, 405 a method other than GET/POST, HEAD included)
+ *   → body (422 not JSON, as FastAPI; 415 not application/json; 400 not what the synapse holds)
  *   → priority (503 overloaded, 408 waited past the synapse timeout)
  *   → body hash (500) → handler (500 if it throws).
+ *
+ * test/e2e/axon-python-differential.test.ts sends the same requests to a real Python axon and to
+ * this one; the few answers that may differ are listed, with their reasons, in
+ * test/support/axon-python-differences.ts.
  *
  * Load: verification is the expensive step, so it is admitted in stake order through a bounded
  * waiting room and runs on the verify pool's worker threads; the handlers are admitted the
@@ -26,7 +33,8 @@ import type { MinerMetrics } from '../observability/metrics.js';
 import {
   blacklistedMessage,
   checkBodyHash,
-  decodeRequest,
+  decodeRequestBody,
+  decodeRequestHead,
   DEFAULT_TIMEOUT_SEC,
   encodeErrorResponse,
   encodeResponse,
@@ -35,14 +43,15 @@ import {
   MAX_REQUEST_BODY_BYTES,
   notVerifiedMessage,
   OVERLOADED_MESSAGE,
-  parseSignatureHex,
   priorityTimeoutMessage,
+  readSignatureText,
   requestSigningMessage,
   STATUS,
   unknownSynapseMessage,
   VERIFY_ERRORS,
   type DecodedRequest,
   type EncodedResponse,
+  type RequestHead,
   type ResponseFields,
   type SpecOf,
   type SynapseName,
@@ -149,16 +158,22 @@ class Refusal {
   constructor(
     readonly status: number,
     readonly message: string,
-    readonly request?: DecodedRequest<SynapseSpec>,
+    readonly request?: RequestHead<SynapseSpec>,
   ) {}
 }
 
-function timeoutRefusal(request: DecodedRequest<SynapseSpec>): Refusal {
-  return new Refusal(STATUS.TIMEOUT, priorityTimeoutMessage(request.timeoutSec ?? request.envelope.timeout ?? DEFAULT_TIMEOUT_SEC), request);
+function timeoutRefusal(request: RequestHead<SynapseSpec>): Refusal {
+  return new Refusal(STATUS.TIMEOUT, priorityTimeoutMessage(request.timeoutSec), request);
 }
 
-function mismatchRefusal(request: DecodedRequest<SynapseSpec>, message: string): Refusal {
+function mismatchRefusal(request: RequestHead<SynapseSpec>, message: string): Refusal {
   return new Refusal(STATUS.UNAUTHORIZED, notVerifiedMessage(VERIFY_ERRORS.signatureMismatch(message, request.signature!)), request);
+}
+
+/** How long a request may wait, seconds: its `timeout` header up to our cap; the default when it names no usable duration. */
+function budgetSeconds(timeoutSec: number | null, maxSec: number): number {
+  if (timeoutSec === null || Number.isNaN(timeoutSec) || timeoutSec <= 0) return Math.min(DEFAULT_TIMEOUT_SEC, maxSec);
+  return Math.min(timeoutSec, maxSec);
 }
 
 export function createAxonServer(params: CreateAxonServerParameters): AxonServer {
@@ -187,6 +202,7 @@ export function createAxonServer(params: CreateAxonServerParameters): AxonServer
     logger: false,
     bodyLimit: limits.maxBodyBytes,
     routerOptions: { maxParamLength: 100 },
+    exposeHeadRoutes: false, // HEAD goes through `serve` like any method (Starlette: 405 after verification)
     requestIdHeader: false,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
@@ -224,7 +240,7 @@ export function createAxonServer(params: CreateAxonServerParameters): AxonServer
 
   const clientOf = (req: FastifyRequest) => ({ ip: req.socket.remoteAddress ?? null, port: req.socket.remotePort ?? null });
 
-  function errorFor(status: number, message: string, req: FastifyRequest, startedAt: number, request?: DecodedRequest<SynapseSpec>, synapseName?: string | null): Outcome {
+  function errorFor(status: number, message: string, req: FastifyRequest, startedAt: number, request?: RequestHead<SynapseSpec>, synapseName?: string | null): Outcome {
     return encodeErrorResponse(status, message, {
       request,
       requestHeaders: request ? undefined : req.headers,
@@ -235,38 +251,83 @@ export function createAxonServer(params: CreateAxonServerParameters): AxonServer
     });
   }
 
-  /** The whole pipeline for one request to a served synapse; never throws. */
-  async function pipeline(name: SynapseName, req: FastifyRequest, startedAt: number): Promise<Outcome | Refusal> {
-    // 1. parse (fastify reads no body for GET; Starlette does, so a Python axon accepts one)
-    let request: DecodedRequest<SynapseSpec>;
+  /** Python's `default_verify`: nonce, then signature, in its order and words; the nonce is recorded once verified. */
+  async function verify(head: RequestHead<SynapseSpec>, caller: string, priority: number, deadline: number): Promise<Refusal | null> {
+    if (head.nonce === null) return new Refusal(STATUS.UNAUTHORIZED, notVerifiedMessage(VERIFY_ERRORS.missingNonce), head);
+    const uuid = head.uuid ?? 'None';
+    const nonceParams = { hotkey: caller, uuid, nonce: head.nonce, version: head.version, timeoutSec: head.timeoutSec };
+    const fresh = nonces.check(nonceParams);
+    if (!fresh.ok) return new Refusal(STATUS.UNAUTHORIZED, notVerifiedMessage(fresh.message), head);
+    if (head.signature === null) return new Refusal(STATUS.UNAUTHORIZED, notVerifiedMessage(VERIFY_ERRORS.missingSignature), head);
+    const message = requestSigningMessage(head, hotkey.address);
+    const signature = readSignatureText(head.signature);
+    if (!signature.ok) return new Refusal(STATUS.UNAUTHORIZED, notVerifiedMessage(signature.error), head);
+    let publicKey: Uint8Array;
+    try {
+      publicKey = ss58ToPublicKey(caller);
+    } catch {
+      return mismatchRefusal(head, message);
+    }
+    const slot = await verifyGate.admit(priority, deadline - performance.now());
+    if (!slot.ok) return slot.reason === 'overloaded' ? new Refusal(STATUS.UNAVAILABLE, OVERLOADED_MESSAGE, head) : timeoutRefusal(head);
+    let valid: boolean;
+    try {
+      valid = await verifier!.verify(message, signature.bytes, publicKey);
+    } catch (err) {
+      if (warnThrottle('verify-failed')) logger.error({ err: String(err) }, 'signature verification failed to run');
+      return new Refusal(STATUS.INTERNAL_ERROR, 'Internal Server Error', head);
+    } finally {
+      slot.release();
+    }
+    if (!valid) return mismatchRefusal(head, message);
+    // Checked again: another request with this key may have been verified meanwhile.
+    const still = nonces.check(nonceParams);
+    if (!still.ok) return new Refusal(STATUS.UNAUTHORIZED, notVerifiedMessage(still.message), head);
+    nonces.commit(caller, uuid, head.nonce);
+    return null;
+  }
+
+  /** The body, decoded for the synapse (fastify reads none for GET; Starlette does, so a Python axon accepts one). */
+  async function readBody(req: FastifyRequest, head: RequestHead<SynapseSpec>): Promise<DecodedRequest<SynapseSpec> | Refusal> {
     try {
       let raw: Uint8Array;
       if (req.body instanceof Uint8Array) raw = req.body;
       else if (req.method === 'GET') {
         const read = await readRawBody(req.raw, limits.maxBodyBytes);
-        if (read === 'too-large') return new Refusal(413, `Request body larger than ${limits.maxBodyBytes} bytes`);
+        if (read === 'too-large') return new Refusal(413, `Request body larger than ${limits.maxBodyBytes} bytes`, head);
         raw = read;
       } else raw = new Uint8Array(0);
-      request = decodeRequest(name, req.headers, raw, { maxBodyBytes: limits.maxBodyBytes });
+      return decodeRequestBody(head, raw, { maxBodyBytes: limits.maxBodyBytes });
+    } catch (err) {
+      if (isProtocolError(err)) return new Refusal(err.status, err.shortMessage, head);
+      return new Refusal(STATUS.BAD_REQUEST, 'request could not be parsed', head);
+    }
+  }
+
+  /** The whole pipeline for one request to a served synapse's path (`exact`: nothing after the name); never throws. */
+  async function pipeline(name: SynapseName, exact: boolean, req: FastifyRequest, startedAt: number): Promise<Outcome | Refusal> {
+    // 1. headers (Python's `Synapse.from_headers`; the body is read only after verification)
+    let head: RequestHead<SynapseSpec>;
+    try {
+      head = decodeRequestHead(name, req.raw.headersDistinct);
     } catch (err) {
       if (isProtocolError(err)) return new Refusal(err.status, err.shortMessage);
       return new Refusal(STATUS.BAD_REQUEST, 'request could not be parsed');
     }
 
     // 2. blacklist
-    const caller = request.dendriteHotkey;
+    const caller = head.dendriteHotkey;
     let verdict: { blacklisted: boolean; reason: string };
     try {
       verdict = blacklist(caller, name);
     } catch (err) {
       logger.error({ err: String(err) }, 'blacklist function failed');
-      return new Refusal(STATUS.INTERNAL_ERROR, 'Internal Server Error', request);
+      return new Refusal(STATUS.INTERNAL_ERROR, 'Internal Server Error', head);
     }
-    if (verdict.blacklisted) return new Refusal(STATUS.FORBIDDEN, blacklistedMessage(verdict.reason), request);
-    if (caller === null) return new Refusal(STATUS.UNAUTHORIZED, notVerifiedMessage('Missing dendrite hotkey'), request);
+    if (verdict.blacklisted) return new Refusal(STATUS.FORBIDDEN, blacklistedMessage(verdict.reason), head);
+    if (caller === null) return new Refusal(STATUS.UNAUTHORIZED, notVerifiedMessage('Missing dendrite hotkey'), head);
 
-    const timeoutSec = Math.min(request.timeoutSec ?? request.envelope.timeout ?? DEFAULT_TIMEOUT_SEC, limits.maxTimeoutSec);
-    const deadline = startedAt + timeoutSec * 1000;
+    const deadline = startedAt + budgetSeconds(head.timeoutSec, limits.maxTimeoutSec) * 1000;
     let priority = 0;
     try {
       priority = priorityFn(caller);
@@ -275,38 +336,16 @@ export function createAxonServer(params: CreateAxonServerParameters): AxonServer
     }
 
     // 3. verify (Python's default_verify, same order and messages)
-    if (request.nonce === null) return new Refusal(STATUS.UNAUTHORIZED, notVerifiedMessage(VERIFY_ERRORS.missingNonce), request);
-    const uuid = request.uuid ?? 'None';
-    // Without a timeout header Python's synapse keeps its default timeout (12 s) for the nonce window.
-    const nonceParams = { hotkey: caller, uuid, nonce: request.nonce, version: request.version, timeoutSec: request.timeoutSec ?? DEFAULT_TIMEOUT_SEC };
-    const fresh = nonces.check(nonceParams);
-    if (!fresh.ok) return new Refusal(STATUS.UNAUTHORIZED, notVerifiedMessage(fresh.message), request);
-    if (request.signature === null) return new Refusal(STATUS.UNAUTHORIZED, notVerifiedMessage(VERIFY_ERRORS.missingSignature), request);
-    const message = requestSigningMessage(request, hotkey.address);
-    const signature = parseSignatureHex(request.signature);
-    if (signature === null) return mismatchRefusal(request, message);
-    let publicKey: Uint8Array;
-    try {
-      publicKey = ss58ToPublicKey(caller);
-    } catch {
-      return mismatchRefusal(request, message);
-    }
-    const slot = await verifyGate.admit(priority, deadline - performance.now());
-    if (!slot.ok) return slot.reason === 'overloaded' ? new Refusal(STATUS.UNAVAILABLE, OVERLOADED_MESSAGE, request) : timeoutRefusal(request);
-    let valid: boolean;
-    try {
-      valid = await verifier!.verify(message, signature, publicKey);
-    } catch (err) {
-      if (warnThrottle('verify-failed')) logger.error({ err: String(err) }, 'signature verification failed to run');
-      return new Refusal(STATUS.INTERNAL_ERROR, 'Internal Server Error', request);
-    } finally {
-      slot.release();
-    }
-    if (!valid) return mismatchRefusal(request, message);
-    // Checked again: another request with this key may have been verified meanwhile.
-    const still = nonces.check(nonceParams);
-    if (!still.ok) return new Refusal(STATUS.UNAUTHORIZED, notVerifiedMessage(still.message), request);
-    nonces.commit(caller, uuid, request.nonce);
+    const unverified = await verify(head, caller, priority, deadline);
+    if (unverified) return unverified;
+
+    // Then Starlette routes: only the synapse's own path, with GET or POST, reaches a handler.
+    if (!exact) return new Refusal(STATUS.NOT_FOUND, 'Not Found', head);
+    if (req.method !== 'GET' && req.method !== 'POST') return new Refusal(STATUS.METHOD_NOT_ALLOWED, 'Method Not Allowed', head);
+
+    // Then FastAPI reads the body.
+    const request = await readBody(req, head);
+    if (request instanceof Refusal) return request;
 
     // 4. priority
     const turn = await handlerGate.admit(priority, deadline - performance.now());
@@ -353,34 +392,31 @@ export function createAxonServer(params: CreateAxonServerParameters): AxonServer
     }
   }
 
-  for (const name of served) {
-    app.route({
-      method: ['GET', 'POST'],
-      url: `/${name}`,
-      handler: async (req, reply) => {
-        const startedAt = performance.now();
-        let out: Outcome;
-        try {
-          const result = await pipeline(name, req, startedAt);
-          out = result instanceof Refusal ? errorFor(result.status, result.message, req, startedAt, result.request, name) : result;
-        } catch (err) {
-          logger.error({ synapse: name, err: String(err) }, 'axon pipeline failed');
-          out = errorFor(STATUS.INTERNAL_ERROR, 'Internal Server Error', req, startedAt, undefined, name);
-        }
-        if (out.status !== STATUS.SUCCESS) logger.debug({ synapse: name, status: out.status, caller: req.headers['bt_header_dendrite_hotkey'] }, 'axon refused a request');
-        return send(reply, out, name, startedAt);
-      },
-    });
-  }
-
-  app.setNotFoundHandler((req, reply) => {
+  /**
+   * Every method and path comes here, as every request goes through a Python axon's middleware:
+   * the first path segment (percent-decoded, as uvicorn does) names the synapse; an unknown one
+   * is 404 at once, a served one goes through the whole pipeline, its routing included.
+   */
+  async function serve(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const startedAt = performance.now();
-    const path = (req.url.split('?')[0] ?? '').split('/')[1] ?? '';
-    const name = decodeURIComponentSafe(path).slice(0, 64);
-    // A served synapse with another method (PUT, DELETE…): Starlette's 405.
-    if (served.includes(name as SynapseName)) return send(reply, errorFor(405, 'Method Not Allowed', req, startedAt, undefined, name), name, startedAt);
-    return send(reply, errorFor(STATUS.NOT_FOUND, unknownSynapseMessage(name, served), req, startedAt, undefined, null), 'unknown', startedAt);
-  });
+    const path = pyUnquote(req.url.split('?')[0] ?? '');
+    const name = path.split('/')[1] ?? '';
+    if (!served.includes(name as SynapseName)) {
+      return send(reply, errorFor(STATUS.NOT_FOUND, unknownSynapseMessage(name, served), req, startedAt, undefined, null), 'unknown', startedAt);
+    }
+    let out: Outcome;
+    try {
+      const result = await pipeline(name as SynapseName, path === `/${name}`, req, startedAt);
+      out = result instanceof Refusal ? errorFor(result.status, result.message, req, startedAt, result.request, name) : result;
+    } catch (err) {
+      logger.error({ synapse: name, err: String(err) }, 'axon pipeline failed');
+      out = errorFor(STATUS.INTERNAL_ERROR, 'Internal Server Error', req, startedAt, undefined, name);
+    }
+    if (out.status !== STATUS.SUCCESS) logger.debug({ synapse: name, status: out.status, caller: req.headers['bt_header_dendrite_hotkey'] }, 'axon refused a request');
+    return send(reply, out, name, startedAt);
+  }
+  app.all('*', serve);
+  app.setNotFoundHandler(serve); // methods `all` leaves out (PROPFIND, …)
 
   // Framework-level refusals (body too large, bad content-length, aborted uploads): 4xx with a message.
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
@@ -426,12 +462,12 @@ export function createAxonServer(params: CreateAxonServerParameters): AxonServer
   };
 }
 
-function decodeURIComponentSafe(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
+const UTF8_REPLACING = new TextDecoder('utf-8', { ignoreBOM: true });
+
+/** Python's `urllib.parse.unquote` (what uvicorn does to the path): %XX runs are UTF-8, bad bytes become U+FFFD, a lone `%` stays. */
+function pyUnquote(s: string): string {
+  if (!s.includes('%')) return s;
+  return s.replace(/(?:%[0-9a-fA-F]{2})+/g, (run) => UTF8_REPLACING.decode(Buffer.from(run.replace(/%/g, ''), 'hex')));
 }
 
 /** The body of a request fastify did not parse (GET), up to `limit` bytes. */

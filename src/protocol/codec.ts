@@ -19,6 +19,7 @@
 import { createHash } from 'node:crypto';
 import { JsonSyntaxError, parseJson, PY_DUMPS_DEFAULT, PY_STARLETTE, PyFloat, pyJsonDumps, pyJsonFloat, pyJsonString, type JsonObject, type JsonValue, type PyJson, type PyJsonStyle } from './json.js';
 import { pydanticLaxBool, pydanticLaxFloat, pydanticLaxInt, pyFloat, pyFloatFromText, pyFloatRepr, pyInt, pyIntFromText } from './python.js';
+import { excerpt, HeaderTable, readRequestHeaders, type HeaderInput } from './requestHeaders.js';
 import { ProtocolError, STATUS, SUCCESS_MESSAGE, bodyHashMismatchMessage } from './status.js';
 import {
   DEFAULT_TIMEOUT_SEC,
@@ -297,6 +298,18 @@ function terminalValueStrict(key: TerminalKey, kind: string, v: JsonValue): Term
   return v.length <= (LIMITS.token[key] ?? 64) && TOKEN.test(v) ? v : undefined;
 }
 
+/** Request-header TerminalInfo reduced to what an error answer echoes: values of their wire type within our limits. */
+function echoable(info: TerminalInfo): TerminalInfo {
+  const out = emptyTerminalInfo() as unknown as Record<string, unknown>;
+  for (const f of TERMINAL_INFO_FIELDS) {
+    const v = info[f.key];
+    if (v === null) continue;
+    const value = terminalValueStrict(f.key, f.kind, typeof v === 'number' && f.kind !== 'float' ? BigInt(v) : v);
+    if (value !== undefined) out[f.key] = value;
+  }
+  return out as unknown as TerminalInfo;
+}
+
 /** One TerminalInfo value from JSON as Python's TerminalInfo does (`cast_int` / `cast_float` = `int()` / `float()`, lax str). */
 function terminalValuePython(kind: string, v: JsonValue): TerminalInfo[TerminalKey] | undefined {
   if (v === null) return null;
@@ -517,151 +530,9 @@ function finishHeaders(spec: SynapseSpec | null, fields: Record<string, unknown>
   headers.computed_body_hash = spec ? computeBodyHash(spec, fields as never) : EMPTY_BODY_HASH;
 }
 
-// --- headers in ----------------------------------------------------------------------------
+// --- headers in: src/protocol/requestHeaders.ts ----------------------------------------------
 
-/** Request or response headers: Node's `IncomingHttpHeaders`, a plain record, or a fetch `Headers`. */
-export type HeaderInput = { get(name: string): string | null } | Readonly<Record<string, string | readonly string[] | number | undefined>>;
-
-/**
- * Case-insensitive lookup; a header given twice is an error (strict: `onDuplicate` throws) or
- * reads as absent (lenient). Node's request headers are already lower-case, so a record whose
- * names `toLowerCase()` leaves unchanged is read in place; any other is copied into a map first.
- */
-class HeaderTable {
-  private readonly fetchHeaders: { get(name: string): string | null } | null = null;
-  private readonly record: Readonly<Record<string, unknown>> | null = null;
-  private readonly map: Map<string, string | null> | null = null;
-
-  constructor(input: HeaderInput | undefined, onDuplicate: (name: string) => void) {
-    if (input === undefined || input === null) return;
-    if (typeof (input as { get?: unknown }).get === 'function') {
-      this.fetchHeaders = input as { get(name: string): string | null };
-      return;
-    }
-    const record = input as Readonly<Record<string, unknown>>;
-    // In the order the map below would see them, so that the same header is reported first.
-    for (const name of Object.keys(record)) {
-      if (name !== name.toLowerCase()) {
-        this.map = headerMap(record, onDuplicate);
-        return;
-      }
-      const raw = record[name];
-      if (raw !== undefined && singleHeaderValue(raw) === undefined) onDuplicate(name);
-    }
-    this.record = record;
-  }
-
-  get(name: string): string | null {
-    if (this.record !== null) {
-      if (!Object.prototype.propertyIsEnumerable.call(this.record, name)) return null;
-      return singleHeaderValue(this.record[name]) ?? null;
-    }
-    if (this.map !== null) return this.map.get(name) ?? null;
-    if (this.fetchHeaders !== null) {
-      const v = this.fetchHeaders.get(name);
-      return typeof v === 'string' ? v : null;
-    }
-    return null;
-  }
-}
-
-/** A header's one value as text; undefined when absent or not one value (an array of several, an object…). */
-function singleHeaderValue(raw: unknown): string | undefined {
-  if (typeof raw === 'string') return raw;
-  if (typeof raw === 'number') return String(raw);
-  if (Array.isArray(raw) && raw.length === 1 && typeof raw[0] === 'string') return raw[0];
-  return undefined;
-}
-
-function headerMap(record: Readonly<Record<string, unknown>>, onDuplicate: (name: string) => void): Map<string, string | null> {
-  const map = new Map<string, string | null>();
-  for (const [rawName, raw] of Object.entries(record)) {
-    const name = rawName.toLowerCase();
-    if (raw === undefined) continue;
-    let value = singleHeaderValue(raw) ?? null;
-    if (value === null) onDuplicate(name);
-    if (map.has(name)) {
-      onDuplicate(name);
-      value = null;
-    }
-    map.set(name, value);
-  }
-  return map;
-}
-
-const DECIMAL_INT = /^\d{1,20}$/;
-const DECIMAL_FLOAT = /^-?\d{1,20}(?:\.\d{1,20})?(?:[eE][+-]?\d{1,3})?$/;
-
-function excerpt(value: string): string {
-  return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-}
-
-/** The request headers a Python axon's blacklist/verify would read, parsed strictly (or leniently: invalid → null). */
-interface RequestHeaderValues {
-  timeoutSec: number | null;
-  computedBodyHash: string | null;
-  dendrite: TerminalInfo;
-  axon: TerminalInfo;
-}
-
-function invalidHeader(strict: boolean, name: string, why: string): null {
-  if (strict) throw new ProtocolError('invalid-header', `invalid header ${name}: ${why}`, { details: { header: name } });
-  return null;
-}
-
-const duplicateHeaderStrict = (name: string): void => {
-  invalidHeader(true, name, 'given more than once');
-};
-const duplicateHeaderLenient = (): void => {};
-
-/** A token header (hotkey, uuid, ip, signature, hash); empty reads as missing, as in Python. */
-function tokenHeader(headers: HeaderTable, strict: boolean, name: string, maxLength: number): string | null {
-  const v = headers.get(name);
-  if (v === null || v === '') return null; // Python treats an empty hotkey/signature as missing too
-  if (v.length > maxLength) return invalidHeader(strict, name, `longer than ${maxLength} characters`);
-  if (!TOKEN.test(v)) return invalidHeader(strict, name, `${excerpt(v)} has characters outside visible ASCII`);
-  return v;
-}
-
-function uintHeader(headers: HeaderTable, strict: boolean, name: string, lim: { min: bigint; max: bigint }): bigint | null {
-  const v = headers.get(name);
-  if (v === null) return null;
-  if (!DECIMAL_INT.test(v)) return invalidHeader(strict, name, `${excerpt(v)} is not a decimal integer`);
-  const n = BigInt(v);
-  if (n < lim.min || n > lim.max) return invalidHeader(strict, name, `${v} is out of range`);
-  return n;
-}
-
-function readRequestHeaders(input: HeaderInput | undefined, strict: boolean): RequestHeaderValues {
-  const headers = new HeaderTable(input, strict ? duplicateHeaderStrict : duplicateHeaderLenient);
-
-  const timeoutText = headers.get('timeout');
-  let timeoutSec: number | null = null;
-  if (timeoutText !== null) {
-    const t = DECIMAL_FLOAT.test(timeoutText) ? Number(timeoutText) : NaN;
-    if (Number.isFinite(t) && t > 0 && t <= 86_400) timeoutSec = t;
-    else invalidHeader(strict, 'timeout', `${excerpt(timeoutText)} is not a number of seconds in (0, 86400]`);
-  }
-
-  const dendrite = emptyTerminalInfo();
-  dendrite.ip = tokenHeader(headers, strict, 'bt_header_dendrite_ip', LIMITS.token.ip!);
-  const dPort = uintHeader(headers, strict, 'bt_header_dendrite_port', LIMITS.port);
-  dendrite.port = dPort === null ? null : Number(dPort);
-  const version = uintHeader(headers, strict, 'bt_header_dendrite_version', LIMITS.version);
-  dendrite.version = version === null ? null : Number(version);
-  dendrite.nonce = uintHeader(headers, strict, 'bt_header_dendrite_nonce', LIMITS.nonce);
-  dendrite.uuid = tokenHeader(headers, strict, 'bt_header_dendrite_uuid', LIMITS.token.uuid!);
-  dendrite.hotkey = tokenHeader(headers, strict, 'bt_header_dendrite_hotkey', LIMITS.token.hotkey!);
-  dendrite.signature = tokenHeader(headers, strict, 'bt_header_dendrite_signature', LIMITS.token.signature!);
-
-  const axon = emptyTerminalInfo();
-  axon.ip = tokenHeader(headers, strict, 'bt_header_axon_ip', LIMITS.token.ip!);
-  const aPort = uintHeader(headers, strict, 'bt_header_axon_port', LIMITS.port);
-  axon.port = aPort === null ? null : Number(aPort);
-  axon.hotkey = tokenHeader(headers, strict, 'bt_header_axon_hotkey', LIMITS.token.hotkey!);
-
-  return { timeoutSec, computedBodyHash: tokenHeader(headers, strict, 'computed_body_hash', 128), dendrite, axon };
-}
+export type { HeaderInput } from './requestHeaders.js';
 
 // --- bodies in -----------------------------------------------------------------------------
 
@@ -683,15 +554,16 @@ function bodyText(raw: string | Uint8Array, maxBytes: number, onError: (code: 'b
   }
 }
 
-function parseBodyObject(text: string, allowNonFinite: boolean, onError: (msg: string) => never): JsonObject {
+/** `onError` kinds: `syntax`, not JSON at all; `shape`, JSON nested deeper than we read or not an object. */
+function parseBodyObject(text: string, allowNonFinite: boolean, onError: (msg: string, kind: 'syntax' | 'shape') => never): JsonObject {
   let value: JsonValue;
   try {
     value = parseJson(text, { maxDepth: 32, allowNonFinite });
   } catch (err) {
-    if (err instanceof JsonSyntaxError) return onError(`body is not JSON: ${err.message}`);
+    if (err instanceof JsonSyntaxError) return onError(`body is not JSON: ${err.message}`, err.reason === 'nested too deep' ? 'shape' : 'syntax');
     throw err;
   }
-  if (!(value instanceof Map)) return onError(`body must be a JSON object, got ${describe(value)}`);
+  if (!(value instanceof Map)) return onError(`body must be a JSON object, got ${describe(value)}`, 'shape');
   return value;
 }
 
@@ -790,95 +662,145 @@ export function encodeRequest<R extends SynapseRef>(params: EncodeRequestParams<
   return { path: `/${spec.name}`, headers, body, signingMessage: message, bodyHash };
 }
 
-export interface DecodedRequest<S extends SynapseSpec = SynapseSpec> {
+/** What a request's headers say: what a Python axon's blacklist and verify read, before the body. */
+export interface RequestHead<S extends SynapseSpec = SynapseSpec> {
   /** The synapse name: narrow on it (`if (req.synapseName === 'ProviderProbe')`) to get typed fields. */
   synapseName: S['name'];
   synapse: S;
-  /** The synapse fields from the body: what a Python handler receives. */
-  fields: SynapseFields<S>;
-  /** Header values, what a Python axon's blacklist and verify read. Null when absent (verify then fails). */
+  /** Null when absent or empty (the blacklist then refuses). */
   dendriteHotkey: string | null;
+  /** Any size and sign, as Python's `int()` reads it. Null when absent (verify then fails). */
   nonce: bigint | null;
+  /** As sent ("" stays "", as in Python); null when absent (signed as `None`). */
   uuid: string | null;
-  /** As sent (`0x` + hex); see `parseSignatureHex`. */
+  /** As sent (`0x` + hex; see `readSignatureText`); null when absent or empty. */
   signature: string | null;
   version: number | null;
+  /** The `timeout` header as Python's `float()` reads it: may be NaN, infinite, zero or negative. */
   timeoutSec: number | null;
   /** The `computed_body_hash` header: the hash the signature covers. */
   headerBodyHash: string | null;
   /** The hotkey the caller believes it is talking to (the verifier uses its own, as Python does). */
   axonHotkey: string | null;
   dendriteIp: string | null;
-  /** The body hash recomputed from `fields`. */
-  bodyHash: string;
-  /** The body's common fields, echoed in the success response as a Python axon does. */
-  envelope: SynapseEnvelope;
+  /** The `content-type` header. */
+  contentType: string | null;
   /** The dendrite/axon values from the headers (for error responses). */
   headerTerminals: { dendrite: TerminalInfo; axon: TerminalInfo };
 }
 
+export interface DecodedRequest<S extends SynapseSpec = SynapseSpec> extends RequestHead<S> {
+  /** The synapse fields from the body: what a Python handler receives. */
+  fields: SynapseFields<S>;
+  /** The body hash recomputed from `fields`. */
+  bodyHash: string;
+  /** The body's common fields, echoed in the success response as a Python axon does. */
+  envelope: SynapseEnvelope;
+}
+
 /** `DecodedRequest` distributed over a union of synapses, so that `synapseName` narrows it. */
 export type DecodedRequestOf<S> = S extends SynapseSpec ? DecodedRequest<S> : never;
+export type RequestHeadOf<S> = S extends SynapseSpec ? RequestHead<S> : never;
 
 export interface DecodeRequestOptions {
   maxBodyBytes?: number;
 }
 
 /**
- * Parses a request for a known synapse (check `isKnownSynapse(path name)` first: unknown is 404).
- * Strict: headers must be well-formed when present, the body a JSON object whose fields have
- * their exact types and limits. Missing auth headers are NOT errors here: they come back as
- * null so the pipeline answers in Python's order (blacklist 403, then verify 401).
+ * Parses a request for a known synapse (check `isKnownSynapse(path name)` first: unknown is 404):
+ * `decodeRequestHead` then `decodeRequestBody`. An axon answering like Python's runs its
+ * blacklist and verify between the two: Python reads the body only after them.
  */
 export function decodeRequest<R extends SynapseRef>(synapse: R, headers: HeaderInput, rawBody: string | Uint8Array, options: DecodeRequestOptions = {}): DecodedRequestOf<SpecOf<R>> {
+  return decodeRequestBody(decodeRequestHead(synapse, headers), rawBody, options) as DecodedRequestOf<SpecOf<R>>;
+}
+
+/** Runs a decoding step; anything but a ProtocolError (a bug on hostile input) still becomes a 400. */
+function guarded<T>(step: () => T): T {
   try {
-    return decodeRequestUnsafe(synapse, headers, rawBody, options) as DecodedRequestOf<SpecOf<R>>;
+    return step();
   } catch (err) {
     if (err instanceof ProtocolError) throw err;
-    // Defence in depth: an unexpected exception on hostile input still becomes a 400.
     throw new ProtocolError('malformed-json', 'request could not be parsed', { cause: err });
   }
+}
+
+/**
+ * The request's headers as a Python axon's `Synapse.from_headers` reads them (src/protocol/requestHeaders.ts):
+ * what Python cannot parse is an `invalid-header` ProtocolError (400; Python answers 500). Missing
+ * auth headers are NOT errors here: they come back as null so the pipeline answers in Python's
+ * order (blacklist 403, then verify 401).
+ */
+export function decodeRequestHead<R extends SynapseRef>(synapse: R, headers: HeaderInput): RequestHeadOf<SpecOf<R>> {
+  const spec = resolveSynapse(synapse) as SpecOf<R> & SynapseSpec;
+  return guarded(() => {
+    const checkInputObj = (key: string, value: JsonValue): string | null => {
+      const field = Object.hasOwn(spec.fields, key) ? spec.fields[key] : undefined;
+      if (field === undefined) return null;
+      const r = readFieldPython(field, value);
+      return r.ok ? null : `${spec.name}.${key} ${r.reason}`;
+    };
+    const h = readRequestHeaders(headers, { strict: true, checkInputObj });
+    const contentType = new HeaderTable(headers, () => undefined).get('content-type');
+    return {
+      synapseName: spec.name,
+      synapse: spec,
+      dendriteHotkey: h.dendrite.hotkey || null, // Python's blacklists test `not hotkey`
+      nonce: h.dendrite.nonce,
+      uuid: h.dendrite.uuid,
+      signature: h.dendrite.signature || null, // Python: `if not synapse.dendrite.signature` → Missing Signature
+      version: h.dendrite.version,
+      timeoutSec: h.timeoutSec,
+      headerBodyHash: h.computedBodyHash,
+      axonHotkey: h.axon.hotkey,
+      dendriteIp: h.dendrite.ip,
+      contentType,
+      headerTerminals: { dendrite: h.dendrite, axon: h.axon },
+    } as RequestHeadOf<SpecOf<R>>;
+  });
+}
+
+/** FastAPI's test of a body's content-type: `application/json` or `application/*+json` (parameters ignored). */
+function isJsonContentType(value: string | null): boolean {
+  if (!value) return false;
+  const type = (value.split(';')[0] ?? '').trim().toLowerCase();
+  const parts = type.split('/');
+  if (parts.length !== 2 || parts[0] !== 'application') return false;
+  return parts[1] === 'json' || parts[1]!.endsWith('+json');
+}
+
+/**
+ * The body of a request whose head was read, in FastAPI's order: empty (400; Python 500), not
+ * JSON by its content-type (415; Python 500), not UTF-8 (400, as Python), not JSON (422, as
+ * Python), then our strict reading: a JSON object whose fields have their exact types and
+ * limits (400; Python 500 or, for values it coerces, 200).
+ */
+export function decodeRequestBody<S extends SynapseSpec>(head: RequestHead<S>, rawBody: string | Uint8Array, options: DecodeRequestOptions = {}): DecodedRequest<S> {
+  return guarded(() => {
+    const spec: SynapseSpec = head.synapse;
+    if ((typeof rawBody === 'string' ? rawBody.length : rawBody.byteLength) === 0) throw new ProtocolError('malformed-json', 'body is empty');
+    const text = bodyText(rawBody, options.maxBodyBytes ?? MAX_REQUEST_BODY_BYTES, refuseRequestBody);
+    if (!isJsonContentType(head.contentType)) throw new ProtocolError('unsupported-media-type', `content-type must be application/json, got ${head.contentType === null ? 'none' : excerpt(head.contentType)}`);
+    const body = parseBodyObject(text, true, refuseRequestJson);
+    const envelope = readEnvelope(body, 'strict');
+    if (isError(envelope)) throw new ProtocolError('invalid-field', envelope.error);
+    const read = readSynapseFields(spec, body, 'strict');
+    if ('error' in read) throw new ProtocolError('invalid-field', `${spec.name}: ${read.error}`);
+    const fields = read.fields as SynapseFields<S>;
+    return { ...head, fields, bodyHash: computeBodyHash(spec, fields as never), envelope };
+  });
 }
 
 function refuseRequestBody(code: 'body-too-large' | 'malformed-json', message: string): never {
   throw new ProtocolError(code, message);
 }
 
-function refuseRequestJson(message: string): never {
-  throw new ProtocolError('malformed-json', message);
-}
-
-function decodeRequestUnsafe<R extends SynapseRef>(synapse: R, headers: HeaderInput, rawBody: string | Uint8Array, options: DecodeRequestOptions): DecodedRequest<SpecOf<R>> {
-  const spec = resolveSynapse(synapse) as SpecOf<R> & SynapseSpec;
-  const h = readRequestHeaders(headers, true);
-  const text = bodyText(rawBody, options.maxBodyBytes ?? MAX_REQUEST_BODY_BYTES, refuseRequestBody);
-  const body = parseBodyObject(text, false, refuseRequestJson);
-  const envelope = readEnvelope(body, 'strict');
-  if (isError(envelope)) throw new ProtocolError('invalid-field', envelope.error);
-  const read = readSynapseFields(spec, body, 'strict');
-  if ('error' in read) throw new ProtocolError('invalid-field', `${spec.name}: ${read.error}`);
-  const fields = read.fields as SynapseFields<SpecOf<R>>;
-  return {
-    synapseName: spec.name,
-    synapse: spec,
-    fields,
-    dendriteHotkey: h.dendrite.hotkey,
-    nonce: h.dendrite.nonce,
-    uuid: h.dendrite.uuid,
-    signature: h.dendrite.signature,
-    version: h.dendrite.version,
-    timeoutSec: h.timeoutSec,
-    headerBodyHash: h.computedBodyHash,
-    axonHotkey: h.axon.hotkey,
-    dendriteIp: h.dendrite.ip,
-    bodyHash: computeBodyHash(spec, fields as never),
-    envelope,
-    headerTerminals: { dendrite: h.dendrite, axon: h.axon },
-  };
+function refuseRequestJson(message: string, kind: 'syntax' | 'shape'): never {
+  throw new ProtocolError(kind === 'syntax' ? 'json-syntax' : 'malformed-json', message);
 }
 
 /** The message to verify the request's signature against, with the axon's OWN hotkey (as Python's `default_verify`). */
-export function requestSigningMessage(request: DecodedRequest<SynapseSpec>, ownHotkey: string): string {
+export function requestSigningMessage(request: RequestHead<SynapseSpec>, ownHotkey: string): string {
   return signingMessage({ nonce: request.nonce, dendriteHotkey: request.dendriteHotkey, axonHotkey: ownHotkey, uuid: request.uuid, bodyHash: request.headerBodyHash });
 }
 
@@ -929,7 +851,8 @@ export function encodeResponse<S extends SynapseSpec>(request: DecodedRequest<S>
 
   const env = request.envelope;
   // A null timeout would print as "None" and break a Python dendrite's header parsing.
-  const timeout = env.timeout ?? request.timeoutSec ?? DEFAULT_TIMEOUT_SEC;
+  const headerTimeout = request.timeoutSec !== null && Number.isFinite(request.timeoutSec) ? request.timeoutSec : null;
+  const timeout = env.timeout ?? headerTimeout ?? DEFAULT_TIMEOUT_SEC;
   const axon: TerminalInfo = { ...(env.axon ?? emptyTerminalInfo()), statusCode: status, statusMessage: message, processTime: options.processTimeSec };
   const body = synapseBodyJson(
     spec,
@@ -962,8 +885,8 @@ export interface AxonIdentity {
 export interface ErrorResponseOptions {
   /** The synapse of the URL, when known; the headers then echo the request like Python's. */
   synapseName?: string | null;
-  /** The decoded request, when decoding succeeded. */
-  request?: DecodedRequest<SynapseSpec>;
+  /** The decoded request (or its head), when decoding succeeded. */
+  request?: RequestHead<SynapseSpec> | DecodedRequest<SynapseSpec>;
   /** The raw request headers, when decoding failed: whatever of them is well-formed is echoed. */
   requestHeaders?: HeaderInput;
   axon?: AxonIdentity;
@@ -987,10 +910,10 @@ export function encodeErrorResponse(status: number, message: string, options: Er
   let axon = emptyTerminalInfo();
   let timeout: number = DEFAULT_TIMEOUT_SEC;
   if (spec !== null) {
-    const h = options.request
-      ? { timeoutSec: options.request.timeoutSec, dendrite: { ...options.request.headerTerminals.dendrite }, axon: { ...options.request.headerTerminals.axon } }
-      : readRequestHeaders(options.requestHeaders, false);
-    timeout = h.timeoutSec ?? DEFAULT_TIMEOUT_SEC;
+    const source = options.request ? { timeoutSec: options.request.timeoutSec, ...options.request.headerTerminals } : readRequestHeaders(options.requestHeaders, { strict: false });
+    const h = { timeoutSec: source.timeoutSec, dendrite: echoable(source.dendrite), axon: echoable(source.axon) };
+    // Echoed only when it prints as a plain number (Python would echo `nan` or `inf` too).
+    timeout = h.timeoutSec !== null && Number.isFinite(h.timeoutSec) ? h.timeoutSec : DEFAULT_TIMEOUT_SEC;
     dendrite = h.dendrite;
     axon = h.axon;
     if (options.client) {
@@ -1020,7 +943,8 @@ export function encodeErrorResponse(status: number, message: string, options: Er
   const headers: Record<string, string> = { name: name ?? 'Synapse', timeout: pyFloatRepr(timeout) };
   terminalHeaders('axon', axon, headers);
   terminalHeaders('dendrite', dendrite, headers);
-  finishHeaders(spec, spec ? { ...(options.request?.fields ?? {}) } : {}, headers, Buffer.byteLength(body, 'utf8'));
+  const fields = options.request && 'fields' in options.request ? options.request.fields : {};
+  finishHeaders(spec, spec ? { ...fields } : {}, headers, Buffer.byteLength(body, 'utf8'));
   headers['content-type'] = 'application/json';
   return { status: safeStatus, headers, body };
 }
@@ -1052,6 +976,7 @@ export interface DecodeResponseOptions {
 }
 
 const STRICT_HEADER_INT = /^-?\d{1,20}$/;
+const DECIMAL_FLOAT = /^-?\d{1,20}(?:\.\d{1,20})?(?:[eE][+-]?\d{1,3})?$/;
 
 /**
  * Parses an axon's answer as a Python dendrite (`process_server_response`) would; an answer

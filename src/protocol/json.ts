@@ -18,10 +18,11 @@ export type JsonObject = Map<string, JsonValue>;
 export class JsonSyntaxError extends Error {
   override name = 'JsonSyntaxError';
   constructor(
-    message: string,
+    /** What is wrong, without the position (`nested too deep` for the depth limit). */
+    readonly reason: string,
     readonly position: number,
   ) {
-    super(`${message} at position ${position}`);
+    super(`${reason} at position ${position}`);
   }
 }
 

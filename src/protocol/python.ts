@@ -44,6 +44,26 @@ export function pyFloatReprGeneral(x: number): string {
 }
 
 /**
+ * CPython's `f"{x:.2f}"`: exact ties round half to even (`0.125` → `0.12`, where `toFixed` gives
+ * `0.13`), no exponent at any size (`1e30` prints all its digits), `inf`, `-inf`, `nan`.
+ */
+export function pyFormatFixed2(x: number): string {
+  if (Number.isNaN(x)) return 'nan';
+  if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
+  // From 1e21 on JavaScript switches to an exponent; such a double is an integer, exactly a BigInt.
+  if (Math.abs(x) >= 1e21) return `${BigInt(x)}.00`;
+  // A double is exactly halfway between two cents only when it is an odd number of eighths (x·100 is then exact).
+  const cents = x * 100;
+  if (Number.isInteger(x * 8) && !Number.isInteger(cents)) {
+    const down = Math.floor(cents);
+    const even = down % 2 === 0 ? down : down + 1;
+    const a = Math.abs(even);
+    return `${x < 0 ? '-' : ''}${Math.floor(a / 100)}.${String(a % 100).padStart(2, '0')}`;
+  }
+  return x.toFixed(2);
+}
+
+/**
  * The whitespace both CPython's `int()` / `float()` and pydantic-core strip around a number:
  * ASCII whitespace plus non-ASCII Unicode White_Space. (\x1c-\x1f are `isspace()` in Python
  * but are NOT stripped by `int()`: ASCII characters are not mapped to ' ' first.)

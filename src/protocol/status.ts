@@ -3,12 +3,12 @@
  * Python SDK (10.x) writes them, and the one error type of this module.
  */
 import { Hs58Error } from '../errors.js';
-import { pyFloatRepr } from './python.js';
+import { pyFloatRepr, pyFormatFixed2 } from './python.js';
 
 /** The codes a Python axon answers with (axon.py) and a Python dendrite records when it gets no answer (dendrite.py). */
 export const STATUS = {
   SUCCESS: 200,
-  /** Axon: the request could not be parsed. (Python 10.5 answers 500 for broken headers and 422 for a non-JSON body.) */
+  /** Axon: the request could not be parsed (Python 10.5 answers 500 for broken headers, and 400 only for a body that is not UTF-8). */
   BAD_REQUEST: 400,
   /** Axon: signature, nonce or hotkey check failed (`Not Verified with error: …`). */
   UNAUTHORIZED: 401,
@@ -16,9 +16,13 @@ export const STATUS = {
   FORBIDDEN: 403,
   /** Axon: no synapse of that name is attached. */
   NOT_FOUND: 404,
+  /** Axon: the synapse's path with another method than GET or POST (Starlette's answer, after verification). */
+  METHOD_NOT_ALLOWED: 405,
   /** Axon: the priority queue timed out. Dendrite: no answer within the timeout. */
   TIMEOUT: 408,
-  /** Dendrite: the answer could not be parsed (`Failed to parse response`). */
+  /** Axon: a body that is not `application/json` (Python 10.5 answers 500). */
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  /** Axon: the body is not JSON (FastAPI's `json_invalid`). Dendrite: the answer could not be parsed (`Failed to parse response`). */
   UNPARSEABLE: 422,
   /** Axon: handler failure or body hash mismatch. */
   INTERNAL_ERROR: 500,
@@ -46,7 +50,7 @@ export const VERIFY_ERRORS = {
   missingSignature: 'Missing Signature',
   nonceReplayed: 'Nonce is too old, a newer one was last processed',
   nonceTooOld: (allowedDeltaSec: number, ageSec: number): string =>
-    `Nonce is too old: acceptable delta is ${allowedDeltaSec.toFixed(2)} seconds but request was ${ageSec.toFixed(2)} seconds old`,
+    `Nonce is too old: acceptable delta is ${pyFormatFixed2(allowedDeltaSec)} seconds but request was ${pyFormatFixed2(ageSec)} seconds old`,
   signatureMismatch: (message: string, signature: string): string => `Signature mismatch with ${message} and ${signature}`,
 } as const;
 
@@ -90,8 +94,12 @@ export function dendriteTimeoutMessage(timeoutSec: number): string {
 }
 
 export type ProtocolErrorCode =
-  /** Request: body is not JSON, not an object, or too deep. */
+  /** Request: body is empty, not UTF-8, not an object, or nested too deep. */
   | 'malformed-json'
+  /** Request: body is not JSON (422, as FastAPI answers). */
+  | 'json-syntax'
+  /** Request: a body whose content-type is not JSON. */
+  | 'unsupported-media-type'
   /** Request: body larger than the limit. */
   | 'body-too-large'
   /** Request: a header is malformed (not a number, too long, duplicated). */
@@ -109,6 +117,8 @@ export type ProtocolErrorCode =
 
 const STATUS_OF_CODE: Record<ProtocolErrorCode, number> = {
   'malformed-json': STATUS.BAD_REQUEST,
+  'json-syntax': STATUS.UNPARSEABLE,
+  'unsupported-media-type': STATUS.UNSUPPORTED_MEDIA_TYPE,
   'body-too-large': STATUS.BAD_REQUEST,
   'invalid-header': STATUS.BAD_REQUEST,
   'invalid-field': STATUS.BAD_REQUEST,
@@ -119,7 +129,7 @@ const STATUS_OF_CODE: Record<ProtocolErrorCode, number> = {
 };
 
 /**
- * Every failure of the codec. `status` is the HTTP status an axon answers with (400, 404, 500)
+ * Every failure of the codec. `status` is the HTTP status an axon answers with (400, 404, 415, 422, 500)
  * or, for `unparseable-response`, the status a dendrite records (422). `shortMessage` is safe
  * to send back to the peer: it never contains secrets, only names and short excerpts.
  */

@@ -170,11 +170,54 @@ describe('refusals carry Python’s status codes and messages', () => {
     expect(a.json!.message).toBe(`Not Verified with error: Signature mismatch with ${ownMessage} and ${req.headers['bt_header_dendrite_signature']}`);
   });
 
-  test('garbage signature: 401 Signature mismatch', async () => {
+  test('a signature that is not 0x + 128 hex digits: 401 with the words of Python’s Keypair.verify', async () => {
+    const cases: Array<[string, string]> = [
+      ['0xnothex', "Invalid hex string: InvalidHexCharacter { c: 'n', index: 0 }"],
+      ['0xabc', 'Invalid hex string: OddLength'],
+      [`0x${'ab'.repeat(63)}`, 'Invalid SR25519 signature.'],
+      [`0x${'a'.repeat(298)}`, 'Invalid SR25519 signature.'],
+    ];
+    for (const [signature, error] of cases) {
+      const a = await send(request(), { headers: { bt_header_dendrite_signature: signature } });
+      expect(a.status, signature).toBe(401);
+      expect(a.json!.message).toBe(`Not Verified with error: ${error}`);
+    }
+    // A valid signature without its 0x: Python refuses it, so do we.
     const req = request();
-    const a = await send(req, { headers: { bt_header_dendrite_signature: '0xnothex' } });
+    const bare = await send(req, { headers: { bt_header_dendrite_signature: req.headers['bt_header_dendrite_signature']!.slice(2) } });
+    expect(bare.json).toEqual({ message: 'Not Verified with error: Invalid signature format. Expected hex string.' });
+  });
+
+  test('an empty signature in the headers and the body: 401 Missing Signature (the body is read after verification)', async () => {
+    const req = request();
+    const body = req.body.replace(/"signature": "0x[0-9a-f]+"/, '"signature": ""');
+    const a = await rawRequest(axonPort, { path: req.path, headers: { ...req.headers, bt_header_dendrite_signature: '' }, body });
     expect(a.status).toBe(401);
-    expect(a.json!.message).toBe(`Not Verified with error: Signature mismatch with ${req.signingMessage} and 0xnothex`);
+    expect(a.json).toEqual({ message: 'Not Verified with error: Missing Signature' });
+  });
+
+  test('a hotkey or uuid over 64 characters and a nonce of 2^64 are judged by blacklist and verify, not refused unread', async () => {
+    const longHotkey = await send(request(), { headers: { bt_header_dendrite_hotkey: 'x'.repeat(80) } });
+    expect([longHotkey.status, longHotkey.json]).toEqual([403, { message: 'Forbidden. Key is blacklisted: Unrecognized hotkey.' }]);
+    const longUuid = await send(request(), { headers: { bt_header_dendrite_uuid: 'u'.repeat(80) }, dropHeaders: ['bt_header_dendrite_signature'] });
+    expect([longUuid.status, longUuid.json]).toEqual([401, { message: 'Not Verified with error: Missing Signature' }]);
+    const big = await send(request(), { headers: { bt_header_dendrite_nonce: String(2n ** 64n) }, dropHeaders: ['bt_header_dendrite_signature'] });
+    expect([big.status, big.json]).toEqual([401, { message: 'Not Verified with error: Missing Signature' }]);
+    // Signed over them, they are served as Python serves them (a long uuid costs the nonce store no more memory).
+    const uuid = `long-${'u'.repeat(200)}`;
+    const req = request({ uuid: 'short' });
+    const message = signingMessage({ nonce: 2n ** 64n, dendriteHotkey: validator.address, axonHotkey: miner.address, uuid, bodyHash: req.bodyHash });
+    const signature = `0x${Buffer.from(validator.sign(new TextEncoder().encode(message))).toString('hex')}`;
+    const ok = await send(req, { headers: { bt_header_dendrite_nonce: String(2n ** 64n), bt_header_dendrite_uuid: uuid, bt_header_dendrite_signature: signature } });
+    expect(ok.status).toBe(200);
+    const again = await send(req, { headers: { bt_header_dendrite_nonce: String(2n ** 64n), bt_header_dendrite_uuid: uuid, bt_header_dendrite_signature: signature } });
+    expect(again.json).toEqual({ message: 'Not Verified with error: Nonce is too old, a newer one was last processed' });
+  });
+
+  test('without a timeout header the nonce window is 4 s, as Python’s (its synapse timeout is then None)', async () => {
+    const a = await send(request({ nonce: timeNs() - 10_000_000_000n }), { dropHeaders: ['timeout'] });
+    expect(a.status).toBe(401);
+    expect(String(a.json!.message)).toMatch(/^Not Verified with error: Nonce is too old: acceptable delta is 4\.00 seconds but request was 10\.\d\d seconds old$/);
   });
 
   test('replayed: the second use of a nonce is 401, as is any older nonce of the same dendrite', async () => {
@@ -233,6 +276,19 @@ describe('refusals carry Python’s status codes and messages', () => {
     expect(a.json!.message).toBe(`Hash mismatch between header body hash ${fakeHash} and parsed body hash ${req.bodyHash}`);
   });
 
+  test('other paths and methods of a served synapse: refused by blacklist and verify first, then 404 / 405 as Starlette', async () => {
+    for (const method of ['HEAD', 'PUT', 'DELETE', 'OPTIONS', 'PATCH']) {
+      expect((await send(request(), { method })).status, method).toBe(405);
+      expect((await send(request({ signer: stranger }), { method })).status, method).toBe(403);
+    }
+    const sub = await send(request(), { path: '/ProviderCheck/x' });
+    expect([sub.status, sub.json]).toEqual([404, { message: 'Not Found' }]);
+    expect((await send(request({ signer: stranger }), { path: '/ProviderCheck/x' })).status).toBe(403);
+    // The path is percent-decoded before its first segment names the synapse, as uvicorn does.
+    expect((await send(request(), { path: '/Provider%43heck' })).status).toBe(200);
+    expect((await send(request(), { path: '/%2FProviderCheck' })).json).toEqual({ message: "Synapse name '' not found. Available synapses ['ProviderCheck', 'ProviderProbe']" });
+  });
+
   test('unknown synapse: 404 with Python’s list of synapses', async () => {
     const a = await send(request(), { path: '/Nope' });
     expect(a.status).toBe(404);
@@ -242,20 +298,34 @@ describe('refusals carry Python’s status codes and messages', () => {
 });
 
 describe('malformed input: a 4xx with a message, the server keeps serving', () => {
-  test('not JSON, not an object, wrong field types, broken headers: 400', async () => {
-    const req = request({ synapse: 'ProviderProbe', fields: { target_url: 'x' } });
-    const cases: Array<{ body?: string; headers?: Record<string, string>; expect: RegExp }> = [
-      { body: '{"name": ', expect: /body is not JSON/ },
-      { body: '[1,2]', expect: /must be a JSON object/ },
-      { body: req.body.replace('"target_url": "x"', '"target_url": 5'), expect: /target_url must be a string/ },
-      { body: req.body.replace('"target_url": "x"', '"target_url": null'), expect: /target_url must not be null/ },
-      { headers: { bt_header_dendrite_nonce: 'abc' }, expect: /invalid header bt_header_dendrite_nonce/ },
-      { headers: { timeout: 'soon' }, expect: /invalid header timeout/ },
+  test('bodies, read after verification: not JSON 422 (as Python), not an object or wrong field types 400, not JSON by content-type 415', async () => {
+    const cases: Array<{ body?: (body: string) => string; headers?: Record<string, string>; status: number; expect: RegExp }> = [
+      { body: () => '{"name": ', status: 422, expect: /body is not JSON/ },
+      { body: () => '[1,2]', status: 400, expect: /must be a JSON object/ },
+      { body: (b) => b.replace('"target_url": "x"', '"target_url": 5'), status: 400, expect: /target_url must be a string/ },
+      { body: (b) => b.replace('"target_url": "x"', '"target_url": null'), status: 400, expect: /target_url must not be null/ },
+      { headers: { 'content-type': 'text/plain' }, status: 415, expect: /content-type must be application\/json/ },
+      { body: () => '', status: 400, expect: /body is empty/ },
     ];
     for (const c of cases) {
-      const a = await rawRequest(axonPort, { path: '/ProviderProbe', headers: { ...req.headers, ...(c.headers ?? {}) }, body: c.body ?? req.body });
-      expect(a.status, JSON.stringify(c)).toBe(400);
-      expect(String(a.json?.message), JSON.stringify(c)).toMatch(c.expect);
+      const req = request({ synapse: 'ProviderProbe', fields: { target_url: 'x' } }); // signed anew: each passes verification
+      const a = await rawRequest(axonPort, { path: '/ProviderProbe', headers: { ...req.headers, ...(c.headers ?? {}) }, body: c.body ? c.body(req.body) : req.body });
+      expect(a.status, c.expect.source).toBe(c.status);
+      expect(String(a.json?.message), c.expect.source).toMatch(c.expect);
+    }
+  });
+
+  test('headers Python cannot parse: 400 before anything else (Python answers 500)', async () => {
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [{ bt_header_dendrite_nonce: 'abc' }, /invalid header bt_header_dendrite_nonce/],
+      [{ timeout: 'soon' }, /invalid header timeout/],
+      [{ total_size: 'x' }, /invalid header total_size/],
+      [{ bt_header_input_obj_target_url: Buffer.from('5').toString('base64') }, /invalid header bt_header_input_obj_target_url/],
+    ];
+    for (const [headers, message] of cases) {
+      const a = await send(request({ signer: stranger, synapse: 'ProviderProbe', fields: { target_url: 'x' } }), { headers });
+      expect(a.status, message.source).toBe(400);
+      expect(String(a.json?.message)).toMatch(message);
     }
   });
 

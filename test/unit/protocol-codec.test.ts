@@ -29,9 +29,12 @@ import {
   signingMessage,
   synapseNames,
   unknownSynapseMessage,
+  readSignatureText,
   type EncodedRequest,
   type SynapseRef,
 } from '../../src/protocol/index.js';
+import { pyFormatFixed2 } from '../../src/protocol/python.js';
+import { pyB64Decode } from '../../src/protocol/requestHeaders.js';
 
 const ALICE = '5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY';
 const BOB = '5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty';
@@ -265,6 +268,42 @@ describe('axon-side checks', () => {
     expect(VERIFY_ERRORS.nonceTooOld(16, 60.123)).toBe('Nonce is too old: acceptable delta is 16.00 seconds but request was 60.12 seconds old');
     expect(priorityTimeoutMessage(12)).toBe('Response timeout after: 12.0s');
     expect(unknownSynapseMessage('Nope', ['Synapse', 'ProviderProbe'])).toBe("Synapse name 'Nope' not found. Available synapses ['Synapse', 'ProviderProbe']");
+  });
+
+  test('seconds print as CPython’s f"{x:.2f}" (values from CPython 3.11)', () => {
+    const cases: Array<[number, string]> = [[0.125, '0.12'], [0.375, '0.38'], [-0.125, '-0.12'], [16.125, '16.12'], [60.123, '60.12'], [1e30, '1000000000000000019884624838656.00'], [-2.5e21, '-2500000000000000000000.00'], [Infinity, 'inf'], [-Infinity, '-inf'], [NaN, 'nan']];
+    for (const [x, text] of cases) expect(pyFormatFixed2(x), String(x)).toBe(text);
+  });
+
+  test('signature text read as bittensor_wallet’s Keypair.verify reads it, with its words (from the real one)', () => {
+    const sig = 'ab'.repeat(64);
+    expect(readSignatureText(`0x${sig}`)).toEqual({ ok: true, bytes: new Uint8Array(64).fill(0xab) });
+    expect(readSignatureText(`0x${sig.toUpperCase()}`).ok).toBe(true);
+    const error = (text: string) => {
+      const r = readSignatureText(text);
+      return r.ok ? null : r.error;
+    };
+    expect(error(sig)).toBe('Invalid signature format. Expected hex string.');
+    expect(error(`0X${sig}`)).toBe('Invalid signature format. Expected hex string.');
+    expect(error('')).toBe('Invalid signature format. Expected hex string.');
+    expect(error('0x')).toBe('Invalid SR25519 signature.');
+    expect(error('0xabc')).toBe('Invalid hex string: OddLength');
+    expect(error('0xnothex')).toBe("Invalid hex string: InvalidHexCharacter { c: 'n', index: 0 }");
+    expect(error(`0x${sig.slice(0, -2)}zz`)).toBe("Invalid hex string: InvalidHexCharacter { c: 'z', index: 126 }");
+    expect(error(`0x\u00e9${sig.slice(2)}`)).toBe("Invalid hex string: InvalidHexCharacter { c: 'Ã', index: 0 }");
+    expect(error(`0x'${sig.slice(1)}`)).toBe("Invalid hex string: InvalidHexCharacter { c: '\\'', index: 0 }");
+    expect(error(`0x\t${sig.slice(1)}`)).toBe("Invalid hex string: InvalidHexCharacter { c: '\\t', index: 0 }");
+    expect(error(`0x${'ab'.repeat(63)}`)).toBe('Invalid SR25519 signature.');
+    expect(error(`0x${'0'.repeat(5000)}`)).toBe('Invalid SR25519 signature.');
+  });
+
+  test('input_obj base64 read as CPython’s base64.b64decode (values from CPython 3.11)', () => {
+    const text = (s: string) => {
+      const b = pyB64Decode(s);
+      return b === null ? null : Buffer.from(b).toString('latin1');
+    };
+    const cases: Array<[string, string | null]> = [['IiI=', '""'], ['IiI', null], ['I i I =', '""'], ['IiI=garbage', '""'], ['NQ==', '5'], ['NQ', null], ['N', null], ['====', ''], ['Ii=I', null], ['IiI\u00e9=', null]];
+    for (const [input, output] of cases) expect(text(input), input).toBe(output);
   });
 });
 

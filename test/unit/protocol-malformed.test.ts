@@ -8,6 +8,7 @@ import {
   ProtocolError,
   ProviderProbe,
   decodeRequest,
+  decodeRequestHead,
   decodeResponse,
   encodeErrorResponse,
   encodeRequest,
@@ -53,16 +54,16 @@ function expectProtocolError(fn: () => unknown, status: number, code?: string): 
   expect.unreachable('no ProtocolError thrown');
 }
 
-describe('decodeRequest refuses malformed bodies with 400', () => {
+describe('decodeRequest refuses malformed bodies: 422 when not JSON (as FastAPI), else 400', () => {
   test.each([
-    ['not JSON', 'not json', 'malformed-json'],
+    ['not JSON', 'not json', 'json-syntax'],
     ['empty', '', 'malformed-json'],
     ['an array', '[]', 'malformed-json'],
     ['a string', '"x"', 'malformed-json'],
     ['a number', '123', 'malformed-json'],
     ['null', 'null', 'malformed-json'],
-    ['truncated', valid.body.slice(0, -10), 'malformed-json'],
-    ['NaN literal', withField('timeout', 'NaN'), 'malformed-json'],
+    ['truncated', valid.body.slice(0, -10), 'json-syntax'],
+    ['NaN literal (JSON to Python, not a finite timeout to us)', withField('timeout', 'NaN'), 'invalid-field'],
     ['deeply nested', withField('extra', '['.repeat(40) + ']'.repeat(40)), 'malformed-json'],
     ['latency as a string', withField('probe_latency_ms', '"12"'), 'invalid-field'],
     ['latency as a float', withField('probe_latency_ms', '1.5'), 'invalid-field'],
@@ -93,7 +94,19 @@ describe('decodeRequest refuses malformed bodies with 400', () => {
     ['axon process_time a string', withField('axon', '{"process_time": "0.1"}'), 'invalid-field'],
     ['computed_body_hash a number', withField('computed_body_hash', '5'), 'invalid-field'],
   ])('%s', (_name, body, code) => {
-    expectProtocolError(() => decodeRequest('ProviderProbe', valid.headers, body), 400, code);
+    expectProtocolError(() => decodeRequest('ProviderProbe', valid.headers, body), code === 'json-syntax' ? 422 : 400, code);
+  });
+
+  test('a body that is not application/json: 415 (Python answers 500)', () => {
+    for (const type of [undefined, 'text/plain', 'application/x-www-form-urlencoded', 'json', 'application/json/x']) {
+      const headers: Record<string, string> = { ...valid.headers };
+      if (type === undefined) delete headers['content-type'];
+      else headers['content-type'] = type;
+      expectProtocolError(() => decodeRequest('ProviderProbe', headers, valid.body), 415, 'unsupported-media-type');
+    }
+    for (const type of ['application/json; charset=utf-8', 'APPLICATION/JSON', 'application/vnd.x+json']) {
+      expect(decodeRequest('ProviderProbe', { ...valid.headers, 'content-type': type }, valid.body).fields.target_url).toBe('https://p.example/health');
+    }
   });
 
   test('invalid UTF-8 and oversized bodies', () => {
@@ -125,30 +138,61 @@ describe('decodeRequest refuses malformed bodies with 400', () => {
   });
 });
 
-describe('decodeRequest refuses malformed headers with 400', () => {
+describe('decodeRequest reads headers as Python’s Synapse.from_headers: 400 where it cannot (Python: 500)', () => {
   test.each([
     ['bt_header_dendrite_nonce', 'abc'],
-    ['bt_header_dendrite_nonce', '-1'],
     ['bt_header_dendrite_nonce', '1.5'],
-    ['bt_header_dendrite_nonce', ' 12'],
-    ['bt_header_dendrite_nonce', '18446744073709551616'],
+    ['bt_header_dendrite_nonce', ''],
+    ['bt_header_dendrite_nonce', '9'.repeat(4301)],
     ['bt_header_dendrite_version', 'x'],
-    ['bt_header_dendrite_version', '2147483648'],
+    ['bt_header_dendrite_port', '1e3'],
+    ['bt_header_axon_port', 'x'],
+    ['bt_header_axon_status_code', 'abc'],
+    ['bt_header_axon_process_time', 'soon'],
+    ['x_bt_header_dendrite_nonce', 'abc'],
     ['timeout', 'abc'],
-    ['timeout', '0'],
-    ['timeout', '-1'],
-    ['timeout', 'nan'],
-    ['timeout', 'inf'],
-    ['timeout', '1e9'],
+    ['timeout', ''],
     ['timeout', 'None'],
-    ['bt_header_dendrite_hotkey', 'a b'],
-    ['bt_header_dendrite_hotkey', 'x'.repeat(65)],
-    ['bt_header_dendrite_signature', '0x' + 'a'.repeat(300)],
-    ['bt_header_dendrite_uuid', 'u\u00e9'],
-    ['bt_header_axon_port', '65536'],
-    ['computed_body_hash', 'h'.repeat(129)],
+    ['header_size', '1.5'],
+    ['total_size', 'x'],
+    ['bt_header_input_obj_target_url', Buffer.from('5').toString('base64')],
+    ['bt_header_input_obj_target_url', Buffer.from('null').toString('base64')],
+    ['bt_header_input_obj_probe_reachable', Buffer.from('"maybe"').toString('base64')],
   ])('%s: %j', (name, value) => {
     expectProtocolError(() => decodeRequest('ProviderProbe', { ...valid.headers, [name]: value }, valid.body), 400, 'invalid-header');
+  });
+
+  test('what Python’s int() and float() accept is accepted, at any size and sign', () => {
+    const head = (h: Record<string, string>) => decodeRequestHead('ProviderProbe', { ...valid.headers, ...h });
+    expect(head({ bt_header_dendrite_nonce: ' 12 ' }).nonce).toBe(12n);
+    expect(head({ bt_header_dendrite_nonce: '+1_000' }).nonce).toBe(1000n);
+    expect(head({ bt_header_dendrite_nonce: '-1' }).nonce).toBe(-1n);
+    expect(head({ bt_header_dendrite_nonce: '18446744073709551616' }).nonce).toBe(2n ** 64n);
+    expect(head({ bt_header_dendrite_version: '2147483648' }).version).toBe(2_147_483_648);
+    expect(head({ timeout: 'nan' }).timeoutSec).toBeNaN();
+    expect(head({ timeout: '-1' }).timeoutSec).toBe(-1);
+    expect(head({ timeout: '1e9' }).timeoutSec).toBe(1e9);
+    expect(head({ bt_header_axon_port: '65536' }).headerTerminals.axon.port).toBe(65_536);
+  });
+
+  test('text headers are taken as they are; an empty hotkey or signature is a missing one, an empty uuid is ""', () => {
+    const head = (h: Record<string, string>) => decodeRequestHead('ProviderProbe', { ...valid.headers, ...h });
+    expect(head({ bt_header_dendrite_hotkey: 'a b' }).dendriteHotkey).toBe('a b');
+    expect(head({ bt_header_dendrite_hotkey: 'x'.repeat(65) }).dendriteHotkey).toBe('x'.repeat(65));
+    expect(head({ bt_header_dendrite_hotkey: '' }).dendriteHotkey).toBeNull();
+    expect(head({ bt_header_dendrite_signature: '' }).signature).toBeNull();
+    expect(head({ bt_header_dendrite_signature: '0x' + 'a'.repeat(300) }).signature).toBe('0x' + 'a'.repeat(300));
+    expect(head({ bt_header_dendrite_uuid: 'u\u00e9' }).uuid).toBe('u\u00e9');
+    expect(head({ bt_header_dendrite_uuid: '' }).uuid).toBe('');
+    expect(head({ computed_body_hash: '' }).headerBodyHash).toBe('');
+    expect(head({ computed_body_hash: 'h'.repeat(129) }).headerBodyHash).toBe('h'.repeat(129));
+  });
+
+  test('input_obj headers Python cannot decode are skipped, as Python does', () => {
+    for (const value of ['!!!', Buffer.from('{nope').toString('base64'), 'NQ', Buffer.from([0xff]).toString('base64'), 'IiI\u00e9=']) {
+      expect(decodeRequest('ProviderProbe', { ...valid.headers, bt_header_input_obj_target_url: value }, valid.body).fields.target_url).toBe('https://p.example/health');
+    }
+    expect(decodeRequest('ProviderProbe', { ...valid.headers, bt_header_input_obj_nope: Buffer.from('[1]').toString('base64') }, valid.body).nonce).toBe(1_795_318_990_457_350_190n);
   });
 
   test('a header given twice', () => {
@@ -252,7 +296,7 @@ describe('fuzz: only ProtocolError, and what decodes is valid', () => {
       try {
         decoded = decodeRequest('ProviderProbe', headers, body);
       } catch (err) {
-        if (!(err instanceof ProtocolError) || ![400, 404].includes(err.status)) throw new Error(`case ${i} (seed ${SEED}) threw ${String(err)}`);
+        if (!(err instanceof ProtocolError) || ![400, 404, 415, 422].includes(err.status)) throw new Error(`case ${i} (seed ${SEED}) threw ${String(err)}`);
         // A cause means an unexpected internal exception was caught by the safety net: a bug.
         if (err.cause !== undefined) throw new Error(`case ${i} (seed ${SEED}): internal error ${String(err.cause)}`);
         outcomes.refused++;
