@@ -3,6 +3,7 @@ import type { StateStore } from '../chain/polygon/stateFile.js';
 import { errorMessage, isAbortError } from '../errors.js';
 import type { HealthReport } from '../observability/server.js';
 import { runRound, type RoundDeps, type RoundReport, type RoundSettings } from './round.js';
+import { summarizeScoring, type ScoringSummary } from './scoringChoice.js';
 import { loadValidatorState, type ValidatorState } from './state.js';
 
 /**
@@ -22,6 +23,8 @@ export interface ValidatorStatus {
   hotkey: string;
   preset: string;
   formula: string;
+  /** Which preset runs and why, its α, the version key and where it came from, the synapses sent. */
+  scoring: ScoringSummary;
   startedAt: number;
   lastHead: number | null;
   rounds: number;
@@ -40,7 +43,12 @@ export interface Validator {
   onRound(cb: (report: RoundReport, state: ValidatorState) => void): void;
 }
 
-export async function createValidator(deps: ValidatorDeps, settings: RoundSettings): Promise<Validator> {
+export interface ValidatorSettings extends RoundSettings {
+  /** How the scoring was chosen (neurons/validator.ts); absent: described as given by the caller. */
+  scoring?: ScoringSummary;
+}
+
+export async function createValidator(deps: ValidatorDeps, settings: ValidatorSettings): Promise<Validator> {
   const log = deps.logger.child({ module: 'validator' });
   let state = await loadValidatorState(deps.stateStore, settings.netuid, settings.hotkey);
   const startedAt = Date.now();
@@ -52,6 +60,9 @@ export async function createValidator(deps: ValidatorDeps, settings: RoundSettin
   log.info({ step: state.step, uids: state.scores.length, lastRoundBlock: state.lastRoundBlock }, 'state loaded');
 
   const bucket = (b: number) => Math.floor(b / settings.epochLength);
+  const scoring =
+    settings.scoring ??
+    summarizeScoring({ preset: settings.preset, presetReason: 'given by the caller', alphaSource: 'given by the caller', versionKey: settings.versionKey, versionKeySource: 'given by the caller' });
 
   async function runOnce(block: number, signal: AbortSignal): Promise<RoundReport> {
     const timer = deps.metrics?.roundSeconds.startTimer();
@@ -110,6 +121,7 @@ export async function createValidator(deps: ValidatorDeps, settings: RoundSettin
       hotkey: settings.hotkey,
       preset: settings.preset.name,
       formula: settings.preset.formula,
+      scoring,
       startedAt,
       lastHead,
       rounds,

@@ -1,5 +1,6 @@
 import { privateKeyToAccount } from 'viem/accounts';
 import { describe, expect, test } from 'vitest';
+import { SubtensorError } from '../../src/chain/subtensor/errors.js';
 import type { MetagraphSnapshot } from '../../src/chain/subtensor/types.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createInProcessQueue } from '../../src/queue/inProcess.js';
@@ -15,7 +16,7 @@ import { signWalletProof } from '../../src/wallet/polygon.js';
 const HOTKEYS = ['5Validator', '5MinerA', '5MinerB', '5MinerC', '5MinerD'];
 const keys = [1, 2, 3, 4].map((i) => privateKeyToAccount(`0x${String(i).padStart(64, '0')}` as `0x${string}`));
 
-function metagraph(): MetagraphSnapshot {
+function metagraph(weightsVersionKey = 0n): MetagraphSnapshot {
   return {
     netuid: 7,
     block: 100,
@@ -30,14 +31,14 @@ function metagraph(): MetagraphSnapshot {
     lastUpdate: [0, 0, 0, 0, 0],
     active: [true, true, true, true, true],
     hyperparameters: {
-      tempo: 10, weightsRateLimit: 0, weightsVersionKey: 0n, minAllowedWeights: 1, maxWeightsLimit: 65535, activityCutoff: 5000,
+      tempo: 10, weightsRateLimit: 0, weightsVersionKey, minAllowedWeights: 1, maxWeightsLimit: 65535, activityCutoff: 5000,
       servingRateLimit: 0, commitRevealEnabled: false, commitRevealPeriod: 1, commitRevealVersion: null,
     },
     source: 'storage',
   };
 }
 
-async function deps(overrides: Partial<RoundDeps> = {}, claims = new Map<string, bigint>()) {
+async function deps(overrides: Partial<RoundDeps> = {}, claims = new Map<string, bigint>(), chainVersionKey = 0n) {
   // uid1: valid proof; uid2: valid proof of the SAME wallet as uid1 (credited once, to uid1);
   // uid3: proof by another key (a lie); uid4: garbage (no answer).
   const proofs = new Map<number, { wallet: string; proof: string }>([
@@ -45,18 +46,23 @@ async function deps(overrides: Partial<RoundDeps> = {}, claims = new Map<string,
     [2, { wallet: keys[0]!.address, proof: await signWalletProof(keys[0]!, HOTKEYS[2]!) }],
     [3, { wallet: keys[2]!.address, proof: await signWalletProof(keys[1]!, HOTKEYS[3]!) }],
   ]);
+  const calls = { providerCheck: 0, probe: 0 };
   const handlers = {
     providerCheck: async (job: ProviderCheckJob) => {
+      calls.providerCheck += 1;
       const p = proofs.get(job.axon.uid);
       if (!p) throw new Error('garbage answer');
       return { uid: job.axon.uid, ok: true, statusCode: 200, polygonWallet: p.wallet, walletProof: p.proof, apiUrl: null };
     },
-    probe: async (job: ProbeJob) => ({ uid: job.axon.uid, ok: true, statusCode: 200, reachable: true, status: 200, latencyMs: 50 }),
+    probe: async (job: ProbeJob) => {
+      calls.probe += 1;
+      return { uid: job.axon.uid, ok: true, statusCode: 200, reachable: true, status: 200, latencyMs: 50 };
+    },
   };
   const setWeightsCalls: unknown[] = [];
   const d: RoundDeps = {
     chain: {
-      getMetagraph: async () => metagraph(),
+      getMetagraph: async () => metagraph(chainVersionKey),
       blockHash: async () => '0x' + '11'.repeat(32),
       setWeights: async (p) => {
         setWeightsCalls.push(p);
@@ -73,7 +79,7 @@ async function deps(overrides: Partial<RoundDeps> = {}, claims = new Map<string,
     logger: createLogger({ level: 'silent' }),
     ...overrides,
   };
-  return { d, setWeightsCalls };
+  return { d, setWeightsCalls, calls };
 }
 
 const settings = (preset = 'hs58') => ({
@@ -149,5 +155,51 @@ describe('validator round over ports', () => {
     setTimeout(() => stop.abort(new Error('received SIGTERM')), 20);
     await expect(round).rejects.toThrow('received SIGTERM');
     expect(setWeightsCalls).toHaveLength(0);
+  });
+
+  test('oracle-v2.1 sends ProviderProbe only: no ProviderCheck goes out, every served miner is probed', async () => {
+    const { d, calls, setWeightsCalls } = await deps();
+    const { report } = await runRound(d, settings('oracle-v2.1'), emptyState(7, HOTKEYS[0]!), 100, new AbortController().signal);
+    expect(report.failedSteps).toEqual([]);
+    expect(calls).toEqual({ providerCheck: 0, probe: 4 });
+    expect(report.rows.every((r) => r.proof === null && r.answered === null)).toBe(true);
+    expect(setWeightsCalls).toHaveLength(1);
+  });
+
+  test('a version key below the subnet\'s WeightsVersionKey: refused before sending, with the flag to set; at or above it: sent', async () => {
+    const low = await deps({}, new Map(), 2012n);
+    const { report, state } = await runRound(low.d, settings('oracle-v2.1'), emptyState(7, HOTKEYS[0]!), 100, new AbortController().signal);
+    expect(low.setWeightsCalls).toHaveLength(0);
+    expect(report.failedSteps).toHaveLength(1);
+    expect(report.failedSteps[0]!.step).toBe('weights');
+    expect(report.failedSteps[0]!.error).toBe(
+      "VERSION_KEY_TOO_LOW: weights not sent: version key 2010 is below the subnet's WeightsVersionKey 2012; set --neuron.weights_version (env WEIGHTS_VERSION_KEY) to 2012 or run the preset of the Python release the subnet expects",
+    );
+    // The weights were computed (the report shows them) and the EMA moved; nothing was sent.
+    expect(report.weights!.uids.length).toBeGreaterThan(0);
+    expect(state.lastWeights).toMatchObject({ submitted: false, outcome: expect.stringContaining('VERSION_KEY_TOO_LOW') });
+
+    const equal = await deps({}, new Map(), 2012n);
+    const ok = await runRound(equal.d, { ...settings('oracle-v2.1'), versionKey: 2012n }, emptyState(7, HOTKEYS[0]!), 100, new AbortController().signal);
+    expect(ok.report.failedSteps).toEqual([]);
+    expect(equal.setWeightsCalls).toEqual([expect.objectContaining({ versionKey: 2012n })]);
+  });
+
+  test("the chain adapter's own IncorrectWeightVersionKey refusal (fresher state) comes back as VERSION_KEY_TOO_LOW naming the flag", async () => {
+    const { d } = await deps();
+    const refusing: RoundDeps = {
+      ...d,
+      chain: {
+        ...d.chain,
+        setWeights: async () => {
+          throw new SubtensorError('PRECHECK_FAILED', 'set_weights not sent: the chain would answer IncorrectWeightVersionKey', {
+            reason: 'IncorrectWeightVersionKey',
+            details: { chainVersionKey: '3000' },
+          });
+        },
+      },
+    };
+    const { report } = await runRound(refusing, settings('oracle-v2.1'), emptyState(7, HOTKEYS[0]!), 100, new AbortController().signal);
+    expect(report.failedSteps.map((f) => f.error)).toEqual([expect.stringMatching(/^VERSION_KEY_TOO_LOW: .*version key 2010 is below the subnet's WeightsVersionKey 3000; set --neuron.weights_version/)]);
   });
 });
