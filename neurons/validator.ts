@@ -98,6 +98,11 @@ export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks)
       return 0;
     }
 
+    const { preset } = scoring;
+    logger.info(
+      { preset: preset.name, why: scoring.presetReason, python: preset.pythonGeneration, alpha: preset.alpha, alphaFrom: scoring.alphaSource, versionKey: scoring.versionKey.toString(), versionKeyFrom: scoring.versionKeySource, sends: preset.synapses },
+      'scoring',
+    );
     const metrics = createValidatorMetrics();
     const endpoint = subtensorEndpoint(config);
     const stateDir = path.join(config['neuron.state_path'], `${config['wallet.name']}-${config['wallet.hotkey']}`, `netuid${config.netuid}`);
@@ -110,11 +115,6 @@ export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks)
     });
     closers.push({ name: 'subtensor', close: () => subtensor.close() });
 
-    const { preset } = scoring;
-    logger.info(
-      { preset: preset.name, why: scoring.presetReason, python: preset.pythonGeneration, alpha: preset.alpha, versionKey: scoring.versionKey.toString(), versionKeyFrom: scoring.versionKeySource, sends: preset.synapses },
-      'scoring',
-    );
     let claims = null;
     if (preset.uses.claims) {
       const { scanner } = createClaimsScanner(config, {
