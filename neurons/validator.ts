@@ -152,6 +152,7 @@ export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks)
       defaultPath: pythonStatePath({ homeDir: ctx.homeDir, walletName: config['wallet.name'], walletHotkey: config['wallet.hotkey'], netuid: config.netuid }),
     });
     if (imported.kind === 'imported') logger.info({ ...imported }, 'imported the Python validator state (EMA scores, hotkeys, step)');
+    else if (config['neuron.import_state'] !== null) logger.info({ reason: imported.reason }, '--neuron.import_state: nothing imported');
     else logger.debug({ reason: imported.reason }, 'no Python validator state imported');
 
     const validator = await createValidator(
