@@ -76,6 +76,8 @@ const argv = [
   '--wallet.hotkey', peers.validatorHotkey, '--polygon.rpc_url', peers.rpcUrl, '--polygon.contracts', peers.contract, '--polygon.chain_id', String(peers.chainId),
   '--registry.urls', peers.registryUrl, '--marketplace.url', peers.marketplaceUrl, '--neuron.epoch_length', String(peers.epochLength), '--neuron.timeout', '12',
   '--neuron.state_path', statePath, '--metrics.host', '127.0.0.1', '--metrics.port', String(peers.statusPort),
+  // The heaviest preset (proofs, the claims window, probes), not the default oracle-v2.1 (probes only).
+  '--scoring.preset', 'hs58',
 ];
 const controller = new AbortController();
 process.once('SIGTERM', () => controller.abort(new Error('SIGTERM')));

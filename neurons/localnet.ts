@@ -43,7 +43,7 @@ import type { ValidatorState } from '../src/validator/state.js';
 import { createWalletFiles } from '../src/wallet/files.js';
 import { loadHotkey } from '../src/wallet/hotkey.js';
 import { startMiner } from './miner.js';
-import { startValidator } from './validator.js';
+import { startValidator, type ValidatorHooks } from './validator.js';
 import { createCloseStack } from '../src/util/closeStack.js';
 import { linkSignals } from '../src/util/deadline.js';
 
@@ -154,7 +154,8 @@ export interface ServedAxon {
 }
 
 export interface ValidatorArgvOptions {
-  preset: string;
+  /** `--scoring.preset`; undefined: not passed (the validator's own default). */
+  preset: string | undefined;
   /** `--neuron.state_path`. */
   statePath: string;
   epochLength: number;
@@ -177,6 +178,10 @@ export interface RunLocalValidatorOptions {
   stdout?: (text: string) => void;
   statusUrl?: string | null;
   onRound?: (round: LocalRound) => void;
+  /** Replaces the validator's job handlers (a test records what the miners answered). */
+  jobHandlers?: ValidatorHooks['jobHandlers'];
+  /** The validator's home folder (where it looks for a Python validator's state); default: the user's. */
+  homeDir?: string;
 }
 
 export interface LocalNetwork {
@@ -397,7 +402,7 @@ export async function startLocalNetwork(opts: StartLocalNetworkOptions): Promise
       '--wallet.hotkey', 'validator', '--polygon.rpc_url', o.polygonRpcUrl ?? anvil.url, '--polygon.contracts', drain, '--polygon.chain_id', String(ANVIL_CHAIN_ID),
       '--polygon.confirmations', '2', '--registry.urls', registryServer.url, '--neuron.epoch_length', String(o.epochLength),
       '--neuron.timeout', String(o.timeoutSec ?? 6), '--neuron.state_path', o.statePath, '--metrics.host', '127.0.0.1',
-      '--metrics.port', String(o.statusPort ?? 0), '--scoring.preset', o.preset, '--marketplace.url', registryServer.url.replace(/\/api\/.*$/, ''),
+      '--metrics.port', String(o.statusPort ?? 0), ...(o.preset !== undefined ? ['--scoring.preset', o.preset] : []), '--marketplace.url', registryServer.url.replace(/\/api\/.*$/, ''),
       ...(o.probesPerRound !== undefined ? ['--scoring.probes_per_round', String(o.probesPerRound)] : []),
     ];
     const weightsOnChain = async () => new Map(await reader.getWeights(netuid, validatorUid));
@@ -406,9 +411,10 @@ export async function startLocalNetwork(opts: StartLocalNetworkOptions): Promise
       const rounds: LocalRound[] = [];
       let reading = Promise.resolve();
       const signal = o.signal ? linkSignals([o.signal, stop.signal]).signal : stop.signal;
-      const code = await startValidator(subContext(o.argv, o.env ?? {}, signal, o.stdout), {
+      const code = await startValidator({ ...subContext(o.argv, o.env ?? {}, signal, o.stdout), ...(o.homeDir ? { homeDir: o.homeDir } : {}) }, {
         logger: o.logger ?? opts.logger.child({ module: 'validator' }),
         resolveAddress,
+        jobHandlers: o.jobHandlers,
         maxRounds: o.maxRounds,
         onRound: (report: RoundReport, state: ValidatorState) => {
           // Read the weights now, in order: the next round is at least an epoch away.
@@ -584,7 +590,8 @@ export const runLocalnet: Command = async (ctx) => {
       miners,
       epochs,
       statusPort,
-      preset: config['scoring.preset'],
+      // The local network demonstrates this project's hybrid unless told otherwise.
+      preset: config['scoring.preset'] ?? DEFAULT_LOCALNET.preset,
       logger,
       out: (s) => ctx.stdout.write(s),
       signal: ctx.signal,

@@ -19,12 +19,13 @@ import { redactUrl } from '../src/observability/redact.js';
 import { createRedisQueue, startRedisWorker } from '../src/queue/bullmq.js';
 import { createInProcessQueue } from '../src/queue/inProcess.js';
 import type { JobQueue } from '../src/queue/types.js';
-import { getPreset } from '../src/scoring/presets.js';
 import { createValidatorJobHandlers, validatorQueueName, type ValidatorJobHandlers } from '../src/validator/jobs.js';
 import { sendProbeAlert } from '../src/validator/probeAlert.js';
+import { importPythonStateOnFirstStart, pythonStatePath } from '../src/validator/pythonState.js';
 import { createHttpRegistry, createJsonFileCache } from '../src/validator/registry.js';
 import type { RoundReport } from '../src/validator/round.js';
 import type { ValidatorState } from '../src/validator/state.js';
+import { chooseScoring, summarizeScoring, type ScoringChoice } from '../src/validator/scoringChoice.js';
 import { statusRoutes } from '../src/validator/statusPage.js';
 import { createValidator, type Validator } from '../src/validator/validator.js';
 import { loadWallet, walletParameters } from '../src/wallet/hotkey.js';
@@ -54,6 +55,7 @@ export const runValidator: Command = (ctx) => startValidator(ctx, {});
 export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks): Promise<number> {
   let config: Config;
   let rpcFromDefault = true;
+  let scoring: ScoringChoice;
   try {
     // `--dry-run` and `--worker`: the short forms the README and `hs58 --help` use.
     const loaded = loadConfig({ argv: ctx.argv, env: ctx.env, dotenv: ctx.dotenv, homeDir: ctx.homeDir, extraFlags: Object.keys(SHORT_FLAGS) });
@@ -65,6 +67,7 @@ export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks)
       config[option] = value === true || /^(true|1|yes|on)$/i.test(value);
     }
     rpcFromDefault = loaded.sources['polygon.rpc_url'] === 'default';
+    scoring = chooseScoring(config, loaded.sources);
   } catch (err) {
     if (err instanceof ConfigError) {
       ctx.stderr.write(`hs58 validator: ${err.shortMessage}\n`);
@@ -104,6 +107,11 @@ export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks)
       return 0;
     }
 
+    const { preset } = scoring;
+    logger.info(
+      { preset: preset.name, why: scoring.presetReason, python: preset.pythonGeneration, alpha: preset.alpha, alphaFrom: scoring.alphaSource, versionKey: scoring.versionKey.toString(), versionKeyFrom: scoring.versionKeySource, sends: preset.synapses },
+      'scoring',
+    );
     const metrics = createValidatorMetrics();
     // The ops server comes up first, so /health says what the start waits for (the chain, Redis).
     const startup = createStartupHealth();
@@ -133,7 +141,6 @@ export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks)
     closers.push({ name: 'subtensor', close: () => subtensor.close() });
     startup.ready('chain', `connected to ${redactUrl(endpoint)}`);
 
-    const preset = getPreset(config['scoring.preset'], { alpha: config['neuron.moving_average_alpha'] });
     let claims = null;
     if (preset.uses.claims) {
       const { scanner } = createClaimsScanner(config, {
@@ -165,6 +172,18 @@ export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks)
     }
     closers.push({ name: 'queue', close: () => queue.close() });
 
+    const stateStore = createFileStateStore<ValidatorState>(path.join(stateDir, 'state.json'));
+    const imported = await importPythonStateOnFirstStart({
+      store: stateStore,
+      netuid: config.netuid,
+      hotkey: hotkey.address,
+      explicitPath: config['neuron.import_state'],
+      defaultPath: pythonStatePath({ homeDir: ctx.homeDir, walletName: config['wallet.name'], walletHotkey: config['wallet.hotkey'], netuid: config.netuid }),
+    });
+    if (imported.kind === 'imported') logger.info({ ...imported }, 'imported the Python validator state (EMA scores, hotkeys, step)');
+    else if (config['neuron.import_state'] !== null) logger.info({ reason: imported.reason }, '--neuron.import_state: nothing imported');
+    else logger.debug({ reason: imported.reason }, 'no Python validator state imported');
+
     validator = await createValidator(
       {
         chain: subtensor,
@@ -174,7 +193,7 @@ export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks)
         logger,
         metrics,
         heads: (signal) => subtensor.heads(signal),
-        stateStore: createFileStateStore<ValidatorState>(path.join(stateDir, 'state.json')),
+        stateStore,
         alertUnreachable: (p) =>
           void sendProbeAlert({ marketplaceUrl: config['marketplace.url'], providerId: p.id, probeUrl: p.probeUrl, secret: config['validator.secret'] ?? undefined, logger }),
       },
@@ -185,7 +204,8 @@ export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks)
         probesPerRound: config['scoring.probes_per_round'],
         timeoutSec: config['neuron.timeout'],
         epochLength: config['neuron.epoch_length'],
-        versionKey: BigInt(config['neuron.weights_version']),
+        versionKey: scoring.versionKey,
+        scoring: summarizeScoring(scoring),
         submit: !config['neuron.dry_run'] && !config['neuron.disable_set_weights'],
       },
     );
@@ -200,7 +220,7 @@ export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks)
       hooks.onRound?.(report, state);
       if (hooks.maxRounds !== undefined && rounds >= hooks.maxRounds) runSignal.abort(new Error('rounds done'));
     });
-    logger.info({ netuid: config.netuid, preset: preset.name, formula: preset.formula, endpoint: redactUrl(endpoint) }, 'validator running');
+    logger.info({ netuid: config.netuid, preset: preset.name, formula: preset.formula, versionKey: scoring.versionKey.toString(), endpoint: redactUrl(endpoint) }, 'validator running');
     await running.run(runSignal.signal);
     return 0;
   } catch (err) {

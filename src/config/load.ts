@@ -62,6 +62,12 @@ function where(name: OptionName, source: Source, envName?: string): string {
   return `the default of --${name}`;
 }
 
+/** Where a value came from, for logs and status pages: `--flag`, `ENV (environment)`, `ENV (.env file)` or `default`. */
+export function describeSource(name: OptionName, source: Source): string {
+  const envName = OPTIONS[name].env?.[0] ?? name;
+  return source === 'default' ? 'default' : where(name, source, envName);
+}
+
 /** Parses one raw string for an option; throws a ConfigError that names where it came from. */
 export function parseOptionValue(name: OptionName, raw: string | string[], label: string): unknown {
   const spec: OptionSpec = OPTIONS[name];
@@ -240,7 +246,7 @@ export function loadConfig(params: LoadConfigParameters = {}): LoadConfigReturnT
     sources[name] = 'default';
   }
   if (params.homeDir !== undefined) {
-    for (const name of ['wallet.path', 'neuron.state_path', 'subtensor.chain_spec'] as const) {
+    for (const name of ['wallet.path', 'neuron.state_path', 'subtensor.chain_spec', 'neuron.import_state'] as const) {
       const v = config[name];
       if (typeof v === 'string' && (v === '~' || v.startsWith('~/'))) config[name] = params.homeDir + v.slice(1);
     }

@@ -4,7 +4,9 @@
  *
  * 'drain-v1' and 'oracle-v2.1' reproduce the Python validators of generation A
  * (HS58-subnet 1.0.0) and C (2.1.x) exactly, so a validator running them agrees
- * with Python validators of that generation; 'hs58' (default) combines both.
+ * with Python validators of that generation; 'hs58' combines both. The default is
+ * 'oracle-v2.1': the live Subnet 58 validators run HS58-subnet 2.1.1, and Yuma pays a
+ * validator by how well its weights agree with theirs.
  */
 import type { LatencyRule } from './consensus.js';
 import { assertAlpha } from './ema.js';
@@ -14,7 +16,13 @@ import { claimsShare, creditClaims, type WalletCreditRule } from './rewards.js';
 
 export const PRESET_NAMES = ['hs58', 'drain-v1', 'oracle-v2.1'] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
-export const DEFAULT_PRESET: PresetName = 'hs58';
+/** What `hs58 validator` runs without `--scoring.preset`: what the live Subnet 58 validators compute. */
+export const DEFAULT_PRESET: PresetName = 'oracle-v2.1';
+/** Why DEFAULT_PRESET is the default, for the start-up log and /status. */
+export const DEFAULT_PRESET_REASON = 'default: the live Subnet 58 validators run HS58-subnet 2.1.1, which computes oracle-v2.1';
+
+/** The synapses a validator sends to miners. */
+export type SynapseName = 'ProviderCheck' | 'ProviderProbe';
 
 /** Weights of generation A and of the hs58 preset. */
 export const CLAIMS_WEIGHT = 0.6;
@@ -48,6 +56,13 @@ export type QuerySelection =
 
 export interface ScoringPreset {
   readonly name: PresetName;
+  /** The Python Subnet 58 release whose validators compute this (or, for hs58, which it builds on). */
+  readonly pythonGeneration: string;
+  /** The `spec_version` (1000·major + 10·minor + patch) of `versionKeyRelease`: the default `version_key` sent with weights. */
+  readonly versionKey: number;
+  readonly versionKeyRelease: string;
+  /** The synapses a round sends, from `uses`. */
+  readonly synapses: readonly SynapseName[];
   /** EMA α (the preset's, or the `neuron.moving_average_alpha` override). */
   readonly alpha: number;
   readonly precision: ScorePrecision;
@@ -73,6 +88,9 @@ export interface PresetOptions {
 }
 
 interface PresetDefinition {
+  pythonGeneration: string;
+  versionKey: number;
+  versionKeyRelease: string;
   alpha: number;
   walletCredit: WalletCreditRule;
   latencyRule: LatencyRule;
@@ -91,6 +109,12 @@ interface CheckedInput {
 
 const DEFINITIONS: Record<PresetName, PresetDefinition> = {
   hs58: {
+    // This project's hybrid; no Python validator computes it. It runs on the same subnet as the live
+    // 2.1.1 validators, so it sends their key: the highest one in use there, hence at or above the
+    // subnet's WeightsVersionKey whenever theirs are accepted.
+    pythonGeneration: 'none: this project’s blend of generation A claims and generation C probes',
+    versionKey: 2011,
+    versionKeyRelease: 'HS58-subnet 2.1.1',
     alpha: 0.1,
     walletCredit: 'lowest-uid',
     latencyRule: '2.1',
@@ -110,6 +134,9 @@ const DEFINITIONS: Record<PresetName, PresetDefinition> = {
     },
   },
   'drain-v1': {
+    pythonGeneration: 'HS58-subnet 1.0.0 (generation A, DRAIN scoring)',
+    versionKey: 1000,
+    versionKeyRelease: 'HS58-subnet 1.0.0',
     alpha: 0.1,
     walletCredit: 'every-prover',
     latencyRule: '2.1',
@@ -129,6 +156,10 @@ const DEFINITIONS: Record<PresetName, PresetDefinition> = {
     },
   },
   'oracle-v2.1': {
+    // 2.1.0 and 2.1.1 compute the same; 2.1.1 is the live release.
+    pythonGeneration: 'HS58-subnet 2.1.1 (generation C, network oracle)',
+    versionKey: 2011,
+    versionKeyRelease: 'HS58-subnet 2.1.1',
     alpha: 0.3,
     walletCredit: 'lowest-uid',
     latencyRule: '2.1',
@@ -189,6 +220,10 @@ export function getPreset(name: string, options: PresetOptions = {}): ScoringPre
   assertAlpha(alpha);
   const preset: ScoringPreset = {
     name: name as PresetName,
+    pythonGeneration: def.pythonGeneration,
+    versionKey: def.versionKey,
+    versionKeyRelease: def.versionKeyRelease,
+    synapses: synapsesOf(def.uses),
     alpha,
     precision: 'float32',
     walletCredit: options.walletCredit ?? def.walletCredit,
@@ -199,6 +234,10 @@ export function getPreset(name: string, options: PresetOptions = {}): ScoringPre
     computeRewards: (input) => def.rewards(checkInput(input), preset),
   };
   return preset;
+}
+
+function synapsesOf(uses: ScoringPreset['uses']): SynapseName[] {
+  return [...(uses.walletProofs ? (['ProviderCheck'] as const) : []), ...(uses.probes ? (['ProviderProbe'] as const) : [])];
 }
 
 /** One-line formula of a preset, for the README and `--help`. */

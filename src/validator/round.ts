@@ -16,6 +16,7 @@ import { verifyWalletProof } from '../wallet/polygon.js';
 import type { ValidatorJobHandlers } from './jobs.js';
 import type { Provider, ProviderRegistry } from './registry.js';
 import { withHistory, type ValidatorState } from './state.js';
+import { asVersionKeyError, versionKeyTooLow } from './versionKey.js';
 
 /**
  * One validator round as a sequence of steps over ports:
@@ -303,6 +304,12 @@ export async function runRound(
         // which only casts to float32 and max-upscales to u16: do exactly that.
         convertAndNormalizeWeightsAndUids(Array.from({ length: n }, (_, uid) => uid), Array.from(normalized))
       : toU16Weights(Array.from(normalized), { minAllowedWeights: hp.minAllowedWeights, maxWeightLimit: hp.maxWeightsLimit / 65535, n });
+    // The chain refuses a version key below the subnet's: say so, and which flag to set, before sending.
+    const keyRefused = versionKeyTooLow(settings.versionKey, hp.weightsVersionKey);
+    if (keyRefused) {
+      weightOutcome = `not sent: ${errorMessage(keyRefused)}`;
+      throw keyRefused;
+    }
     if (!settings.submit) {
       weightOutcome = 'not submitted (dry run or set weights disabled)';
       return;
@@ -311,7 +318,8 @@ export async function runRound(
       submitted = await deps.chain.setWeights({ netuid: settings.netuid, uids: weights.uids, weights: weights.weights, versionKey: settings.versionKey, signal: stepSignal });
       weightOutcome = submitted.kind;
       deps.metrics?.weightsSet.inc({ outcome: submitted.kind });
-    } catch (err) {
+    } catch (caught) {
+      const err = asVersionKeyError(caught, settings.versionKey);
       weightOutcome = `failed: ${errorMessage(err)}`;
       deps.metrics?.weightsSet.inc({ outcome: 'failed' });
       throw err;

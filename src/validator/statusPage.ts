@@ -15,6 +15,11 @@ export function statusToJson(s: ValidatorStatus) {
     hotkey: s.hotkey,
     preset: s.preset,
     formula: s.formula,
+    scoring: {
+      ...s.scoring,
+      // The subnet's key as the last round read it: weights are refused while versionKey is below it.
+      chainVersionKey: r?.metagraph ? r.metagraph.hyperparameters.weightsVersionKey.toString() : null,
+    },
     startedAt: new Date(s.startedAt).toISOString(),
     lastHead: s.lastHead,
     rounds: s.rounds,
@@ -143,6 +148,12 @@ function lastRoundSummary(j: ReturnType<typeof statusToJson>): string {
   return `<p>Last round: block <b>${r.block}</b> · ${(r.durationMs / 1000).toFixed(1)} s · ${weights}${claims}${probed}</p>${notes}`;
 }
 
+function scoringSummary(sc: ReturnType<typeof statusToJson>['scoring']): string {
+  const chain = sc.chainVersionKey === null ? '' : ` · subnet WeightsVersionKey ${esc(sc.chainVersionKey)}`;
+  return `<p id="scoring">preset <b>${esc(sc.preset)}</b> (${esc(sc.presetReason)}) · Python ${esc(sc.pythonGeneration)} · α ${esc(sc.alpha)} (${esc(sc.alphaSource)})
+· version key <b>${esc(sc.versionKey)}</b> (${esc(sc.versionKeySource)})${chain} · sends ${esc(sc.synapses.join(', ') || 'nothing')}</p>`;
+}
+
 export function renderStatusHtml(s: ValidatorStatus): string {
   const j = statusToJson(s);
   const total = j.miners.reduce((sum, m) => sum + m.weight, 0);
@@ -167,6 +178,7 @@ tbody tr:nth-child(even){background:#fafafa}.num{text-align:right;font-variant-n
 <h1>hs58 validator</h1>
 <p>netuid <b>${j.netuid}</b> · hotkey <span class="mono">${esc(j.hotkey)}</span> · preset <b>${esc(j.preset)}</b> · head ${j.lastHead ?? '—'} · rounds ${j.rounds}</p>
 <p class="muted">${esc(j.formula)}</p>
+${scoringSummary(j.scoring)}
 ${degraded}
 ${currentRound(j)}
 ${lastRoundSummary(j)}

@@ -4,6 +4,7 @@ import { errorMessage, isAbortError } from '../errors.js';
 import type { HealthReport } from '../observability/server.js';
 import { sleep, withDeadline } from '../util/deadline.js';
 import { emptyReport, roundBudgetMs, runRound, STEP_NAMES, stepBudgets, type ClaimsScanPort, type RoundDeps, type RoundReport, type RoundSettings, type StepName } from './round.js';
+import { summarizeScoring, type ScoringSummary } from './scoringChoice.js';
 import { loadValidatorState, type ValidatorState } from './state.js';
 
 /**
@@ -28,6 +29,8 @@ export interface ValidatorStatus {
   hotkey: string;
   preset: string;
   formula: string;
+  /** Which preset runs and why, its α, the version key and where it came from, the synapses sent. */
+  scoring: ScoringSummary;
   startedAt: number;
   lastHead: number | null;
   rounds: number;
@@ -68,7 +71,12 @@ export function joinScans(claims: ClaimsScanPort): ClaimsScanPort {
   };
 }
 
-export async function createValidator(deps: ValidatorDeps, settings: RoundSettings): Promise<Validator> {
+export interface ValidatorSettings extends RoundSettings {
+  /** How the scoring was chosen (neurons/validator.ts); absent: described as given by the caller. */
+  scoring?: ScoringSummary;
+}
+
+export async function createValidator(deps: ValidatorDeps, settings: ValidatorSettings): Promise<Validator> {
   const log = deps.logger.child({ module: 'validator' });
   const now = deps.now ?? Date.now;
   const staleHeadMs = deps.staleHeadMs ?? 60_000;
@@ -94,6 +102,9 @@ export async function createValidator(deps: ValidatorDeps, settings: RoundSettin
   log.info({ step: state.step, uids: state.scores.length, lastRoundBlock: state.lastRoundBlock, roundBudgetSec: Math.round(budgetMs / 1000) }, 'state loaded');
 
   const bucket = (b: number) => Math.floor(b / settings.epochLength);
+  const scoring =
+    settings.scoring ??
+    summarizeScoring({ preset: settings.preset, presetReason: 'given by the caller', alphaSource: 'given by the caller', versionKey: settings.versionKey, versionKeySource: 'given by the caller' });
 
   async function runOnce(block: number, signal: AbortSignal): Promise<RoundReport> {
     const timer = deps.metrics?.roundSeconds.startTimer();
@@ -195,6 +206,7 @@ export async function createValidator(deps: ValidatorDeps, settings: RoundSettin
       hotkey: settings.hotkey,
       preset: settings.preset.name,
       formula: settings.preset.formula,
+      scoring,
       startedAt,
       lastHead,
       rounds,

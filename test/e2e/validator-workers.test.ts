@@ -18,6 +18,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, test } from 'vitest';
 import { freeLoopbackPort } from '../../src/localnet/ports.js';
 import { validatorQueueName } from '../../src/validator/jobs.js';
+import { exited, lineReader, lineWith } from '../support/childLines.js';
 import { REPO_ROOT, requireInteropPython } from '../support/programs.js';
 import { startRedis, type RedisServer } from '../support/redis.js';
 import { deadline, expectedRewards, expectedWeightRow, expectWeightRow, withLocalNetwork, type MinerFacts } from '../support/validatorNet.js';
@@ -35,55 +36,6 @@ interface PythonMiner {
 let python: PythonMiner | null = null;
 let pythonSkip: string | null = null;
 const children: ChildProcess[] = [];
-
-/** The lines of a child's stdout so far; `waitFor(find)` resolves with what `find` returns once it returns something. */
-function lineReader(child: ChildProcess) {
-  const lines: string[] = [];
-  const waiters = new Set<() => void>();
-  let rest = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    rest += d.toString();
-    const parts = rest.split('\n');
-    rest = parts.pop()!;
-    lines.push(...parts);
-    for (const w of [...waiters]) w();
-  });
-  return {
-    lines,
-    waitFor<T>(find: (lines: readonly string[]) => T | undefined, what: string, timeoutMs = 60_000): Promise<T> {
-      return new Promise((resolve, reject) => {
-        const done = (fn: () => void) => {
-          clearTimeout(timer);
-          waiters.delete(check);
-          child.off('exit', onExit);
-          fn();
-        };
-        const check = () => {
-          const found = find(lines);
-          if (found !== undefined) done(() => resolve(found));
-        };
-        const onExit = (code: number | null) => done(() => reject(new Error(`${what}: the process exited (${code}) first; output:\n${lines.slice(-20).join('\n')}`)));
-        const timer = setTimeout(() => done(() => reject(new Error(`timed out waiting for ${what}; output so far:\n${lines.slice(-20).join('\n')}`))), timeoutMs);
-        waiters.add(check);
-        child.once('exit', onExit);
-        check();
-      });
-    },
-  };
-}
-
-const lineWith = (text: string, from = 0) => (lines: readonly string[]) => lines.slice(from).find((l) => l.includes(text));
-
-function exited(child: ChildProcess, timeoutMs = 20_000): Promise<number | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`process ${child.pid} did not exit within ${timeoutMs} ms`)), timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(t);
-      resolve(code);
-    });
-  });
-}
 
 /** `node bin/hs58.js …` with a clean environment (no .env of the developer's). */
 function hs58(args: string[], env: Record<string, string> = {}): ChildProcess {

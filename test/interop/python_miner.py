@@ -9,8 +9,11 @@ only the validator hotkey through, like the miner's metagraph check would on thi
 
 The hotkey comes from wallet files our `hs58 wallet create` code wrote (bittensor_wallet reads them).
 
+With HS58_PY_MINER_SYNAPSES=ProviderProbe it is built like the HS58-subnet 2.1.1 miner: only
+ProviderProbe is attached (a ProviderCheck gets the axon's 404) and it needs no Polygon key.
+
 argv: wallet_path wallet_name hotkey_name port external_ip validator_hotkey api_url
-env:  POLYGON_PRIVATE_KEY
+env:  POLYGON_PRIVATE_KEY (unless ProviderProbe only), HS58_PY_MINER_SYNAPSES (default "ProviderCheck,ProviderProbe")
 stdout: "@@HS58 " + JSON {"event": "ready", "port", "hotkey", "wallet"} when listening; after "stats"
 on stdin: "@@HS58 " + JSON {"event": "stats", "ProviderCheck": n, "ProviderProbe": n, "dendrites": [uuid, ...]}
 (the synapses it answered and the dendrite uuids they came from); it stops after "stop" on stdin (or EOF).
@@ -40,8 +43,9 @@ def main():
     port = int(port)
     wallet = Wallet(name=wallet_name, hotkey=hotkey_name, path=wallet_path)
     hotkey = wallet.hotkey.ss58_address
-    account = Account.from_key(os.environ["POLYGON_PRIVATE_KEY"])
-    proof = account.sign_message(encode_defunct(text=f"Bittensor Subnet 58 Miner: {hotkey}")).signature.hex()
+    synapses = os.environ.get("HS58_PY_MINER_SYNAPSES", "ProviderCheck,ProviderProbe").split(",")
+    account = Account.from_key(os.environ["POLYGON_PRIVATE_KEY"]) if "ProviderCheck" in synapses else None
+    proof = account.sign_message(encode_defunct(text=f"Bittensor Subnet 58 Miner: {hotkey}")).signature.hex() if account else None
     # The probe goes straight to the target. requests would otherwise honour ALL_PROXY / HTTP_PROXY
     # from the environment (CI machines set them to reach package registries) and a proxy's own
     # 403 would come back as the provider's status: this miner would then disagree with the others.
@@ -93,11 +97,12 @@ def main():
         return False, "Hotkey recognized"
 
     axon = bt.Axon(wallet=wallet, port=port, ip=external_ip, external_ip=external_ip, external_port=port)
-    axon.attach(forward_fn=check, blacklist_fn=blacklist_check)
+    if "ProviderCheck" in synapses:
+        axon.attach(forward_fn=check, blacklist_fn=blacklist_check)
     axon.attach(forward_fn=probe, blacklist_fn=blacklist_probe)
     axon.start()
     wait_for_port(external_ip, port, 30)
-    emit({"event": "ready", "port": port, "hotkey": hotkey, "wallet": account.address})
+    emit({"event": "ready", "port": port, "hotkey": hotkey, "wallet": account.address if account else None, "synapses": sorted(axon.forward_class_types)})
     for line in sys.stdin:
         if line.strip() == "stats":
             stats()

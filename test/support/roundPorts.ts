@@ -16,7 +16,7 @@ import { signWalletProof } from '../../src/wallet/polygon.js';
 export const HOTKEYS = ['5Validator', '5MinerA', '5MinerB', '5MinerC', '5MinerD'];
 export const keys = [1, 2, 3, 4].map((i) => privateKeyToAccount(`0x${String(i).padStart(64, '0')}` as `0x${string}`));
 
-export function metagraph(): MetagraphSnapshot {
+export function metagraph(weightsVersionKey = 0n): MetagraphSnapshot {
   return {
     netuid: 7,
     block: 100,
@@ -31,14 +31,14 @@ export function metagraph(): MetagraphSnapshot {
     lastUpdate: [0, 0, 0, 0, 0],
     active: [true, true, true, true, true],
     hyperparameters: {
-      tempo: 10, weightsRateLimit: 0, weightsVersionKey: 0n, minAllowedWeights: 1, maxWeightsLimit: 65535, activityCutoff: 5000,
+      tempo: 10, weightsRateLimit: 0, weightsVersionKey, minAllowedWeights: 1, maxWeightsLimit: 65535, activityCutoff: 5000,
       servingRateLimit: 0, commitRevealEnabled: false, commitRevealPeriod: 1, commitRevealVersion: null,
     },
     source: 'storage',
   };
 }
 
-export async function deps(overrides: Partial<RoundDeps> = {}, claims = new Map<string, bigint>()) {
+export async function deps(overrides: Partial<RoundDeps> = {}, claims = new Map<string, bigint>(), chainVersionKey = 0n) {
   // uid1: valid proof; uid2: valid proof of the SAME wallet as uid1 (credited once, to uid1);
   // uid3: proof by another key (a lie); uid4: garbage (no answer).
   const proofs = new Map<number, { wallet: string; proof: string }>([
@@ -46,18 +46,23 @@ export async function deps(overrides: Partial<RoundDeps> = {}, claims = new Map<
     [2, { wallet: keys[0]!.address, proof: await signWalletProof(keys[0]!, HOTKEYS[2]!) }],
     [3, { wallet: keys[2]!.address, proof: await signWalletProof(keys[1]!, HOTKEYS[3]!) }],
   ]);
+  const calls = { providerCheck: 0, probe: 0 };
   const handlers = {
     providerCheck: async (job: ProviderCheckJob) => {
+      calls.providerCheck += 1;
       const p = proofs.get(job.axon.uid);
       if (!p) throw new Error('garbage answer');
       return { uid: job.axon.uid, ok: true, statusCode: 200, polygonWallet: p.wallet, walletProof: p.proof, apiUrl: null };
     },
-    probe: async (job: ProbeJob) => ({ uid: job.axon.uid, ok: true, statusCode: 200, reachable: true, status: 200, latencyMs: 50 }),
+    probe: async (job: ProbeJob) => {
+      calls.probe += 1;
+      return { uid: job.axon.uid, ok: true, statusCode: 200, reachable: true, status: 200, latencyMs: 50 };
+    },
   };
   const setWeightsCalls: unknown[] = [];
   const d: RoundDeps = {
     chain: {
-      getMetagraph: async () => metagraph(),
+      getMetagraph: async () => metagraph(chainVersionKey),
       blockHash: async () => '0x' + '11'.repeat(32),
       setWeights: async (p) => {
         setWeightsCalls.push(p);
@@ -74,7 +79,7 @@ export async function deps(overrides: Partial<RoundDeps> = {}, claims = new Map<
     logger: createLogger({ level: 'silent' }),
     ...overrides,
   };
-  return { d, setWeightsCalls };
+  return { d, setWeightsCalls, calls };
 }
 
 export const settings = (preset = 'hs58', extra: Partial<RoundSettings> = {}): RoundSettings => ({

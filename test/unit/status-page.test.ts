@@ -2,6 +2,9 @@ import { describe, expect, test } from 'vitest';
 import { CHART_MAX_SERIES, chartedUids, renderStatusHtml, statusToJson } from '../../src/validator/statusPage.js';
 import type { MinerRow, RoundReport } from '../../src/validator/round.js';
 import type { ValidatorStatus } from '../../src/validator/validator.js';
+import { loadConfig } from '../../src/config/load.js';
+import { chooseScoring, summarizeScoring } from '../../src/validator/scoringChoice.js';
+import { hyperparameters } from '../support/hyperparameters.js';
 
 // The page's structure and escaping from plain status objects; the page as served by a running
 // validator and rendered by Chromium is checked in test/e2e/localnet.test.ts.
@@ -40,6 +43,7 @@ function status(n: number, rounds: number, overrides: Partial<RoundReport> = {})
     hotkey: '5Validator',
     preset: 'hs58',
     formula: 'reward = f(claims, proof)',
+    scoring: defaultScoring(),
     startedAt: 0,
     lastHead: report.block + 1,
     rounds,
@@ -49,6 +53,12 @@ function status(n: number, rounds: number, overrides: Partial<RoundReport> = {})
     state: { version: 1, netuid: 58, hotkey: '5Validator', step: rounds, lastRoundBlock: report.block, hotkeys: rows.map((r) => r.hotkey), scores: rows.map((r) => r.score), history, lastWeights: null },
     degraded: [],
   };
+}
+
+/** What a validator started with no scoring flag reports. */
+function defaultScoring() {
+  const { config, sources } = loadConfig({ argv: ['--subtensor.network', 'finney'] });
+  return summarizeScoring(chooseScoring(config, sources));
 }
 
 describe('the /status page', () => {
@@ -99,6 +109,34 @@ describe('the /status page', () => {
     expect(html).toContain('Waiting for the first round.');
     expect(html).toContain('No round yet.');
     expect(html).not.toContain('<svg');
+  });
+
+  test('which preset runs and why, its α, the version key and where it came from, the synapses sent and the subnet key (HTML and JSON)', () => {
+    const metagraph = { hyperparameters: hyperparameters({ weightsVersionKey: 2011n }) } as unknown as RoundReport['metagraph'];
+    const s = status(3, 1, { metagraph });
+    const json = JSON.parse(JSON.stringify(statusToJson(s)));
+    expect(json.scoring).toEqual({
+      preset: 'oracle-v2.1',
+      presetReason: 'default: the live Subnet 58 validators run HS58-subnet 2.1.1, which computes oracle-v2.1',
+      pythonGeneration: 'HS58-subnet 2.1.1 (generation C, network oracle)',
+      formula: expect.stringContaining('0.4·[reachable = consensus]'),
+      alpha: 0.3,
+      alphaSource: "the oracle-v2.1 preset's",
+      versionKey: '2011',
+      versionKeySource: "the oracle-v2.1 preset's (HS58-subnet 2.1.1 spec_version)",
+      synapses: ['ProviderProbe'],
+      chainVersionKey: '2011',
+    });
+    const line = /<p id="scoring">([\s\S]*?)<\/p>/.exec(renderStatusHtml(s))![1]!;
+    expect(line).toContain('preset <b>oracle-v2.1</b> (default: the live Subnet 58 validators run HS58-subnet 2.1.1');
+    expect(line).toContain('α 0.3');
+    expect(line).toContain('version key <b>2011</b>');
+    expect(line).toContain('subnet WeightsVersionKey 2011');
+    expect(line).toContain('sends ProviderProbe');
+    expect(line).not.toContain('ProviderCheck');
+
+    // Before any round the subnet key is not known yet.
+    expect(statusToJson(status(3, 1)).scoring.chainVersionKey).toBeNull();
   });
 
   test('how the last weights went out: set, hash-committed, or timelocked to a drand round (also in the JSON)', () => {

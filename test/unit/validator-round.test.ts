@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest';
+import { SubtensorError } from '../../src/chain/subtensor/errors.js';
 import { createInProcessQueue } from '../../src/queue/inProcess.js';
 import type { ProviderCheckJob } from '../../src/validator/jobs.js';
-import { runRound } from '../../src/validator/round.js';
+import { runRound, type RoundDeps } from '../../src/validator/round.js';
 import { emptyState } from '../../src/validator/state.js';
 import { deps, HOTKEYS, keys, settings } from '../support/roundPorts.js';
 
@@ -78,5 +79,51 @@ describe('validator round over ports', () => {
     setTimeout(() => stop.abort(new Error('received SIGTERM')), 20);
     await expect(round).rejects.toThrow('received SIGTERM');
     expect(setWeightsCalls).toHaveLength(0);
+  });
+
+  test('oracle-v2.1 sends ProviderProbe only: no ProviderCheck goes out, every served miner is probed', async () => {
+    const { d, calls, setWeightsCalls } = await deps();
+    const { report } = await runRound(d, settings('oracle-v2.1'), emptyState(7, HOTKEYS[0]!), 100, new AbortController().signal);
+    expect(report.failedSteps).toEqual([]);
+    expect(calls).toEqual({ providerCheck: 0, probe: 4 });
+    expect(report.rows.every((r) => r.proof === null && r.answered === null)).toBe(true);
+    expect(setWeightsCalls).toHaveLength(1);
+  });
+
+  test('a version key below the subnet\'s WeightsVersionKey: refused before sending, with the flag to set; at or above it: sent', async () => {
+    const low = await deps({}, new Map(), 2012n);
+    const { report, state } = await runRound(low.d, settings('oracle-v2.1'), emptyState(7, HOTKEYS[0]!), 100, new AbortController().signal);
+    expect(low.setWeightsCalls).toHaveLength(0);
+    expect(report.failedSteps).toHaveLength(1);
+    expect(report.failedSteps[0]!.step).toBe('weights');
+    expect(report.failedSteps[0]!.error).toBe(
+      "VERSION_KEY_TOO_LOW: weights not sent: version key 2010 is below the subnet's WeightsVersionKey 2012; set --neuron.weights_version (env WEIGHTS_VERSION_KEY) to 2012 or run the preset of the Python release the subnet expects",
+    );
+    // The weights were computed (the report shows them) and the EMA moved; nothing was sent.
+    expect(report.weights!.uids.length).toBeGreaterThan(0);
+    expect(state.lastWeights).toMatchObject({ submitted: false, outcome: expect.stringContaining('VERSION_KEY_TOO_LOW') });
+
+    const equal = await deps({}, new Map(), 2012n);
+    const ok = await runRound(equal.d, { ...settings('oracle-v2.1'), versionKey: 2012n }, emptyState(7, HOTKEYS[0]!), 100, new AbortController().signal);
+    expect(ok.report.failedSteps).toEqual([]);
+    expect(equal.setWeightsCalls).toEqual([expect.objectContaining({ versionKey: 2012n })]);
+  });
+
+  test("the chain adapter's own IncorrectWeightVersionKey refusal (fresher state) comes back as VERSION_KEY_TOO_LOW naming the flag", async () => {
+    const { d } = await deps();
+    const refusing: RoundDeps = {
+      ...d,
+      chain: {
+        ...d.chain,
+        setWeights: async () => {
+          throw new SubtensorError('PRECHECK_FAILED', 'set_weights not sent: the chain would answer IncorrectWeightVersionKey', {
+            reason: 'IncorrectWeightVersionKey',
+            details: { chainVersionKey: '3000' },
+          });
+        },
+      },
+    };
+    const { report } = await runRound(refusing, settings('oracle-v2.1'), emptyState(7, HOTKEYS[0]!), 100, new AbortController().signal);
+    expect(report.failedSteps.map((f) => f.error)).toEqual([expect.stringMatching(/^VERSION_KEY_TOO_LOW: .*version key 2010 is below the subnet's WeightsVersionKey 3000; set --neuron.weights_version/)]);
   });
 });
