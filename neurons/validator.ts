@@ -84,7 +84,8 @@ export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks)
     logger.info({ hotkey: hotkey.address, source: hotkey.source }, 'hotkey loaded');
 
     // Read miners' answers as a Python dendrite would (pydantic lax mode), so scores agree with Python validators.
-    const dendrite = createDendrite({ signer: hotkey, concurrency: 64, resolveAddress: hooks.resolveAddress, coercion: 'python' });
+    // Every miner of a full subnet (256 uids) queried at once, as the Python dendrite does: a batch takes one timeout.
+    const dendrite = createDendrite({ signer: hotkey, concurrency: 256, resolveAddress: hooks.resolveAddress, coercion: 'python' });
     closers.push({ name: 'dendrite', close: () => dendrite.close() });
     const handlers = hooks.jobHandlers?.(dendrite) ?? createValidatorJobHandlers(dendrite);
     const queueName = validatorQueueName(config.netuid, hotkey.address);
@@ -168,7 +169,7 @@ export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks)
       startup.ready('redis', redis);
       logger.info({ queue: queueName, redis }, 'jobs go to Redis workers');
     } else {
-      queue = createInProcessQueue(handlers, { concurrency: 64 });
+      queue = createInProcessQueue(handlers, { concurrency: 256 });
     }
     closers.push({ name: 'queue', close: () => queue.close() });
 

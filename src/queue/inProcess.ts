@@ -1,12 +1,13 @@
 import pLimit from 'p-limit';
 import { errorMessage } from '../errors.js';
-import { withDeadline } from '../util/deadline.js';
+import { raceSignal, startDeadline } from '../util/deadline.js';
 import type { JobHandlers, JobQueue, RunAllOptions, Settled } from './types.js';
 
 /**
- * Runs jobs in this process with a concurrency limit. Each job has its own deadline from when it
- * starts: a handler still running then is reported as failed and its slot is freed, even if the
- * handler ignores its signal.
+ * Runs jobs in this process with a concurrency limit. A batch has one deadline from when it is
+ * handed in, as on Redis (where the wait for results starts with the enqueue): a job still running
+ * then, or still waiting for a slot, is reported as failed and its slot freed, even if its handler
+ * ignores its signal. So a batch never takes longer than `timeoutMs`, however many jobs it holds.
  */
 export function createInProcessQueue<H extends JobHandlers>(handlers: H, options: { concurrency: number }): JobQueue<H> {
   const limit = pLimit(options.concurrency);
@@ -15,18 +16,24 @@ export function createInProcessQueue<H extends JobHandlers>(handlers: H, options
     async runAll(kind, payloads, runOptions: RunAllOptions) {
       const handler = handlers[kind];
       if (!handler) throw new Error(`no handler for job kind ${kind}`);
-      return Promise.all(
-        payloads.map((payload) =>
-          limit(async (): Promise<Settled<any>> => {
+      const deadline = startDeadline(runOptions.timeoutMs, { parent: runOptions.signal, label: `${kind} job` });
+      try {
+        return await Promise.all(
+          payloads.map(async (payload): Promise<Settled<any>> => {
             try {
-              const value = await withDeadline(runOptions.timeoutMs, (signal) => handler(payload, signal), { parent: runOptions.signal, label: `${kind} job` });
+              const value = await raceSignal(
+                limit(() => (deadline.signal.aborted ? Promise.reject(deadline.signal.reason) : raceSignal(handler(payload, deadline.signal), deadline.signal))),
+                deadline.signal,
+              );
               return { ok: true, value };
             } catch (err) {
               return { ok: false, error: errorMessage(err) };
             }
           }),
-        ),
-      );
+        );
+      } finally {
+        deadline.clear();
+      }
     },
     async close() {
       limit.clearQueue();

@@ -87,6 +87,15 @@ describe('job queues', () => {
     }
   });
 
+  test('in-process: a batch with more jobs than slots ends at its deadline, not one deadline per wave', async () => {
+    const q = createInProcessQueue(handlers, { concurrency: 2 });
+    const started = Date.now();
+    const res = await within(15_000, 'the batch', q.runAll('hang', Array.from({ length: 10 }, (_, x) => ({ x })), { timeoutMs: 1_000 }));
+    expect(res.every((r) => !r.ok)).toBe(true);
+    // Five waves of 1 s would be 5 s; a job still waiting for a slot fails with the batch.
+    expect(Date.now() - started).toBeLessThan(4_000);
+  });
+
   test('Redis unreachable at start: a bounded wait with a clear error, one log line per connection, ended at once by a signal', async () => {
     const port = await freePort();
     const cap = capturingLogger();
