@@ -3,15 +3,15 @@
 # The daemons run the production build (`npm run build`: dist/hs58.mjs, bundled by esbuild), not
 # the TypeScript sources through tsx: about 35–60 MB less memory per daemon (bench/README.md).
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # --- dependencies -------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-# Install scripts: every package named in package.json's "allowScripts" is set to false, and
-# the npm shipped with Node 20 does not read that field; --ignore-scripts gives the same result
-# with any npm. (Revisit this line if an allowScripts entry ever becomes true.)
+# Install scripts: every package named in package.json's "allowScripts" is set to false;
+# --ignore-scripts gives the same result with any npm, including one that does not read that
+# field. (Revisit this line if an allowScripts entry ever becomes true.)
 RUN npm ci --ignore-scripts --no-audit --no-fund \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
  && npm cache clean --force

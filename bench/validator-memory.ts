@@ -123,7 +123,7 @@ async function compileValidator(): Promise<string> {
   const { dir, remove } = await bundleFolder('hs58-bench-validator-');
   cleanups.push(remove);
   const outfile = path.join(dir, 'validator.mjs');
-  await build({ entryPoints: [path.join(ROOT, 'bench/validator-memory-validator.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile, logLevel: 'error' });
+  await build({ entryPoints: [path.join(ROOT, 'bench/validator-memory-validator.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node24', packages: 'external', outfile, logLevel: 'error' });
   return outfile;
 }
 
