@@ -38,6 +38,7 @@ const code = await runCli(
       miner: async () => (await import('./miner.js')).runMiner,
       validator: async () => (await import('./validator.js')).runValidator,
       localnet: async () => (await import('./localnet.js')).runLocalnet,
+      rehearse: async () => (await import('./rehearse.js')).runRehearse,
     },
   },
 );

@@ -8,8 +8,8 @@ import type { Command, CommandContext } from '../src/cli/context.js';
 import { CLAIMS_STATE_FILE, createClaimsScanner, createFileStateStore } from '../src/chain/polygon/index.js';
 import type { ClaimsStateJSON } from '../src/chain/polygon/claimsStore.js';
 import { createSubtensor } from '../src/chain/subtensor/index.js';
-import { loadConfig, subtensorEndpoint, ConfigError } from '../src/config/load.js';
-import { DEFAULT_POLYGON_RPCS, type Config } from '../src/config/schema.js';
+import { loadConfig, subtensorEndpoint, ConfigError, type Source } from '../src/config/load.js';
+import { DEFAULT_POLYGON_RPCS, type Config, type OptionName } from '../src/config/schema.js';
 import { createDendrite, type Dendrite } from '../src/dendrite/dendrite.js';
 import { errorMessage } from '../src/errors.js';
 import { createLogger, type Logger } from '../src/observability/logger.js';
@@ -41,6 +41,8 @@ export interface ValidatorHooks {
   maxRounds?: number;
   /** Replaces the dendrite-backed job handlers (bench/validator-memory.ts answers as 254 miners without 254 axons). */
   jobHandlers?: (dendrite: Dendrite) => ValidatorJobHandlers;
+  /** Settings parsed by the caller (`hs58 rehearse`: the operator's, pointed at a fork); absent: parsed from `ctx`. */
+  config?: ValidatorConfig;
 }
 
 /** Boolean short flags of `hs58 validator` and the option each sets. */
@@ -52,22 +54,43 @@ export function logLevel(config: Config) {
 
 export const runValidator: Command = (ctx) => startValidator(ctx, {});
 
+/** The validator's settings as parsed from its flags and environment. */
+export interface ValidatorConfig {
+  config: Config;
+  sources: Record<OptionName, Source>;
+  /** Values of the caller's own flags (`extraFlags`) and the arguments that are not flags. */
+  extra: Record<string, string | true>;
+  positional: string[];
+  scoring: ScoringChoice;
+  /** --polygon.rpc_url was left at its default (the public RPCs). */
+  rpcFromDefault: boolean;
+}
+
+/** Parses `hs58 validator`'s flags, env and .env (a ConfigError on a bad value); `extraFlags` are a caller's own flags. */
+export function loadValidatorConfig(ctx: Pick<CommandContext, 'argv' | 'env' | 'dotenv' | 'homeDir'>, extraFlags: readonly string[] = []): ValidatorConfig {
+  // `--dry-run` and `--worker`: the short forms the README and `hs58 --help` use.
+  const loaded = loadConfig({ argv: ctx.argv, env: ctx.env, dotenv: ctx.dotenv, homeDir: ctx.homeDir, extraFlags: [...Object.keys(SHORT_FLAGS), ...extraFlags] });
+  const config = { ...loaded.config };
+  for (const [flag, option] of Object.entries(SHORT_FLAGS)) {
+    const value = loaded.rest.extra[flag];
+    if (value === undefined) continue;
+    if (value !== true && !/^(true|false|1|0|yes|no|on|off)$/i.test(value)) throw new ConfigError('CONFIG_INVALID', `--${flag}: expected true or false, got ${JSON.stringify(value.slice(0, 32))}.`);
+    config[option] = value === true || /^(true|1|yes|on)$/i.test(value);
+  }
+  return {
+    config,
+    sources: loaded.sources,
+    extra: loaded.rest.extra,
+    positional: loaded.rest.positional,
+    scoring: chooseScoring(config, loaded.sources),
+    rpcFromDefault: loaded.sources['polygon.rpc_url'] === 'default',
+  };
+}
+
 export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks): Promise<number> {
-  let config: Config;
-  let rpcFromDefault = true;
-  let scoring: ScoringChoice;
+  let parsed: ValidatorConfig;
   try {
-    // `--dry-run` and `--worker`: the short forms the README and `hs58 --help` use.
-    const loaded = loadConfig({ argv: ctx.argv, env: ctx.env, dotenv: ctx.dotenv, homeDir: ctx.homeDir, extraFlags: Object.keys(SHORT_FLAGS) });
-    config = { ...loaded.config };
-    for (const [flag, option] of Object.entries(SHORT_FLAGS)) {
-      const value = loaded.rest.extra[flag];
-      if (value === undefined) continue;
-      if (value !== true && !/^(true|false|1|0|yes|no|on|off)$/i.test(value)) throw new ConfigError('CONFIG_INVALID', `--${flag}: expected true or false, got ${JSON.stringify(value.slice(0, 32))}.`);
-      config[option] = value === true || /^(true|1|yes|on)$/i.test(value);
-    }
-    rpcFromDefault = loaded.sources['polygon.rpc_url'] === 'default';
-    scoring = chooseScoring(config, loaded.sources);
+    parsed = hooks.config ?? loadValidatorConfig(ctx);
   } catch (err) {
     if (err instanceof ConfigError) {
       ctx.stderr.write(`hs58 validator: ${err.shortMessage}\n`);
@@ -75,6 +98,7 @@ export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks)
     }
     throw err;
   }
+  const { config, rpcFromDefault, scoring } = parsed;
   const logger = hooks.logger ?? createLogger({ level: logLevel(config), name: 'hs58-validator' });
   const closers = createCloseStack(logger);
   try {

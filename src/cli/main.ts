@@ -8,7 +8,7 @@ import { redactText } from '../observability/redact.js';
  * and are passed in by bin/hs58.js so that nothing under src/ imports its caller.
  */
 export interface CliDeps {
-  daemons: Partial<Record<'miner' | 'validator' | 'localnet', () => Promise<Command>>>;
+  daemons: Partial<Record<'miner' | 'validator' | 'localnet' | 'rehearse', () => Promise<Command>>>;
 }
 
 const TOOLS: Record<string, { about: string; load: () => Promise<Command> }> = {
@@ -22,6 +22,7 @@ const DAEMONS: Record<string, string> = {
   miner: 'run the miner daemon (axon)',
   validator: 'run the validator daemon (or --worker for a BullMQ worker)',
   localnet: 'the whole subnet on this machine: anvil, Chopsticks, miners, validator',
+  rehearse: 'one validator round against a Chopsticks fork of the chain, then a verdict (weights go to the fork only)',
 };
 
 /** Flags of a daemon command beyond the config options. */
@@ -31,6 +32,13 @@ const DAEMON_FLAGS: Record<string, string[]> = {
     '--miners K         miner daemons to start (default 4)',
     '--status-port P    port of the validator\'s /status page',
     '--chain-spec FILE  the subtensor runtime chain spec (also SUBTENSOR_CHAIN_SPEC)',
+  ],
+  rehearse: [
+    '--rehearse.block N  fork at block N (default: the finalized head of --subtensor.network / --subtensor.chain_endpoint)',
+    '--rehearse.port P   loopback port of the fork (default: a free one)',
+    '--json              print the verdict as JSON',
+    'Every validator flag and env var applies, as `hs58 validator` reads them. Needs network access and',
+    'Chopsticks (npm install @acala-network/chopsticks@1.5). Exit 0: the fork accepted the weights; 1: it did not; 2: bad flags.',
   ],
 };
 

@@ -16,6 +16,7 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { u8aToHex } from '@polkadot/util';
 import { xxhashAsHex } from '@polkadot/util-crypto';
+import { keepLocalTrafficOffProxy } from '../util/globalAgent.js';
 import { LocalChainError } from './errors.js';
 
 export { LocalChainError, type LocalChainErrorCode } from './errors.js';
@@ -219,17 +220,4 @@ async function startRelay(options: { port: number; host: string; targetPort: num
 
 export { prepareLocalSubnet, type PrepareLocalSubnetOptions, type PreparedSubnet } from './subnet.js';
 
-/**
- * Chopsticks installs `global-agent` when it loads: with HTTP(S)_PROXY (or npm's proxy setting)
- * present, every `http.request` of the process, our WebSocket to the local chain and the
- * validator's dendrite included, would go to that proxy, which cannot reach this machine's
- * loopback. Local addresses are added to its NO_PROXY list (the user's own entries are kept).
- */
-export function keepLocalTrafficOffProxy(host: string): void {
-  const agent = (globalThis as { GLOBAL_AGENT?: { NO_PROXY?: string | null } }).GLOBAL_AGENT;
-  if (!agent) return;
-  const rules = (agent.NO_PROXY ?? '').split(/[\s,]+/).filter((r) => r.length > 0);
-  // global-agent's rule parser reads "host[:port]"; a bare IPv6 address cannot be written there.
-  for (const local of ['localhost', '127.0.0.1', host]) if (!local.includes(':') && !rules.includes(local)) rules.push(local);
-  agent.NO_PROXY = rules.join(',');
-}
+export { keepLocalTrafficOffProxy };

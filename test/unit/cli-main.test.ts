@@ -14,7 +14,7 @@ async function run(argv: string[]) {
   const daemon = (name: string): (() => Promise<Command>) => async () => async () => (started.push(name), 0);
   const code = await runCli(
     { argv, env: {}, cwd: '/', homeDir: '/nonexistent', stdout: out, stderr: err, signal: new AbortController().signal },
-    { daemons: { miner: daemon('miner'), validator: daemon('validator'), localnet: daemon('localnet') } },
+    { daemons: { miner: daemon('miner'), validator: daemon('validator'), localnet: daemon('localnet'), rehearse: daemon('rehearse') } },
   );
   return { code, stdout, stderr, started };
 }
@@ -23,12 +23,12 @@ describe('the hs58 dispatcher', () => {
   test('`hs58 --help` lists the commands and the config flags; no command is exit 2', async () => {
     const help = await run(['--help']);
     expect(help.code).toBe(0);
-    for (const c of ['miner', 'validator', 'localnet', 'wallet', 'sample', 'weights', 'scan']) expect(help.stdout).toContain(`  ${c} `);
+    for (const c of ['miner', 'validator', 'localnet', 'rehearse', 'wallet', 'sample', 'weights', 'scan']) expect(help.stdout).toContain(`  ${c} `);
     expect(help.stdout).toContain('--wallet.name');
     expect((await run([])).code).toBe(2);
   });
 
-  test.for(['miner', 'validator', 'localnet'])('`hs58 %s --help` prints its usage and starts nothing', async (name) => {
+  test.for(['miner', 'validator', 'localnet', 'rehearse'])('`hs58 %s --help` prints its usage and starts nothing', async (name) => {
     for (const flag of ['--help', '-h']) {
       const r = await run([name, '--netuid', '58', flag]);
       expect(r.code).toBe(0);
@@ -36,6 +36,7 @@ describe('the hs58 dispatcher', () => {
       expect(r.stdout).toContain(`Usage: hs58 ${name} [flags]`);
       expect(r.stdout).toContain('--subtensor.network');
       expect(r.stdout.includes('--epochs N')).toBe(name === 'localnet');
+      expect(r.stdout.includes('--rehearse.block N')).toBe(name === 'rehearse');
     }
     expect((await run([name])).started).toEqual([name]);
   });
