@@ -332,15 +332,16 @@ beforeAll(async () => {
     ts_axon_hotkey: bob.address,
   };
 
-  const child = spawn(python, [SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PYTHONIOENCODING: 'utf-8' } });
+  // Messages come on their own pipe (fd 3): the SDK's threads write to stdout and could cut into a long line.
+  const child = spawn(python, [SCRIPT], { stdio: ['pipe', 'ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHONIOENCODING: 'utf-8', HS58_MSG_FD: '3' } });
   peer = child;
   let stderr = '';
-  child.stderr.on('data', (d: Buffer) => {
+  child.stderr!.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-8000);
   });
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-  child.stdin.write(JSON.stringify(job) + '\n');
-  for await (const line of createInterface({ input: child.stdout })) {
+  child.stdin!.write(JSON.stringify(job) + '\n');
+  for await (const line of createInterface({ input: child.stdio[3] as NodeJS.ReadableStream })) {
     if (!line.startsWith(MARK)) continue;
     const msg = JSON.parse(line.slice(MARK.length)) as { event: string } & Record<string, unknown>;
     if (msg.event === 'results') results = msg as unknown as Results;
@@ -349,7 +350,7 @@ beforeAll(async () => {
       try {
         await queryPythonAxon(msg.port as number, msg.hotkey as string);
       } finally {
-        child.stdin.write('finish\n');
+        child.stdin!.write('finish\n');
       }
     }
     if (msg.event === 'axon_log') axonLog = msg.received as typeof axonLog;

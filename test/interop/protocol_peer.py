@@ -17,6 +17,7 @@ Big integers travel as decimal strings, floats as repr() text.
 """
 import asyncio
 import json
+import os
 import sys
 import tempfile
 import time
@@ -60,9 +61,14 @@ class HashedProbe(bt.Synapse):
 SYNAPSES = {c.__name__: c for c in (ProviderCheck, ProviderProbe, Nope, LaxProbe, HashedProbe)}
 
 
+# Messages go on their own pipe (fd 3) when the test opens one: the SDK's threads log to stdout
+# and could cut into a long line there (a 146 KB results line was once split by a log line).
+_MSG = os.fdopen(3, "w", encoding="utf-8") if os.environ.get("HS58_MSG_FD") == "3" else sys.stdout
+
+
 def emit(obj):
-    sys.stdout.write("@@HS58 " + json.dumps(obj) + "\n")
-    sys.stdout.flush()
+    _MSG.write("@@HS58 " + json.dumps(obj) + "\n")
+    _MSG.flush()
 
 
 def py_value(v):
