@@ -1,4 +1,5 @@
 import { pino, type Logger, type LoggerOptions } from 'pino';
+import { prettyStream } from './prettyLog.js';
 
 export type { Logger };
 
@@ -7,6 +8,10 @@ export interface LoggerConfig {
   /** Where to write; defaults to stdout. */
   destination?: NodeJS.WritableStream;
   name?: string;
+  /** `json` (default): one JSON object per line. `pretty`: one readable line per event, for a terminal. */
+  format?: 'json' | 'pretty';
+  /** Colours in the pretty format. */
+  colors?: boolean;
 }
 
 /** Field paths that may hold secrets in any object we log. */
@@ -23,6 +28,9 @@ export function createLogger(config: LoggerConfig = {}): Logger {
     redact: { paths: REDACT_PATHS, censor: '<redacted>' },
     base: undefined,
   };
+  if (config.format === 'pretty') {
+    return pino(options, prettyStream(config.destination ?? process.stdout, { colors: config.colors ?? false }) as unknown as pino.DestinationStream);
+  }
   return config.destination ? pino(options, config.destination as pino.DestinationStream) : pino(options);
 }
 
