@@ -104,8 +104,8 @@ export async function commitTimelocked(
     if (round < stored) {
       throw new SubtensorError(
         'PRECHECK_FAILED',
-        `${plan.route.call} not sent: reveal round ${round} is before the chain's latest drand round ${stored}, so the chain would answer InvalidRevealRound (or reveal weights anyone can already read); is this machine's clock behind?`,
-        { reason: 'InvalidRevealRound', details: { revealRound: round.toString(), lastStoredRound: stored.toString(), revealTargetBlock: targetBlock } },
+        `${plan.route.call} not sent: reveal round ${round} is before the chain's latest drand round ${stored}, so the chain would answer InvalidRevealRound (or store weights anyone can read at once); the reveal is due in ${targetBlock - state.block} blocks: if that is not soon, is this machine's clock behind?`,
+        { reason: 'InvalidRevealRound', details: { revealRound: round.toString(), lastStoredRound: stored.toString(), block: state.block, revealTargetBlock: targetBlock } },
       );
     }
   }
