@@ -1,6 +1,6 @@
 /**
- * Mechanisms (sub-subnets): runtimes since ~spec 330 split a subnet into up to 16 mechanisms,
- * each with its own weights. Their per-mechanism storage (`Weights`, `LastUpdate`, `Bonds`,
+ * Mechanisms (sub-subnets): newer runtimes (finney 343 and 424 among them) split a subnet into
+ * up to 16 mechanisms, each with its own weights. Their per-mechanism storage (`Weights`, `LastUpdate`, `Bonds`,
  * `Incentive`, `WeightCommits`, `TimelockedWeightCommits`) is keyed by
  * `NetUidStorageIndex = mechanism · 4096 + netuid`, so mechanism 0 keeps the netuid's own keys.
  *
