@@ -26,7 +26,7 @@ import { blocksUntilNextEpoch, epochBlockRange, epochIndex } from './clock.js';
 import type { CommitStore, PendingCommit } from './commitStore.js';
 import type { ChainConnection } from './connect.js';
 import { isSubtensorError, SubtensorError } from './errors.js';
-import { readMechanismCount, requireWeightsRoute, weightsCall, type CallSection } from './mechanism.js';
+import { mechanismStorageIndex, readMechanismCount, requireWeightsRoute, weightsCall, type CallSection } from './mechanism.js';
 import { primitive, storageItem, toNumber, type StorageApi } from './storage.js';
 import { signAndWatch } from './tx.js';
 import type { RevealOutcome, TxOptions, TxReceipt } from './types.js';
@@ -337,7 +337,7 @@ export class CommitReveal {
     }
   }
 
-  /** After a reveal: does the stored row hold what was revealed (max-upscaled)? */
+  /** After a reveal: does the stored row (mechanism 0's) hold what was revealed (max-upscaled)? */
   async #confirm(api: ApiPromise, commit: PendingCommit, blockHash: string): Promise<boolean> {
     const at = await api.at(blockHash);
     const uidItem = storageItem(at, 'uids');
@@ -345,7 +345,7 @@ export class CommitReveal {
     if (!uidItem || !weightsItem) return false;
     const uid = primitive(await uidItem(commit.netuid, commit.hotkey));
     if (uid === null) return false;
-    const row = primitive(await weightsItem(commit.netuid, uid as number));
+    const row = primitive(await weightsItem(mechanismStorageIndex(commit.netuid, 0), uid as number));
     const stored = new Map((Array.isArray(row) ? row : []).map((p) => [toNumber((p as unknown[])[0], 'uid'), toNumber((p as unknown[])[1], 'weight')]));
     const expected = maxUpscaleU16(commit.values);
     return commit.uids.every((u, i) => stored.get(u) === expected[i]);
