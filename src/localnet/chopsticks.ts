@@ -29,6 +29,11 @@ export interface StartChopsticksOptions {
   host?: string;
   /** `Instant` (default): a block per transaction. `Manual`: only `newBlock()` builds. */
   buildBlockMode?: 'Instant' | 'Batch' | 'Manual';
+  /**
+   * Run a runtime that imports host functions Chopsticks lacks (drand-era runtimes import
+   * `ext_host_calls_bls12_381_*`): calling one fails at run time instead of at load.
+   */
+  allowUnresolvedImports?: boolean;
 }
 
 export interface LocalChain {
@@ -76,7 +81,12 @@ export async function startChopsticks(options: StartChopsticksOptions): Promise<
   keepLocalTrafficOffProxy(host);
   const mode = core.BuildBlockMode[options.buildBlockMode ?? 'Instant'];
   pinGenesisTimestamp(genesis, Date.now());
-  const context = await setupContext({ genesis, 'build-block-mode': mode, port: 0 } as unknown as Parameters<typeof setupContext>[0]);
+  const context = await setupContext({
+    genesis,
+    'build-block-mode': mode,
+    port: 0,
+    'allow-unresolved-imports': options.allowUnresolvedImports ?? false,
+  } as unknown as Parameters<typeof setupContext>[0]);
   // Chopsticks builds block 1 itself and only logs a failure; a chain left at genesis signs nothing valid.
   for (let attempt = 0; context.chain.head.number === 0 && attempt < 3; attempt++) await context.chain.newBlock().catch(() => undefined);
   if (context.chain.head.number === 0) {

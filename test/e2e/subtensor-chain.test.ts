@@ -142,6 +142,10 @@ describe('subtensor adapter on the spec-218 runtime (Chopsticks)', () => {
     const row = new Map(await sub.getWeights(subnet.netuid, subnet.uids[validator.address]!));
     expect(uids.map((u) => row.get(u))).toEqual(maxUpscaleU16(weights));
     uids.forEach((u, i) => expect(row.get(u)! / row.get(uids[0]!)!).toBeCloseTo(weights[i]! / weights[0]!, 4));
+    // Spec 218 has no mechanisms: the plain call, and no mechanism beyond the subnet itself.
+    expect(logs.lines.findLast((l) => l.msg === 'weights set')).toMatchObject({ call: 'setWeights', mechanism: null });
+    expect(new Map(await sub.getWeights(subnet.netuid, subnet.uids[validator.address]!, { mechanism: 0 }))).toEqual(row);
+    await expect(sub.getWeights(subnet.netuid, subnet.uids[validator.address]!, { mechanism: 1 })).rejects.toMatchObject({ code: 'UNSUPPORTED_RUNTIME' });
     const mg = await sub.getMetagraph(subnet.netuid);
     expect(mg.lastUpdate[subnet.uids[validator.address]!]).toBe(result.blockNumber);
   });

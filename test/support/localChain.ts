@@ -31,10 +31,11 @@ export interface LocalChainFixture {
   skipReason: string | null;
 }
 
-export function withLocalChain(options: Omit<StartChopsticksOptions, 'chainSpecPath'> = {}): LocalChainFixture {
+/** Starts Chopsticks on `chainSpecPath` (default: {@link chainSpecPath}, spec 218) for the test file. */
+export function withLocalChain(options: Partial<StartChopsticksOptions> = {}): LocalChainFixture {
   const fixture = { skipReason: null } as LocalChainFixture;
   beforeAll(async () => {
-    const spec = chainSpecPath();
+    const spec = options.chainSpecPath ?? chainSpecPath();
     fixture.skipReason = missingProgram(() => (existsSync(spec) ? null : `the subtensor chain spec at ${spec} (set SUBTENSOR_CHAIN_SPEC)`));
     if (fixture.skipReason) return;
     fixture.chain = await startChopsticks({ chainSpecPath: spec, ...options });

@@ -11,7 +11,10 @@ import { Metadata, TypeRegistry } from '@polkadot/types';
 import { decorateExtrinsics } from '@polkadot/types/metadata/decorate';
 import { describe, expect, test } from 'vitest';
 import {
+  CRV3_PULSE_DELAY_ROUNDS,
+  crv3RevealBlock,
   drandRoundAt,
+  encodeLegacyWeightsPayload,
   encodeWeightsPayload,
   QUICKNET,
   revealRound,
@@ -22,7 +25,7 @@ import {
   verifyRoundSignature,
   type EpochSchedule,
 } from '../../src/chain/subtensor/timelock.js';
-import { commitTimelocked, readEpochSchedule, timelockedCommitExtrinsic } from '../../src/chain/subtensor/timelockCommit.js';
+import { commitTimelocked, planTimelockedCommit, readEpochSchedule, timelockedCommitExtrinsic } from '../../src/chain/subtensor/timelockCommit.js';
 import type { WeightState } from '../../src/chain/subtensor/weights.js';
 import { hyperparameters } from '../support/hyperparameters.js';
 import { REPO_ROOT } from '../support/programs.js';
@@ -132,13 +135,22 @@ describe('the payload and the call', () => {
     expect(encodeWeightsPayload({ hotkey, uids: [0, 1], values: [1, 2], versionKey: 1n }).length).toBe(51);
   });
 
+  test('the legacy payload of commit_crv3_weights runtimes (spec 300) is SCALE {uids, values, version_key}, without the hotkey', () => {
+    const registry = new TypeRegistry();
+    const p = { uids: [0, 1, 300], values: [65535, 7, 0], versionKey: 2010n };
+    expect(registry.createType('(Vec<u16>, Vec<u16>, u64)', encodeLegacyWeightsPayload(p)).toJSON()).toEqual([[0, 1, 300], [65535, 7, 0], 2010]);
+    const hotkey = new Uint8Array(32).fill(9);
+    expect(hex(encodeWeightsPayload({ hotkey, ...p }))).toBe(`80${hex(hotkey)}${hex(encodeLegacyWeightsPayload(p))}`);
+  });
+
   test('commit_timelocked_weights encodes for the live runtime (spec 343): call 7/113 with the commit, round and version', () => {
     const registry = new TypeRegistry();
     const metadata = new Metadata(registry, readFileSync(path.resolve(REPO_ROOT, '../shared/chain/finney-spec343-metadata-v15.hex'), 'utf8').trim() as `0x${string}`);
     registry.setMetadata(metadata);
     const tx = decorateExtrinsics(registry, metadata.asLatest, metadata.version);
     const commit = timelockEncrypt(encodeWeightsPayload({ hotkey: new Uint8Array(32), uids: [1], values: [1], versionKey: 1n }), 123_456n);
-    const call = timelockedCommitExtrinsic(tx.subtensorModule as never, 58, commit, 123_456n, 4) as ReturnType<NonNullable<typeof tx.subtensorModule>[string]>;
+    const plan = planTimelockedCommit(tx.subtensorModule as never, { commitRevealEnabled: true, commitRevealVersion: 4 }, 1)!;
+    const call = timelockedCommitExtrinsic(tx.subtensorModule as never, plan, 58, commit, 123_456n) as ReturnType<NonNullable<typeof tx.subtensorModule>[string]>;
     expect([...call.callIndex]).toEqual([7, 113]);
     const back = registry.createType('Call', call.toU8a());
     expect(back.section).toBe('subtensorModule');
@@ -147,10 +159,11 @@ describe('the payload and the call', () => {
     expect(args).toEqual([58, `0x${hex(commit)}`, 123456, 4]);
     // A runtime with only the mechanism variant gets mechanism 0.
     const onlyMechanism = { commitTimelockedMechanismWeights: tx.subtensorModule!.commitTimelockedMechanismWeights! };
-    const mech = registry.createType('Call', (timelockedCommitExtrinsic(onlyMechanism as never, 58, commit, 123_456n, 4) as typeof call).toU8a());
+    const mechPlan = planTimelockedCommit(onlyMechanism as never, { commitRevealEnabled: true, commitRevealVersion: 4 }, 1)!;
+    const mech = registry.createType('Call', (timelockedCommitExtrinsic(onlyMechanism as never, mechPlan, 58, commit, 123_456n) as typeof call).toU8a());
     expect(mech.method).toBe('commitTimelockedMechanismWeights');
     expect(mech.args.map((a) => a.toJSON())).toEqual([58, 0, `0x${hex(commit)}`, 123456, 4]);
-    expect(() => timelockedCommitExtrinsic({}, 58, commit, 1n, 4)).toThrow(/no timelocked weight commit call/);
+    expect(() => timelockedCommitExtrinsic({}, plan, 58, commit, 1n)).toThrow(/no SubtensorModule.commitTimelockedWeights call/);
   });
 });
 
@@ -178,6 +191,22 @@ describe('the reveal round', () => {
     expect(revealTargetBlock(legacy, 10_049, 1)).toBe(10_052 + 361);
   });
 
+  test('crv3 schedule (spec 300): revealed in the block where epoch filed + period − 1 runs, filed one later when committed in a running block', () => {
+    // netuid 2, tempo 10: epochs run where (block + 3) % 11 == 10, i.e. in blocks 7, 18, 29, 40 …
+    expect(crv3RevealBlock(2, 10, 20, 1)).toBe(29); // filed under index 2, revealed where it ends
+    expect(crv3RevealBlock(2, 10, 28, 1)).toBe(29);
+    expect(crv3RevealBlock(2, 10, 29, 1)).toBe(40); // the epoch runs in the inclusion block: filed under 3
+    expect(crv3RevealBlock(2, 10, 30, 1)).toBe(40);
+    expect(crv3RevealBlock(2, 10, 20, 2)).toBe(40);
+    expect(crv3RevealBlock(2, 10, 20, 0)).toBe(29); // the runtime treats a period of 0 as 1
+    const crv3: EpochSchedule = { kind: 'crv3', tempo: 10, netuid: 2 };
+    expect(revealTargetBlock(crv3, 19, 1)).toBe(29); // head 19, included in 20: the reveal block itself, no security blocks
+    // The round drand publishes 24 rounds before that block is expected.
+    const now = QUICKNET.genesisTime + 3 * 1_000_000 + 1.5;
+    expect(revealRound(crv3, 19, 1, 12, now)).toEqual({ targetBlock: 29, round: 1_000_000n + BigInt(Math.floor((1.5 + 10 * 12) / 3)) - CRV3_PULSE_DELAY_ROUNDS });
+    expect(revealRound(crv3, 19, 1, 12, 0).round).toBe(1n);
+  });
+
   test('the round is the one published by the time the target block is expected, rounded down', () => {
     const now = QUICKNET.genesisTime + 3 * 1_000_000 + 1.5;
     const r = revealRound(stateful(), 1100, 1, 12, now);
@@ -197,21 +226,25 @@ describe('the adapter before it signs (storage read through real codecs)', () =>
     uid: 1,
     lastUpdate: 0,
     validatorPermit: true,
+    mechanismCount: 1,
     hyperparameters: hyperparameters({ tempo: 360, commitRevealEnabled: true, commitRevealVersion: 4 }),
   };
+  const plan = { route: { call: 'commitTimelockedWeights', mechanism: null }, version: 4, payload: 'hotkey' } as const;
   const fakeApi = (query: Record<string, Record<string, (...a: unknown[]) => Promise<unknown>>>) => ({ query, tx: { subtensorModule: { commitTimelockedWeights: () => ({}) } } });
 
   test('the schedule is stateful where LastEpochBlock exists and legacy otherwise', async () => {
     const stateful = fakeApi({ subtensorModule: { lastEpochBlock: async () => u64(1000), pendingEpochAt: async () => u64(1200) } });
     expect(await readEpochSchedule(stateful as never, 58, 360)).toEqual({ kind: 'stateful', tempo: 360, lastEpochBlock: 1000, pendingEpochAt: 1200 });
     expect(await readEpochSchedule(fakeApi({ subtensorModule: {} }) as never, 58, 360)).toEqual({ kind: 'legacy', tempo: 360, netuid: 58 });
+    // commit_crv3_weights runtimes reveal by their own rule, whatever else they store.
+    expect(await readEpochSchedule(stateful as never, 58, 360, { payload: 'legacy' })).toEqual({ kind: 'crv3', tempo: 360, netuid: 58 });
   });
 
   test("a reveal round not after the chain's latest drand round is refused before signing (InvalidRevealRound)", async () => {
     const now = QUICKNET.genesisTime + 3 * 5_000_000;
     const api = fakeApi({ subtensorModule: { lastEpochBlock: async () => u64(1000), pendingEpochAt: async () => u64(0) }, drand: { lastStoredRound: async () => u64(6_000_000) } });
     const input = { uids: [0, 1], weights: [1, 2], versionKey: 1n };
-    const err = await commitTimelocked(api as never, { publicKey: new Uint8Array(32) } as never, state, input, { nowSec: () => now }).catch((e: unknown) => e);
+    const err = await commitTimelocked(api as never, { publicKey: new Uint8Array(32) } as never, state, input, plan, { nowSec: () => now }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'PRECHECK_FAILED', reason: 'InvalidRevealRound' });
     expect(String((err as Error).message)).toMatch(/clock behind/);
   });

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { Hyperparameters } from '../../src/chain/subtensor/types.js';
-import { maxUpscaleU16, predictWeightsFailure, rateLimitPasses, usesTimelockedCommits, validateWeightsInput, type WeightState } from '../../src/chain/subtensor/weights.js';
+import { planTimelockedCommit } from '../../src/chain/subtensor/timelockCommit.js';
+import { maxUpscaleU16, predictWeightsFailure, rateLimitPasses, validateWeightsInput, type WeightState } from '../../src/chain/subtensor/weights.js';
 import { servingRateLimitPasses } from '../../src/chain/subtensor/serve.js';
 import { hyperparameters } from '../support/hyperparameters.js';
 
@@ -14,6 +15,7 @@ const state = (over: Partial<WeightState> = {}, h: Partial<Hyperparameters> = {}
   uid: 3,
   lastUpdate: 0,
   validatorPermit: true,
+  mechanismCount: null,
   ...over,
 });
 
@@ -110,11 +112,27 @@ describe('pool refusals', () => {
 });
 
 describe('timelocked commit-reveal runtimes', () => {
-  test('commits go out timelocked only when commit-reveal is on and the runtime counts version 3 or more', () => {
-    expect(usesTimelockedCommits({ commitRevealEnabled: true, commitRevealVersion: 4 })).toBe(true);
-    expect(usesTimelockedCommits({ commitRevealEnabled: true, commitRevealVersion: 3 })).toBe(true);
-    expect(usesTimelockedCommits({ commitRevealEnabled: true, commitRevealVersion: 2 })).toBe(false);
-    expect(usesTimelockedCommits({ commitRevealEnabled: true, commitRevealVersion: null })).toBe(false); // spec 218: no such storage
-    expect(usesTimelockedCommits({ commitRevealEnabled: false, commitRevealVersion: 4 })).toBe(false);
+  const call = () => ({});
+  /** The weight calls of three runtime generations (only their presence matters here). */
+  const spec424 = { setWeights: call, setMechanismWeights: call, commitWeights: call, commitTimelockedWeights: call, commitTimelockedMechanismWeights: call, commitCrv3MechanismWeights: call };
+  const spec300 = { setWeights: call, commitWeights: call, commitCrv3Weights: call };
+  const spec218 = { setWeights: call, commitWeights: call };
+  const on = (commitRevealVersion: number | null, commitRevealEnabled = true) => ({ commitRevealEnabled, commitRevealVersion });
+
+  test('commit_timelocked_weights where the runtime counts version 3 or more; the mechanism variant for multi-mechanism subnets', () => {
+    expect(planTimelockedCommit(spec424, on(4), 1)).toEqual({ route: { call: 'commitTimelockedWeights', mechanism: null }, version: 4, payload: 'hotkey' });
+    expect(planTimelockedCommit(spec424, on(3), 1)).toMatchObject({ version: 3, payload: 'hotkey' });
+    expect(planTimelockedCommit(spec424, on(4), 2)).toEqual({ route: { call: 'commitTimelockedMechanismWeights', mechanism: 0 }, version: 4, payload: 'hotkey' });
+    const { commitTimelockedWeights: _plain, ...onlyMechanism } = spec424;
+    expect(planTimelockedCommit(onlyMechanism, on(4), 1)?.route).toEqual({ call: 'commitTimelockedMechanismWeights', mechanism: 0 });
+  });
+
+  test('commit_crv3_weights with the legacy payload where the runtime has no version storage (spec 300); hash commits otherwise', () => {
+    expect(planTimelockedCommit(spec300, on(null), null)).toEqual({ route: { call: 'commitCrv3Weights', mechanism: null }, version: null, payload: 'legacy' });
+    expect(planTimelockedCommit(spec218, on(null), null)).toBeNull(); // spec 218: no crv3 call, no version storage
+    expect(planTimelockedCommit(spec424, on(2), 1)).toBeNull(); // the runtime asks for hash commits
+    expect(planTimelockedCommit(spec424, on(4, false), 1)).toBeNull();
+    expect(planTimelockedCommit(spec300, on(null, false), null)).toBeNull();
+    expect(planTimelockedCommit({ setWeights: call }, on(4), 1)).toBeNull(); // version storage but no call: hash commits, which the chain will judge
   });
 });

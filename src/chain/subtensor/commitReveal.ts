@@ -15,6 +15,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type { ApiPromise } from '@polkadot/api';
+import type { SubmittableExtrinsic } from '@polkadot/api/types';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { compactToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
 import { blake2AsU8a, decodeAddress } from '@polkadot/util-crypto';
@@ -25,6 +26,7 @@ import { blocksUntilNextEpoch, epochBlockRange, epochIndex } from './clock.js';
 import type { CommitStore, PendingCommit } from './commitStore.js';
 import type { ChainConnection } from './connect.js';
 import { isSubtensorError, SubtensorError } from './errors.js';
+import { mechanismStorageIndex, readMechanismCount, requireWeightsRoute, weightsCall, type CallSection } from './mechanism.js';
 import { primitive, storageItem, toNumber, type StorageApi } from './storage.js';
 import { signAndWatch } from './tx.js';
 import type { RevealOutcome, TxOptions, TxReceipt } from './types.js';
@@ -188,7 +190,13 @@ export class CommitReveal {
    * Commits `input` for `signer`: checks the pending count, writes the salt to the
    * store, sends `commit_weights`, then records the reveal timing the chain assigned.
    */
-  async commit(api: ApiPromise, signer: KeyringPair, netuid: number, input: ValidWeights, options: TxOptions & { tempo: number; revealPeriod: number; skipPrechecks?: boolean }): Promise<{ commit: PendingCommit; receipt: TxReceipt }> {
+  async commit(
+    api: ApiPromise,
+    signer: KeyringPair,
+    netuid: number,
+    input: ValidWeights,
+    options: TxOptions & { tempo: number; revealPeriod: number; mechanismCount: number | null; skipPrechecks?: boolean },
+  ): Promise<{ commit: PendingCommit; receipt: TxReceipt }> {
     const genesisHash = this.#conn.genesisHash();
     if (!options.skipPrechecks) {
       const head = (await api.rpc.chain.getHeader()).number.toNumber();
@@ -224,9 +232,10 @@ export class CommitReveal {
     await this.#mutate((list) => [...list, pending]);
     let receipt: TxReceipt;
     try {
-      const fn = api.tx.subtensorModule?.commitWeights;
-      if (!fn) throw new SubtensorError('UNSUPPORTED_RUNTIME', 'this runtime has no SubtensorModule.commit_weights call.');
-      receipt = await signAndWatch(api, fn(netuid, hash), signer, { ...options, label: 'commitWeights' });
+      // Mechanism 0's storage index is the netuid, so the hash is the same through either call.
+      const tx = api.tx.subtensorModule as unknown as CallSection<SubmittableExtrinsic<'promise'>>;
+      const route = requireWeightsRoute(tx, 'commit', options.mechanismCount);
+      receipt = await signAndWatch(api, weightsCall(tx, route, netuid, [hash]), signer, { ...options, label: route.call });
     } catch (err) {
       // Refused or failed on chain: nothing to reveal. A timeout may still land: keep it, the reveal loop resolves it.
       if (!(isSubtensorError(err) && err.code === 'TX_NOT_INCLUDED')) await this.#mutate((list) => list.filter((c) => c.commitHash !== hash));
@@ -302,13 +311,11 @@ export class CommitReveal {
 
   async #reveal(api: ApiPromise, signer: KeyringPair, commit: PendingCommit, options: TxOptions): Promise<RevealOutcome> {
     const base = { commitHash: commit.commitHash, netuid: commit.netuid };
-    const fn = api.tx.subtensorModule?.revealWeights;
-    if (!fn) throw new SubtensorError('UNSUPPORTED_RUNTIME', 'this runtime has no SubtensorModule.reveal_weights call.');
+    const tx = api.tx.subtensorModule as unknown as CallSection<SubmittableExtrinsic<'promise'>>;
+    const route = requireWeightsRoute(tx, 'reveal', await readMechanismCount(api, commit.netuid));
     try {
-      const receipt = await signAndWatch(api, fn(commit.netuid, commit.uids, commit.values, commit.salt, BigInt(commit.versionKey)), signer, {
-        ...options,
-        label: 'revealWeights',
-      });
+      const call = weightsCall(tx, route, commit.netuid, [commit.uids, commit.values, commit.salt, BigInt(commit.versionKey)]);
+      const receipt = await signAndWatch(api, call, signer, { ...options, label: route.call });
       await this.#drop(commit.commitHash);
       const confirmed = await this.#confirm(api, commit, receipt.blockHash);
       this.#logger.info({ netuid: commit.netuid, commitHash: commit.commitHash, block: receipt.blockNumber, confirmed }, 'weights revealed');
@@ -330,7 +337,7 @@ export class CommitReveal {
     }
   }
 
-  /** After a reveal: does the stored row hold what was revealed (max-upscaled)? */
+  /** After a reveal: does the stored row (mechanism 0's) hold what was revealed (max-upscaled)? */
   async #confirm(api: ApiPromise, commit: PendingCommit, blockHash: string): Promise<boolean> {
     const at = await api.at(blockHash);
     const uidItem = storageItem(at, 'uids');
@@ -338,7 +345,7 @@ export class CommitReveal {
     if (!uidItem || !weightsItem) return false;
     const uid = primitive(await uidItem(commit.netuid, commit.hotkey));
     if (uid === null) return false;
-    const row = primitive(await weightsItem(commit.netuid, uid as number));
+    const row = primitive(await weightsItem(mechanismStorageIndex(commit.netuid, 0), uid as number));
     const stored = new Map((Array.isArray(row) ? row : []).map((p) => [toNumber((p as unknown[])[0], 'uid'), toNumber((p as unknown[])[1], 'weight')]));
     const expected = maxUpscaleU16(commit.values);
     return commit.uids.every((u, i) => stored.get(u) === expected[i]);

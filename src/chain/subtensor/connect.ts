@@ -10,7 +10,7 @@ import type { Logger } from '../../observability/logger.js';
 import { errorMessage } from '../../errors.js';
 import { redactText, redactUrl } from '../../observability/redact.js';
 import { SubtensorError } from './errors.js';
-import { planTransactionExtensions, SUBTENSOR_EXTENSIONS, type ExtensionPlan } from './extensions.js';
+import { assertEncodable, planTransactionExtensions, SUBTENSOR_EXTENSIONS, type ExtensionPlan } from './extensions.js';
 import type { ConnectionState } from './types.js';
 
 export interface ConnectOptions {
@@ -148,12 +148,7 @@ export class ChainConnection {
 
   /** Throws TX_ENCODING_UNSUPPORTED when the runtime has an extension this client would encode wrongly. */
   assertCanSign(): void {
-    const { problems } = this.extensionPlan();
-    if (problems.length > 0) {
-      throw new SubtensorError('TX_ENCODING_UNSUPPORTED', `transactions cannot be encoded for runtime ${this.specVersion()}: ${problems.join('; ')}`, {
-        details: { problems },
-      });
-    }
+    assertEncodable(this.extensionPlan(), this.specVersion());
   }
 
   /** Logs a runtime upgrade once; called on new heads. */

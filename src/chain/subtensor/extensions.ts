@@ -9,6 +9,8 @@ import type { Metadata } from '@polkadot/types';
 import type { Registry } from '@polkadot/types/types';
 import { allExtensions } from '@polkadot/types/extrinsic/signedExtensions';
 import type { ExtDef } from '@polkadot/types/extrinsic/signedExtensions/types';
+import { u8aConcat, u8aEq } from '@polkadot/util';
+import { SubtensorError } from './errors.js';
 
 /**
  * Subtensor's own extensions, as @polkadot/api must encode them. Passed to
@@ -83,6 +85,15 @@ export function planTransactionExtensions(registry: Registry, metadata: Metadata
       }
       extensions.push({ name, encodedBy: 'hs58', explicit, implicit });
     } else if (allExtensions[name]) {
+      // Same name, other shape (a runtime may replace a standard extension with its own).
+      const builtin = allExtensions[name]!;
+      if (!clientEncodes(registry, explicitType, Object.values(builtin.extrinsic)) || !clientEncodes(registry, implicitType, Object.values(builtin.payload))) {
+        const ownExplicit = Object.values(builtin.extrinsic).map((t) => userTypeShape(t));
+        const ownImplicit = Object.values(builtin.payload).map((t) => userTypeShape(t));
+        problems.push(
+          `${name}: the runtime encodes [${explicit.join(', ')}] / [${implicit.join(', ')}] but @polkadot/api would send its standard [${ownExplicit.join(', ')}] / [${ownImplicit.join(', ')}]`,
+        );
+      }
       extensions.push({ name, encodedBy: 'polkadot-js', explicit, implicit });
     } else {
       if (explicit.length > 0 || implicit.length > 0) {
@@ -112,6 +123,29 @@ export function typeShape(registry: Registry, typeId: number, depth = 0): string
     return [`[${inner.join(',')};${def.asArray.len.toNumber()}]`];
   }
   return [registry.lookup.getTypeDef(typeId).type];
+}
+
+/**
+ * True when the bytes @polkadot/api writes for `clientTypes` (their default values) decode as the
+ * runtime's type `typeId` and fill it exactly: a `u8` mode against a two-variant enum passes, a
+ * `Compact<Index>` against a `u64` or anything against an empty type does not.
+ */
+function clientEncodes(registry: Registry, typeId: number, clientTypes: string[]): boolean {
+  try {
+    const bytes = u8aConcat(...clientTypes.map((t) => registry.createType(t).toU8a()));
+    const decoded = registry.createType(registry.createLookupType(typeId), bytes);
+    return decoded.encodedLength === bytes.length && u8aEq(decoded.toU8a(), bytes);
+  } catch {
+    return false;
+  }
+}
+
+/** Throws TX_ENCODING_UNSUPPORTED when `plan` has problems: every transaction would be refused. */
+export function assertEncodable(plan: ExtensionPlan, specVersion: number): void {
+  if (plan.problems.length === 0) return;
+  throw new SubtensorError('TX_ENCODING_UNSUPPORTED', `transactions cannot be encoded for runtime ${specVersion}: ${plan.problems.join('; ')}`, {
+    details: { problems: plan.problems },
+  });
 }
 
 function userTypeShape(type: string): string {

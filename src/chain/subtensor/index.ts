@@ -4,6 +4,7 @@
  * runtime's metadata, so the same code runs on spec 218 (Chopsticks) and the live runtime.
  */
 import type { ApiPromise } from '@polkadot/api';
+import type { SubmittableExtrinsic } from '@polkadot/api/types';
 import type { Metadata } from '@polkadot/types';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import type { Logger } from '../../observability/logger.js';
@@ -14,6 +15,7 @@ import { CommitReveal } from './commitReveal.js';
 import { createJsonCommitStore, createMemoryCommitStore, type CommitStore, type PendingCommit } from './commitStore.js';
 import { ChainConnection, type ConnectOptions } from './connect.js';
 import { SubtensorError } from './errors.js';
+import { mechanismStorageIndex, readMechanismCount, type CallSection } from './mechanism.js';
 import { fetchMetagraph, readHyperparameters } from './metagraph.js';
 import { burnedRegister, getUid, type BurnedRegisterParameters, type BurnedRegisterResult } from './register.js';
 import { decodeRuntimeApiResult, encodeRuntimeApiArgs, findRuntimeApi } from './runtimeApi.js';
@@ -34,8 +36,8 @@ import type {
   Subtensor,
   TxOptions,
 } from './types.js';
-import { commitTimelocked, DEFAULT_BLOCK_TIME_SEC, timelockedCommitCall } from './timelockCommit.js';
-import { precheckError, predictWeightsFailure, readWeightState, setWeightsCall, signerOf, usesTimelockedCommits, validateWeightsInput } from './weights.js';
+import { commitTimelocked, DEFAULT_BLOCK_TIME_SEC, planTimelockedCommit } from './timelockCommit.js';
+import { precheckError, predictWeightsFailure, readWeightState, setWeightsCall, signerOf, validateWeightsInput } from './weights.js';
 
 export interface CreateSubtensorOptions extends ConnectOptions {
   /** Signs set_weights, commits, reveals and serve_axon (sr25519). */
@@ -176,9 +178,13 @@ export class SubtensorClient implements Subtensor {
     return (await this.getUid(netuid, hotkey)) !== null;
   }
 
-  async getWeights(netuid: number, uid: number): Promise<Array<[number, number]>> {
+  async getWeights(netuid: number, uid: number, options: { mechanism?: number } = {}): Promise<Array<[number, number]>> {
     const api = await this.#conn.ready();
-    const row = primitive(await requireStorage(api, 'weights')(netuid, uid));
+    const mechanism = options.mechanism ?? 0;
+    if (mechanism !== 0 && (await readMechanismCount(api, netuid)) === null) {
+      throw new SubtensorError('UNSUPPORTED_RUNTIME', `this runtime has no mechanisms: only mechanism 0 (the subnet itself) has weights, not ${mechanism}.`);
+    }
+    const row = primitive(await requireStorage(api, 'weights')(mechanismStorageIndex(netuid, mechanism), uid));
     return (Array.isArray(row) ? row : []).map((pair) => {
       const [dest, weight] = pair as unknown[];
       return [toNumber(dest, 'weights uid'), toNumber(weight, 'weights value')];
@@ -198,10 +204,19 @@ export class SubtensorClient implements Subtensor {
       if (reason) throw precheckError(reason, commit ? 'commitWeights' : 'setWeights', state);
     }
     if (commit) {
-      if (usesTimelockedCommits(state.hyperparameters) && timelockedCommitCall(api.tx.subtensorModule as never)) {
-        const receipt = await commitTimelocked(api, signer, state, input, { ...tx, blockTimeSec: this.#blockTimeSec, skipPrechecks: params.skipPrechecks });
+      const timelocked = planTimelockedCommit(api.tx.subtensorModule as never, state.hyperparameters, state.mechanismCount);
+      if (timelocked) {
+        const receipt = await commitTimelocked(api, signer, state, input, timelocked, { ...tx, blockTimeSec: this.#blockTimeSec, skipPrechecks: params.skipPrechecks });
         this.#logger.info(
-          { netuid: params.netuid, uids: input.uids.length, block: receipt.blockNumber, revealRound: receipt.revealRound.toString(), revealTargetBlock: receipt.revealTargetBlock },
+          {
+            netuid: params.netuid,
+            call: timelocked.route.call,
+            mechanism: timelocked.route.mechanism,
+            uids: input.uids.length,
+            block: receipt.blockNumber,
+            revealRound: receipt.revealRound.toString(),
+            revealTargetBlock: receipt.revealTargetBlock,
+          },
           'weights committed (timelocked): the chain reveals them in the reveal epoch',
         );
         const { revealRound, revealTargetBlock, ...rest } = receipt;
@@ -213,13 +228,15 @@ export class SubtensorClient implements Subtensor {
         ...tx,
         tempo: state.hyperparameters.tempo,
         revealPeriod: state.hyperparameters.commitRevealPeriod,
+        mechanismCount: state.mechanismCount,
         skipPrechecks: params.skipPrechecks,
       });
       this.#ensureAutoReveal();
       return { kind: 'committed', commit: pending, ...receipt };
     }
-    const receipt = await signAndWatch(api, setWeightsCall(api, params.netuid, input), signer, { ...tx, label: 'setWeights' });
-    this.#logger.info({ netuid: params.netuid, uids: input.uids.length, block: receipt.blockNumber }, 'weights set');
+    const { call, route } = setWeightsCall(api.tx.subtensorModule as unknown as CallSection<SubmittableExtrinsic<'promise'>>, params.netuid, input, state.mechanismCount);
+    const receipt = await signAndWatch(api, call, signer, { ...tx, label: route.call });
+    this.#logger.info({ netuid: params.netuid, call: route.call, mechanism: route.mechanism, uids: input.uids.length, block: receipt.blockNumber }, 'weights set');
     return { kind: 'set', ...receipt };
   }
 
@@ -297,6 +314,7 @@ export { commitHash, generateSalt, revealWindow } from './commitReveal.js';
 export { decodeIp, encodeIp, encodeServableIp, isLoopbackIp } from './ip.js';
 export { epochIndex, blocksUntilNextEpoch, epochInfoAt } from './clock.js';
 export { maxUpscaleU16, validateWeightsInput } from './weights.js';
+export { chooseWeightsRoute, GLOBAL_MAX_SUBNET_COUNT, mechanismStorageIndex, type WeightsRoute } from './mechanism.js';
 export { adminCalls, sudo } from './sudo.js';
 export { SUBTENSOR_EXTENSIONS, planTransactionExtensions } from './extensions.js';
 export type * from './types.js';

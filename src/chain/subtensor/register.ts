@@ -3,8 +3,10 @@
  * Used by tests and the local network; a miner on a live network registers with btcli.
  */
 import type { ApiPromise } from '@polkadot/api';
+import type { SubmittableExtrinsic } from '@polkadot/api/types';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { SubtensorError } from './errors.js';
+import type { CallSection } from './mechanism.js';
 import { assertSubnetExists } from './metagraph.js';
 import { primitive, requireStorage, toNumber, type StorageApi } from './storage.js';
 import { signAndWatch } from './tx.js';
@@ -25,14 +27,20 @@ export async function getUid(api: StorageApi, netuid: number, hotkey: string): P
   return value === null ? null : toNumber(value, 'Uids');
 }
 
+/** `burned_register(netuid, hotkey)`, signed by the coldkey that pays. */
+export function burnedRegisterCall<R>(tx: CallSection<R>, netuid: number, hotkey: string): R {
+  const fn = tx?.burnedRegister;
+  if (!fn) throw new SubtensorError('UNSUPPORTED_RUNTIME', 'this runtime has no SubtensorModule.burned_register call.');
+  return fn(netuid, hotkey);
+}
+
 export async function burnedRegister(api: ApiPromise, params: BurnedRegisterParameters): Promise<BurnedRegisterResult> {
   const { netuid, hotkey, coldkey } = params;
   await assertSubnetExists(api, netuid);
   const existing = await getUid(api, netuid, hotkey);
   if (existing !== null) return { kind: 'already-registered', uid: existing };
-  const fn = api.tx.subtensorModule?.burnedRegister;
-  if (!fn) throw new SubtensorError('UNSUPPORTED_RUNTIME', 'this runtime has no SubtensorModule.burned_register call.');
-  const receipt = await signAndWatch(api, fn(netuid, hotkey), coldkey, { waitFor: params.waitFor, timeoutMs: params.timeoutMs, signal: params.signal, label: 'burnedRegister' });
+  const call = burnedRegisterCall(api.tx.subtensorModule as unknown as CallSection<SubmittableExtrinsic<'promise'>>, netuid, hotkey);
+  const receipt = await signAndWatch(api, call, coldkey, { waitFor: params.waitFor, timeoutMs: params.timeoutMs, signal: params.signal, label: 'burnedRegister' });
   const uid = await getUid(await api.at(receipt.blockHash), netuid, hotkey);
   if (uid === null) throw new SubtensorError('TX_DISPATCH_FAILED', `burnedRegister was included in block ${receipt.blockNumber} but ${hotkey} has no uid on subnet ${netuid}.`);
   return { kind: 'registered', uid, ...receipt };

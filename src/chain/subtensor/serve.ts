@@ -4,9 +4,11 @@
  * and while the serving rate limit (`ServingRateLimit` blocks since the last serve) holds.
  */
 import type { ApiPromise } from '@polkadot/api';
+import type { SubmittableExtrinsic } from '@polkadot/api/types';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { REASON_HINTS, SubtensorError } from './errors.js';
 import { decodeIp, encodeServableIp } from './ip.js';
+import type { CallSection } from './mechanism.js';
 import { assertSubnetExists, axonFromPrimitive } from './metagraph.js';
 import { primitive, requireStorage, toNumber, type StorageApi } from './storage.js';
 import { signAndWatch } from './tx.js';
@@ -27,6 +29,13 @@ export function servingRateLimitPasses(lastServeBlock: number, limit: number, in
 
 export async function readAxon(api: StorageApi, netuid: number, hotkey: string): Promise<AxonInfo> {
   return axonFromPrimitive(primitive(await requireStorage(api, 'axons')(netuid, hotkey)), 'axon');
+}
+
+/** `serve_axon(netuid, version, ip: u128, port, ip_type, protocol, placeholder1 = 0, placeholder2 = 0)`. */
+export function serveAxonCall<R>(tx: CallSection<R>, netuid: number, axon: { version: number; ip: bigint; port: number; ipType: number; protocol: number }): R {
+  const fn = tx?.serveAxon;
+  if (!fn) throw new SubtensorError('UNSUPPORTED_RUNTIME', 'this runtime has no SubtensorModule.serve_axon call.');
+  return fn(netuid, axon.version, axon.ip, axon.port, axon.ipType, axon.protocol, 0, 0);
 }
 
 export async function serveAxon(api: ApiPromise, signer: KeyringPair, params: ServeAxonParameters): Promise<ServeAxonResult> {
@@ -60,9 +69,8 @@ export async function serveAxon(api: ApiPromise, signer: KeyringPair, params: Se
       });
     }
   }
-  const fn = api.tx.subtensorModule?.serveAxon;
-  if (!fn) throw new SubtensorError('UNSUPPORTED_RUNTIME', 'this runtime has no SubtensorModule.serve_axon call.');
-  const receipt = await signAndWatch(api, fn(netuid, version, ip, params.port, ipType, protocol, 0, 0), signer, {
+  const call = serveAxonCall(api.tx.subtensorModule as unknown as CallSection<SubmittableExtrinsic<'promise'>>, netuid, { version, ip, port: params.port, ipType, protocol });
+  const receipt = await signAndWatch(api, call, signer, {
     waitFor: params.waitFor,
     timeoutMs: params.timeoutMs,
     signal: params.signal,

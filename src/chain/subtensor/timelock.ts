@@ -198,6 +198,14 @@ export interface WeightsTlockPayload {
 
 /** SCALE of `WeightsTlockPayload {hotkey: Vec<u8>, uids: Vec<u16>, values: Vec<u16>, version_key: u64}`. */
 export function encodeWeightsPayload(p: WeightsTlockPayload): Uint8Array {
+  return u8aConcat(compactToU8a(p.hotkey.length), p.hotkey, encodeLegacyWeightsPayload(p));
+}
+
+/**
+ * SCALE of `LegacyWeightsTlockPayload {uids: Vec<u16>, values: Vec<u16>, version_key: u64}`: the only
+ * payload runtimes with `commit_crv3_weights` but no `CommitRevealWeightsVersion` decode (spec 300 among them).
+ */
+export function encodeLegacyWeightsPayload(p: Omit<WeightsTlockPayload, 'hotkey'>): Uint8Array {
   const u16s = (xs: readonly number[]) => {
     const b = Buffer.alloc(xs.length * 2);
     xs.forEach((x, i) => b.writeUInt16LE(x, i * 2));
@@ -205,7 +213,7 @@ export function encodeWeightsPayload(p: WeightsTlockPayload): Uint8Array {
   };
   const version = Buffer.alloc(8);
   version.writeBigUInt64LE(p.versionKey);
-  return u8aConcat(compactToU8a(p.hotkey.length), p.hotkey, u16s(p.uids), u16s(p.values), version);
+  return u8aConcat(u16s(p.uids), u16s(p.values), version);
 }
 
 /** The latest quicknet round published at or before `unixSec` (at least 1). */
@@ -222,23 +230,47 @@ export function drandRoundAt(unixSec: number): bigint {
  *   reveal epoch `(block + netuid + 1) / (tempo + 1) + period`, first block `index·(tempo + 1) − netuid − 1`.
  *   Like the SDK it counts from the head block, not the inclusion block: a commit sent in the last two
  *   blocks of an epoch targets a round one epoch early (revealed all the same, decryptable sooner).
+ * - `crv3` (runtimes with `commit_crv3_weights` and no `CommitRevealWeightsVersion`, spec 300): the
+ *   block of the reveal is exact ({@link crv3RevealBlock}); see {@link CRV3_PULSE_DELAY_ROUNDS}.
  */
 export type EpochSchedule =
   | { kind: 'stateful'; tempo: number; lastEpochBlock: number; pendingEpochAt: number }
-  | { kind: 'legacy'; tempo: number; netuid: number };
+  | { kind: 'legacy'; tempo: number; netuid: number }
+  | { kind: 'crv3'; tempo: number; netuid: number };
 
 /** Blocks after the start of the reveal epoch at which the pulse should be on chain. */
 export const REVEAL_SECURITY_BLOCKS = 3;
 
 /**
+ * `crv3` runtimes reveal in one block only and skip a commit whose pulse is not on chain by then:
+ * the round is taken this many rounds (72 s) before that block, as bittensor-drand 0.5 did for them.
+ */
+export const CRV3_PULSE_DELAY_ROUNDS = 24n;
+
+/**
+ * The block in which a `commit_crv3_weights` runtime (spec 300) reveals a commit included in
+ * `inclusionBlock`: the commit is filed under the epoch index of its block (one more when an epoch
+ * runs in that block) and revealed in the block where epoch `filed + period − 1` runs, the last block
+ * of that index (`reveal_crv3_commits` at `should_run_epoch`; a period of 0 acts as 1 there).
+ */
+export function crv3RevealBlock(netuid: number, tempo: number, inclusionBlock: number, revealPeriodEpochs: number): number {
+  const span = tempo + 1;
+  const shift = netuid + 1;
+  const runsAtInclusion = (inclusionBlock + shift) % span === tempo;
+  const filed = Math.floor((inclusionBlock + shift) / span) + (runsAtInclusion ? 1 : 0);
+  return (filed + Math.max(1, revealPeriodEpochs)) * span - shift - 1;
+}
+
+/**
  * The block by which the reveal round's pulse should be on chain: the start of the epoch in which
  * the chain reveals a commit included in the next block, plus {@link REVEAL_SECURITY_BLOCKS}
- * (what bittensor-drand aims for).
+ * (what bittensor-drand aims for); on `crv3` runtimes the block of the reveal itself.
  */
 export function revealTargetBlock(schedule: EpochSchedule, currentBlock: number, revealPeriodEpochs: number): number {
   const { tempo } = schedule;
   if (!Number.isSafeInteger(tempo) || tempo <= 0) throw new SubtensorError('INVALID_INPUT', `tempo ${tempo}: this subnet runs no epochs, so nothing can be revealed.`);
   const inclusion = currentBlock + 1;
+  if (schedule.kind === 'crv3') return crv3RevealBlock(schedule.netuid, tempo, inclusion, revealPeriodEpochs);
   let revealStart: number;
   if (schedule.kind === 'stateful') {
     let next = schedule.lastEpochBlock + tempo;
@@ -255,9 +287,13 @@ export function revealTargetBlock(schedule: EpochSchedule, currentBlock: number,
   return Math.max(revealStart, inclusion) + REVEAL_SECURITY_BLOCKS;
 }
 
-/** The drand round to encrypt to: the round published by the time the target block is expected (rounded down). */
+/**
+ * The drand round to encrypt to: the round published by the time the target block is expected (rounded
+ * down), {@link CRV3_PULSE_DELAY_ROUNDS} earlier on `crv3` runtimes.
+ */
 export function revealRound(schedule: EpochSchedule, currentBlock: number, revealPeriodEpochs: number, blockTimeSec: number, nowSec: number): { round: bigint; targetBlock: number } {
   const targetBlock = revealTargetBlock(schedule, currentBlock, revealPeriodEpochs);
   const secondsUntil = Math.max(0, targetBlock - currentBlock) * blockTimeSec;
-  return { round: drandRoundAt(nowSec + secondsUntil), targetBlock };
+  const round = drandRoundAt(nowSec + secondsUntil) - (schedule.kind === 'crv3' ? CRV3_PULSE_DELAY_ROUNDS : 0n);
+  return { round: round < 1n ? 1n : round, targetBlock };
 }

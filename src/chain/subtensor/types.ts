@@ -168,8 +168,12 @@ export interface Subtensor {
   getHyperparameters(netuid: number): Promise<Hyperparameters>;
   getUid(netuid: number, hotkey: string): Promise<number | null>;
   isRegistered(netuid: number, hotkey: string): Promise<boolean>;
-  /** The stored weight row of a uid, `[uid, u16]` pairs as the chain keeps them (max-upscaled). */
-  getWeights(netuid: number, uid: number): Promise<Array<[number, number]>>;
+  /**
+   * The stored weight row of a uid, `[uid, u16]` pairs as the chain keeps them (max-upscaled), for
+   * mechanism 0 (the subnet itself) unless `mechanism` says otherwise (`Weights` is keyed by
+   * `mechanism · 4096 + netuid` on runtimes with mechanisms).
+   */
+  getWeights(netuid: number, uid: number, options?: { mechanism?: number }): Promise<Array<[number, number]>>;
 
   setWeights(params: SetWeightsParameters): Promise<SetWeightsResult>;
   /** Reveals every pending commit whose reveal window is open; drops expired ones. The adapter calls it on new heads. */

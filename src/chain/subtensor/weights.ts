@@ -6,6 +6,7 @@
 import type { ApiPromise } from '@polkadot/api';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { REASON_HINTS, SubtensorError } from './errors.js';
+import { readMechanismCount, requireWeightsRoute, weightsCall, type CallSection, type WeightsRoute } from './mechanism.js';
 import { readHyperparameters } from './metagraph.js';
 import { primitive, requireStorage, toBool, toNumber, type StorageApi } from './storage.js';
 import type { Hyperparameters } from './types.js';
@@ -70,17 +71,21 @@ export interface WeightState {
   uid: number | null;
   lastUpdate: number;
   validatorPermit: boolean;
+  /** `MechanismCountCurrent` of the subnet; null on runtimes without mechanisms. */
+  mechanismCount: number | null;
 }
 
 export async function readWeightState(api: ApiPromise, netuid: number, hotkey: string): Promise<WeightState> {
   const header = await api.rpc.chain.getHeader();
   const at: StorageApi = await api.at(header.hash);
   const hyperparameters = await readHyperparameters(at, netuid);
-  const [uidCodec, nCodec, lastUpdateCodec, permitCodec] = await Promise.all([
+  // Weights go to mechanism 0, whose `LastUpdate` row is the netuid's own.
+  const [uidCodec, nCodec, lastUpdateCodec, permitCodec, mechanismCount] = await Promise.all([
     requireStorage(at, 'uids')(netuid, hotkey),
     requireStorage(at, 'subnetworkN')(netuid),
     requireStorage(at, 'lastUpdate')(netuid),
     requireStorage(at, 'validatorPermit')(netuid),
+    readMechanismCount(at, netuid),
   ]);
   const uidValue = primitive(uidCodec);
   const uid = uidValue === null ? null : toNumber(uidValue, 'Uids');
@@ -94,6 +99,7 @@ export async function readWeightState(api: ApiPromise, netuid: number, hotkey: s
     uid,
     lastUpdate: uid === null || lastUpdates[uid] === undefined ? 0 : toNumber(lastUpdates[uid], 'LastUpdate'),
     validatorPermit: uid === null || permits[uid] === undefined ? false : toBool(permits[uid], 'ValidatorPermit'),
+    mechanismCount,
   };
 }
 
@@ -150,19 +156,14 @@ export function precheckError(reason: string, label: string, state: WeightState)
   });
 }
 
-export function setWeightsCall(api: ApiPromise, netuid: number, input: ValidWeights) {
-  const fn = api.tx.subtensorModule?.setWeights;
-  if (!fn) throw new SubtensorError('UNSUPPORTED_RUNTIME', 'this runtime has no SubtensorModule.set_weights call.');
-  return fn(netuid, input.uids, input.weights, input.versionKey);
+/** `set_weights`, or `set_mechanism_weights` for mechanism 0 (mechanism.ts says when). */
+export function setWeightsCall<R>(tx: CallSection<R>, netuid: number, input: ValidWeights, mechanismCount: number | null): { call: R; route: WeightsRoute } {
+  const route = requireWeightsRoute(tx, 'set', mechanismCount);
+  return { call: weightsCall(tx, route, netuid, [input.uids, input.weights, input.versionKey]), route };
 }
 
 export function signerOf(hotkey: KeyringPair | undefined, fallback: KeyringPair | undefined, what: string): KeyringPair {
   const pair = hotkey ?? fallback;
   if (!pair) throw new SubtensorError('NO_SIGNER', `${what} needs a hotkey: pass one to createSubtensor({hotkey}) or to the call.`);
   return pair;
-}
-
-/** Commits go out timelocked (v3/v4) when commit-reveal is on and the runtime counts `CommitRevealWeightsVersion` 3 or more. */
-export function usesTimelockedCommits(h: Pick<Hyperparameters, 'commitRevealEnabled' | 'commitRevealVersion'>): boolean {
-  return h.commitRevealEnabled && h.commitRevealVersion !== null && h.commitRevealVersion >= 3;
 }
