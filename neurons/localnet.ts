@@ -38,7 +38,7 @@ import { freeLoopbackPort } from '../src/localnet/ports.js';
 import { startLocalProvider, startLocalRegistry, type LocalProvider, type ProviderBehaviour } from '../src/localnet/providers.js';
 import { prepareLocalSubnet } from '../src/localnet/subnet.js';
 import { createLogger, type Logger } from '../src/observability/logger.js';
-import type { RoundReport } from '../src/validator/round.js';
+import type { RoundReport } from '../src/validator/report.js';
 import type { ValidatorState } from '../src/validator/state.js';
 import { createWalletFiles } from '../src/wallet/files.js';
 import { loadHotkey } from '../src/wallet/hotkey.js';

@@ -23,11 +23,11 @@ import { createValidatorJobHandlers, validatorQueueName, type ValidatorJobHandle
 import { sendProbeAlert } from '../src/validator/probeAlert.js';
 import { importPythonStateOnFirstStart, pythonStatePath } from '../src/validator/pythonState.js';
 import { createHttpRegistry, createJsonFileCache } from '../src/validator/registry.js';
-import type { RoundReport } from '../src/validator/round.js';
+import type { RoundReport } from '../src/validator/report.js';
 import type { ValidatorState } from '../src/validator/state.js';
 import { chooseScoring, summarizeScoring, type ScoringChoice } from '../src/validator/scoringChoice.js';
 import { statusRoutes } from '../src/validator/statusPage.js';
-import { createValidator, type Validator } from '../src/validator/validator.js';
+import { createValidator, type Validator } from '../src/validator/loop.js';
 import { loadWallet, walletParameters } from '../src/wallet/hotkey.js';
 import { createCloseStack } from '../src/util/closeStack.js';
 
