@@ -16,7 +16,7 @@ import { ConfigError, loadConfig, subtensorEndpoint } from '../src/config/load.j
 import type { Config } from '../src/config/schema.js';
 import { errorMessage, isAbortError } from '../src/errors.js';
 import { AddressGuardError } from '../src/miner/addressGuard.js';
-import { registerOnMarketplace } from '../src/miner/marketplace.js';
+import { registerOnMarketplace } from '../src/marketplace/registration.js';
 import { createProber, type HostResolver } from '../src/miner/probe.js';
 import { createAxonServing, publicInterfaceIpv4, waitForRegistration, type AxonServing, type Ipv4Resolver } from '../src/miner/serving.js';
 import { createMinerService } from '../src/miner/service.js';

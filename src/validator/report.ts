@@ -2,7 +2,7 @@
 import type { MetagraphSnapshot, SetWeightsResult } from '../chain/subtensor/types.js';
 import type { ScoringPreset } from '../scoring/presets.js';
 import { creditClaims } from '../scoring/rewards.js';
-import type { Provider } from './registry.js';
+import type { Provider } from '../marketplace/providers.js';
 import type { ClaimsValue } from './steps/claims.js';
 import type { ProbesValue } from './steps/probes.js';
 import type { ProofsValue } from './steps/proofs.js';

@@ -17,7 +17,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createInProcessQueue } from '../../src/queue/inProcess.js';
 import type { ProbeJob } from '../../src/validator/jobs.js';
-import type { Provider } from '../../src/validator/registry.js';
+import type { Provider } from '../../src/marketplace/providers.js';
 import { runRound } from '../../src/validator/round.js';
 import type { RoundDeps } from '../../src/validator/steps/context.js';
 import { chooseScoring } from '../../src/validator/scoringChoice.js';

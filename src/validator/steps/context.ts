@@ -10,7 +10,7 @@ import type { JobQueue } from '../../queue/types.js';
 import type { ScoringPreset } from '../../scoring/presets.js';
 import type { StepBudgets, StepName } from '../budgets.js';
 import type { ValidatorJobHandlers } from '../jobs.js';
-import type { Provider, ProviderRegistry } from '../registry.js';
+import type { Provider, ProviderRegistry } from '../../marketplace/providers.js';
 
 export interface ClaimsScanPort extends ClaimsSource {
   runRound(options?: RunRoundOptions): Promise<ScanRoundResult>;

@@ -9,7 +9,7 @@ import type { ProbeResponse } from '../../scoring/consensus.js';
 import { scoreProbeRound } from '../../scoring/rewards.js';
 import { sampleProviders } from '../../scoring/sampler.js';
 import { raceSignal } from '../../util/deadline.js';
-import type { Provider } from '../registry.js';
+import type { Provider } from '../../marketplace/providers.js';
 import { queryTimeoutMs, type RoundContext } from './context.js';
 import { axonOf, type RoundView } from './metagraph.js';
 import { runStep, skipped, type StepResult, type StepScope } from './runStep.js';

@@ -1,5 +1,5 @@
 /** Step 4, providers: the list the probes sample from, from the first registry that answers (or the cache). */
-import type { Provider } from '../registry.js';
+import type { Provider } from '../../marketplace/providers.js';
 import type { RoundContext } from './context.js';
 import { runStep, skipped, type StepResult } from './runStep.js';
 
