@@ -12,10 +12,10 @@ import { createInlineVerifier, createVerifyPool, defaultVerifyThreads } from '..
 import { createSubtensor } from '../src/chain/subtensor/index.js';
 import { DEFAULT_AXON_VERSION } from '../src/chain/subtensor/serve.js';
 import type { Subtensor } from '../src/chain/subtensor/types.js';
-import { ConfigError, loadConfig, subtensorEndpoint } from '../src/config/load.js';
+import { loadDaemonConfig, logLevel } from '../src/cli/daemonConfig.js';
+import { exitOnError } from '../src/cli/exitCodes.js';
+import { ConfigError, subtensorEndpoint } from '../src/config/load.js';
 import type { Config } from '../src/config/schema.js';
-import { errorMessage, isAbortError } from '../src/errors.js';
-import { AddressGuardError } from '../src/miner/addressGuard.js';
 import { registerOnMarketplace } from '../src/marketplace/registration.js';
 import { createProber, type HostResolver } from '../src/miner/probe.js';
 import { createAxonServing, publicInterfaceIpv4, waitForRegistration, type AxonServing, type Ipv4Resolver } from '../src/miner/serving.js';
@@ -26,7 +26,6 @@ import { redactUrl } from '../src/observability/redact.js';
 import { startOpsServer } from '../src/observability/server.js';
 import { minerHealth } from '../src/miner/health.js';
 import { loadWallet, walletParameters } from '../src/wallet/hotkey.js';
-import { WalletError } from '../src/wallet/errors.js';
 import { loadPolygonAccount } from '../src/wallet/polygon.js';
 import { initCrypto } from '../src/wallet/sr25519.js';
 import { createCloseStack } from '../src/util/closeStack.js';
@@ -56,28 +55,14 @@ export interface MinerReadyInfo {
   opsUrl: string | null;
 }
 
-export function logLevel(config: Config) {
-  return config['logging.trace'] ? 'trace' : config['logging.debug'] ? 'debug' : 'info';
-}
-
 export const runMiner: Command = (ctx) => startMiner(ctx, {});
-
-/** Errors that mean "fix the configuration": exit code 2 with the message, no stack. */
-function isConfigProblem(err: unknown): err is ConfigError | WalletError | AddressGuardError {
-  if (err instanceof ConfigError || err instanceof AddressGuardError) return true;
-  return err instanceof WalletError && err.code !== 'WALLET_CRYPTO_NOT_READY';
-}
 
 export async function startMiner(ctx: CommandContext, hooks: MinerHooks): Promise<number> {
   let config: Config;
   try {
-    config = loadConfig({ argv: ctx.argv, env: ctx.env, dotenv: ctx.dotenv, homeDir: ctx.homeDir }).config;
+    config = loadDaemonConfig(ctx).config;
   } catch (err) {
-    if (err instanceof ConfigError) {
-      ctx.stderr.write(`hs58 miner: ${err.shortMessage}\n`);
-      return 2;
-    }
-    throw err;
+    return exitOnError(ctx, 'miner', err);
   }
   const logger = hooks.logger ?? createLogger({ level: logLevel(config), name: 'hs58-miner' });
   const closers = createCloseStack(logger);
@@ -221,17 +206,7 @@ export async function startMiner(ctx: CommandContext, hooks: MinerHooks): Promis
     logger.info('miner stopping');
     return 0;
   } catch (err) {
-    if (isConfigProblem(err)) {
-      ctx.stderr.write(`hs58 miner: ${err.shortMessage}\n`);
-      return 2;
-    }
-    if (ctx.signal.aborted && (isAbortError(err) || err === ctx.signal.reason)) {
-      logger.info('miner stopped before it was serving');
-      return 0;
-    }
-    logger.error({ err: errorMessage(err) }, 'miner stopped');
-    ctx.stderr.write(`hs58 miner: ${errorMessage(err)}\n`);
-    return 1;
+    return exitOnError(ctx, 'miner', err, { logger, stoppedMessage: 'miner stopped before it was serving' });
   } finally {
     ctx.signal.removeEventListener('abort', stopRunning);
     await closers.closeAll();
