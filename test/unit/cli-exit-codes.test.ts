@@ -52,37 +52,31 @@ describe('exitCodeFor', () => {
   });
 });
 
+/** exitOnError as a daemon calls it: what it returned, said on stderr and logged. */
+function exitWith(command: string, err: unknown, signal: AbortSignal, options: Omit<Parameters<typeof exitOnError>[3], 'logger'> = {}) {
+  const stderr = capture();
+  const log = capture();
+  const code = exitOnError({ stderr: stderr.stream, signal }, command, err, { ...options, logger: createLogger({ level: 'trace', destination: log.stream }) });
+  return { code, stderr: stderr.text(), log: log.text() };
+}
+
 describe('exitOnError', () => {
   test('a configuration problem: its message alone on stderr, nothing logged, exit 2', () => {
-    const stderr = capture();
-    const log = capture();
-    const code = exitOnError({ stderr: stderr.stream, signal: new AbortController().signal }, 'miner', new ConfigError('CONFIG_INVALID', '--axon.port: "http" is not valid'), {
-      logger: createLogger({ level: 'trace', destination: log.stream }),
-    });
-    expect(code).toBe(2);
-    expect(stderr.text()).toBe('hs58 miner: --axon.port: "http" is not valid\n');
-    expect(log.text()).toBe('');
+    const r = exitWith('miner', new ConfigError('CONFIG_INVALID', '--axon.port: "http" is not valid'), new AbortController().signal);
+    expect(r).toEqual({ code: 2, stderr: 'hs58 miner: --axon.port: "http" is not valid\n', log: '' });
   });
 
   test('a failure: its code and message on stderr, logged as "<command> stopped", exit 1', () => {
-    const stderr = capture();
-    const log = capture();
-    const code = exitOnError({ stderr: stderr.stream, signal: new AbortController().signal }, 'validator', new Hs58Error('REDIS_UNAVAILABLE', 'no Redis within 60 s'), {
-      logger: createLogger({ level: 'trace', destination: log.stream }),
-    });
-    expect(code).toBe(1);
-    expect(stderr.text()).toBe('hs58 validator: REDIS_UNAVAILABLE: no Redis within 60 s\n');
-    expect(log.text()).toContain('validator stopped');
-    expect(log.text()).toContain('REDIS_UNAVAILABLE: no Redis within 60 s');
+    const r = exitWith('validator', new Hs58Error('REDIS_UNAVAILABLE', 'no Redis within 60 s'), new AbortController().signal);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('hs58 validator: REDIS_UNAVAILABLE: no Redis within 60 s\n');
+    expect(r.log).toContain('validator stopped');
+    expect(r.log).toContain('REDIS_UNAVAILABLE: no Redis within 60 s');
   });
 
-  test('stopped by the signal: nothing on stderr, the stop logged, the command\'s stop code', () => {
-    const stderr = capture();
-    const log = capture();
-    const logger = createLogger({ level: 'trace', destination: log.stream });
-    expect(exitOnError({ stderr: stderr.stream, signal: aborted() }, 'validator', new Error('aborted'), { logger, stoppedMessage: 'stopped by signal' })).toBe(0);
-    expect(exitOnError({ stderr: stderr.stream, signal: aborted() }, 'rehearse', new Error('aborted'), { stoppedCode: EXIT.interrupted })).toBe(130);
-    expect(stderr.text()).toBe('');
-    expect(log.text()).toContain('stopped by signal');
+  test("stopped by the signal: nothing on stderr, the stop logged, the command's stop code", () => {
+    const daemon = exitWith('validator', new Error('aborted'), aborted(), { stoppedMessage: 'stopped by signal' });
+    expect(daemon).toEqual({ code: 0, stderr: '', log: expect.stringContaining('stopped by signal') });
+    expect(exitWith('rehearse', new Error('aborted'), aborted(), { stoppedCode: EXIT.interrupted })).toEqual({ code: 130, stderr: '', log: '' });
   });
 });
