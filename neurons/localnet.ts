@@ -25,7 +25,9 @@ import { createSubtensor, encodeIp, type SubtensorClient } from '../src/chain/su
 import { AXON_PROTOCOL_HTTP, DEFAULT_AXON_VERSION } from '../src/chain/subtensor/serve.js';
 import { signAndWatch } from '../src/chain/subtensor/tx.js';
 import { formatUsdc } from '../src/chain/polygon/claimsStore.js';
-import { loadConfig, ConfigError } from '../src/config/load.js';
+import { loadDaemonConfig } from '../src/cli/daemonConfig.js';
+import { exitOnError } from '../src/cli/exitCodes.js';
+import { ConfigError } from '../src/config/load.js';
 import { errorMessage } from '../src/errors.js';
 import { startAnvil } from '../src/localnet/anvil.js';
 import { resolveChainSpec } from '../src/localnet/chainSpec.js';
@@ -38,7 +40,7 @@ import { freeLoopbackPort } from '../src/localnet/ports.js';
 import { startLocalProvider, startLocalRegistry, type LocalProvider, type ProviderBehaviour } from '../src/localnet/providers.js';
 import { prepareLocalSubnet } from '../src/localnet/subnet.js';
 import { createLogger, type Logger } from '../src/observability/logger.js';
-import type { RoundReport } from '../src/validator/round.js';
+import type { RoundReport } from '../src/validator/report.js';
 import type { ValidatorState } from '../src/validator/state.js';
 import { createWalletFiles } from '../src/wallet/files.js';
 import { loadHotkey } from '../src/wallet/hotkey.js';
@@ -553,17 +555,13 @@ export function renderRound(r: LocalRound): string {
 export const runLocalnet: Command = async (ctx) => {
   let parsed;
   try {
-    parsed = loadConfig({ argv: ctx.argv, env: ctx.env, dotenv: ctx.dotenv, homeDir: ctx.homeDir, extraFlags: ['epochs', 'miners', 'chain-spec', 'status-port'] });
+    parsed = loadDaemonConfig(ctx, { extraFlags: ['epochs', 'miners', 'chain-spec', 'status-port'] });
   } catch (err) {
-    if (err instanceof ConfigError) {
-      ctx.stderr.write(`hs58 localnet: ${err.shortMessage}\n`);
-      return 2;
-    }
-    throw err;
+    return exitOnError(ctx, 'localnet', err);
   }
-  const { config, rest } = parsed;
+  const { config, extra } = parsed;
   const intFlag = (name: string, def: number | undefined, min: number): number | undefined => {
-    const v = rest.extra[name];
+    const v = extra[name];
     if (v === undefined) return def;
     if (typeof v !== 'string' || !/^\d+$/.test(v) || Number(v) < min) throw new ConfigError('CONFIG_INVALID', `--${name}: expected an integer of at least ${min}.`);
     return Number(v);
@@ -576,11 +574,10 @@ export const runLocalnet: Command = async (ctx) => {
     miners = intFlag('miners', DEFAULT_LOCALNET.miners, 1)!;
     epochs = intFlag('epochs', undefined, 1);
     statusPort = intFlag('status-port', DEFAULT_LOCALNET.statusPort, 0)!;
-    const chainSpecFlag = typeof rest.extra['chain-spec'] === 'string' ? rest.extra['chain-spec'] : null;
+    const chainSpecFlag = typeof extra['chain-spec'] === 'string' ? extra['chain-spec'] : null;
     chainSpecPath = await resolveChainSpec({ explicit: chainSpecFlag ?? config['subtensor.chain_spec'], cwd: ctx.cwd, homeDir: ctx.homeDir, log: (m) => ctx.stderr.write(`${m}\n`) });
   } catch (err) {
-    ctx.stderr.write(`hs58 localnet: ${err instanceof ConfigError ? err.shortMessage : errorMessage(err)}\n`);
-    return 2;
+    return exitOnError(ctx, 'localnet', err);
   }
   const logger = createLogger({ level: config['logging.debug'] ? 'debug' : 'warn', name: 'hs58-localnet', destination: ctx.stderr });
   try {
@@ -598,8 +595,6 @@ export const runLocalnet: Command = async (ctx) => {
     });
     return 0;
   } catch (err) {
-    if (ctx.signal.aborted) return 0;
-    ctx.stderr.write(`hs58 localnet: ${errorMessage(err)}\n`);
-    return 1;
+    return exitOnError(ctx, 'localnet', err);
   }
 };

@@ -15,8 +15,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Command, CommandContext } from '../src/cli/context.js';
 import { createSubtensor, type SubtensorClient } from '../src/chain/subtensor/index.js';
+import { intFlag } from '../src/cli/daemonConfig.js';
+import { EXIT, exitOnError } from '../src/cli/exitCodes.js';
 import { ConfigError, subtensorEndpoint } from '../src/config/load.js';
-import { errorMessage } from '../src/errors.js';
 import { createLogger, type Logger } from '../src/observability/logger.js';
 import { redactUrl } from '../src/observability/redact.js';
 import { FORK_HOST, ForkError, loadChopsticks, startFork, type Fork } from '../src/rehearse/fork.js';
@@ -24,7 +25,8 @@ import { readSignedExtrinsics } from '../src/rehearse/readBack.js';
 import { buildVerdict, formatVerdict, verdictJson, type RehearsalFacts } from '../src/rehearse/verdict.js';
 import { createCloseStack } from '../src/util/closeStack.js';
 import { startDeadline, withDeadline } from '../src/util/deadline.js';
-import { roundBudgetMs, stepBudgets, type RoundReport } from '../src/validator/round.js';
+import { roundBudgetMs, stepBudgets } from '../src/validator/budgets.js';
+import type { RoundReport } from '../src/validator/report.js';
 import { summarizeScoring } from '../src/validator/scoringChoice.js';
 import { loadWallet, walletParameters } from '../src/wallet/hotkey.js';
 import { loadValidatorConfig, startValidator, type ValidatorConfig } from './validator.js';
@@ -58,9 +60,7 @@ export async function startRehearsal(ctx: CommandContext, hooks: RehearseHooks):
     process.env.LOG_LEVEL ??= settings.json ? 'fatal' : 'error';
     await loadChopsticks();
   } catch (err) {
-    if (!(err instanceof ConfigError || (err instanceof ForkError && err.code === 'CHOPSTICKS_MISSING'))) throw err;
-    ctx.stderr.write(`hs58 rehearse: ${err.shortMessage}\n`);
-    return 2;
+    return exitOnError(ctx, 'rehearse', err, { stoppedCode: EXIT.interrupted });
   }
   const { config } = settings.validator;
   const logger = hooks.logger ?? createLogger({ level: config['logging.debug'] ? 'debug' : 'warn', name: 'hs58-rehearse', destination: ctx.stderr });
@@ -82,7 +82,7 @@ export async function startRehearsal(ctx: CommandContext, hooks: RehearseHooks):
     const run = await runOneRound(ctx, validator, budgetMs, logger);
     if (ctx.signal.aborted) {
       say('interrupted');
-      return 130;
+      return EXIT.interrupted;
     }
     stopBlocks();
 
@@ -108,11 +108,9 @@ export async function startRehearsal(ctx: CommandContext, hooks: RehearseHooks):
     };
     const verdict = buildVerdict(facts);
     ctx.stdout.write(settings.json ? verdictJson(verdict) : formatVerdict(verdict));
-    return verdict.accepted ? 0 : 1;
+    return verdict.accepted ? EXIT.ok : EXIT.failed;
   } catch (err) {
-    if (ctx.signal.aborted) return 130;
-    ctx.stderr.write(`hs58 rehearse: ${errorMessage(err)}\n`);
-    return 1;
+    return exitOnError(ctx, 'rehearse', err, { stoppedCode: EXIT.interrupted });
   } finally {
     await closers.closeAll();
   }
@@ -134,15 +132,6 @@ function parseSettings(ctx: CommandContext): RehearsalSettings {
     port: intFlag(extra, 'rehearse.port', 0, 65535) ?? 0,
     json: json === true || /^true$/i.test(json ?? ''),
   };
-}
-
-function intFlag(extra: Record<string, string | true>, name: string, min: number, max: number): number | undefined {
-  const v = extra[name];
-  if (v === undefined) return undefined;
-  if (v === true || !/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
-    throw new ConfigError('CONFIG_INVALID', `--${name}: ${v === true ? 'needs a value' : `${JSON.stringify(v.slice(0, 32))} is not valid`}; expected an integer from ${min} to ${max}.`);
-  }
-  return Number(v);
 }
 
 /**

@@ -8,10 +8,11 @@ import type { Command, CommandContext } from '../src/cli/context.js';
 import { CLAIMS_STATE_FILE, createClaimsScanner, createFileStateStore } from '../src/chain/polygon/index.js';
 import type { ClaimsStateJSON } from '../src/chain/polygon/claimsStore.js';
 import { createSubtensor } from '../src/chain/subtensor/index.js';
-import { loadConfig, subtensorEndpoint, ConfigError, type Source } from '../src/config/load.js';
-import { DEFAULT_POLYGON_RPCS, type Config, type OptionName } from '../src/config/schema.js';
+import { loadDaemonConfig, logLevel, type DaemonConfig } from '../src/cli/daemonConfig.js';
+import { exitOnError } from '../src/cli/exitCodes.js';
+import { subtensorEndpoint, ConfigError } from '../src/config/load.js';
+import { DEFAULT_POLYGON_RPCS } from '../src/config/schema.js';
 import { createDendrite, type Dendrite } from '../src/dendrite/dendrite.js';
-import { errorMessage } from '../src/errors.js';
 import { createLogger, type Logger } from '../src/observability/logger.js';
 import { createValidatorMetrics } from '../src/observability/metrics.js';
 import { createStartupHealth, startOpsServer } from '../src/observability/server.js';
@@ -20,14 +21,15 @@ import { createRedisQueue, startRedisWorker } from '../src/queue/bullmq.js';
 import { createInProcessQueue } from '../src/queue/inProcess.js';
 import type { JobQueue } from '../src/queue/types.js';
 import { createValidatorJobHandlers, validatorQueueName, type ValidatorJobHandlers } from '../src/validator/jobs.js';
-import { sendProbeAlert } from '../src/validator/probeAlert.js';
+import { sendProbeAlert } from '../src/marketplace/probeAlert.js';
 import { importPythonStateOnFirstStart, pythonStatePath } from '../src/validator/pythonState.js';
-import { createHttpRegistry, createJsonFileCache } from '../src/validator/registry.js';
-import type { RoundReport } from '../src/validator/round.js';
+import { createHttpRegistry } from '../src/marketplace/registry.js';
+import { createJsonFileCache } from '../src/marketplace/registryCache.js';
+import type { RoundReport } from '../src/validator/report.js';
 import type { ValidatorState } from '../src/validator/state.js';
 import { chooseScoring, summarizeScoring, type ScoringChoice } from '../src/validator/scoringChoice.js';
 import { statusRoutes } from '../src/validator/statusPage.js';
-import { createValidator, type Validator } from '../src/validator/validator.js';
+import { createValidator, type Validator } from '../src/validator/loop.js';
 import { loadWallet, walletParameters } from '../src/wallet/hotkey.js';
 import { createCloseStack } from '../src/util/closeStack.js';
 
@@ -45,22 +47,13 @@ export interface ValidatorHooks {
   config?: ValidatorConfig;
 }
 
-/** Boolean short flags of `hs58 validator` and the option each sets. */
+/** Boolean short flags of `hs58 validator` and the option each sets: the short forms the README and `hs58 --help` use. */
 const SHORT_FLAGS = { 'dry-run': 'neuron.dry_run', worker: 'neuron.worker' } as const;
-
-export function logLevel(config: Config) {
-  return config['logging.trace'] ? 'trace' : config['logging.debug'] ? 'debug' : 'info';
-}
 
 export const runValidator: Command = (ctx) => startValidator(ctx, {});
 
 /** The validator's settings as parsed from its flags and environment. */
-export interface ValidatorConfig {
-  config: Config;
-  sources: Record<OptionName, Source>;
-  /** Values of the caller's own flags (`extraFlags`) and the arguments that are not flags. */
-  extra: Record<string, string | true>;
-  positional: string[];
+export interface ValidatorConfig extends DaemonConfig {
   scoring: ScoringChoice;
   /** --polygon.rpc_url was left at its default (the public RPCs). */
   rpcFromDefault: boolean;
@@ -68,23 +61,8 @@ export interface ValidatorConfig {
 
 /** Parses `hs58 validator`'s flags, env and .env (a ConfigError on a bad value); `extraFlags` are a caller's own flags. */
 export function loadValidatorConfig(ctx: Pick<CommandContext, 'argv' | 'env' | 'dotenv' | 'homeDir'>, extraFlags: readonly string[] = []): ValidatorConfig {
-  // `--dry-run` and `--worker`: the short forms the README and `hs58 --help` use.
-  const loaded = loadConfig({ argv: ctx.argv, env: ctx.env, dotenv: ctx.dotenv, homeDir: ctx.homeDir, extraFlags: [...Object.keys(SHORT_FLAGS), ...extraFlags] });
-  const config = { ...loaded.config };
-  for (const [flag, option] of Object.entries(SHORT_FLAGS)) {
-    const value = loaded.rest.extra[flag];
-    if (value === undefined) continue;
-    if (value !== true && !/^(true|false|1|0|yes|no|on|off)$/i.test(value)) throw new ConfigError('CONFIG_INVALID', `--${flag}: expected true or false, got ${JSON.stringify(value.slice(0, 32))}.`);
-    config[option] = value === true || /^(true|1|yes|on)$/i.test(value);
-  }
-  return {
-    config,
-    sources: loaded.sources,
-    extra: loaded.rest.extra,
-    positional: loaded.rest.positional,
-    scoring: chooseScoring(config, loaded.sources),
-    rpcFromDefault: loaded.sources['polygon.rpc_url'] === 'default',
-  };
+  const loaded = loadDaemonConfig(ctx, { shortFlags: SHORT_FLAGS, extraFlags });
+  return { ...loaded, scoring: chooseScoring(loaded.config, loaded.sources), rpcFromDefault: loaded.sources['polygon.rpc_url'] === 'default' };
 }
 
 export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks): Promise<number> {
@@ -92,11 +70,7 @@ export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks)
   try {
     parsed = hooks.config ?? loadValidatorConfig(ctx);
   } catch (err) {
-    if (err instanceof ConfigError) {
-      ctx.stderr.write(`hs58 validator: ${err.shortMessage}\n`);
-      return 2;
-    }
-    throw err;
+    return exitOnError(ctx, 'validator', err);
   }
   const { config, rpcFromDefault, scoring } = parsed;
   const logger = hooks.logger ?? createLogger({ level: logLevel(config), name: 'hs58-validator' });
@@ -249,17 +223,7 @@ export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks)
     await running.run(runSignal.signal);
     return 0;
   } catch (err) {
-    if (err instanceof ConfigError) {
-      ctx.stderr.write(`hs58 validator: ${err.shortMessage}\n`);
-      return 2;
-    }
-    if (ctx.signal.aborted) {
-      logger.info('stopped by signal');
-      return 0;
-    }
-    logger.error({ err: errorMessage(err) }, 'validator stopped');
-    ctx.stderr.write(`hs58 validator: ${errorMessage(err)}\n`);
-    return 1;
+    return exitOnError(ctx, 'validator', err, { logger, stoppedMessage: 'stopped by signal' });
   } finally {
     await closers.closeAll();
   }

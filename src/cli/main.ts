@@ -1,5 +1,6 @@
 import type { Command, CommandContext } from './context.js';
 import { renderConfigTable } from '../config/load.js';
+import { EXIT, exitCodeFor } from './exitCodes.js';
 import { errorMessage, Hs58Error } from '../errors.js';
 import { redactText } from '../observability/redact.js';
 
@@ -62,24 +63,24 @@ export async function runCli(ctx: CommandContext, deps: CliDeps): Promise<number
   const [name, ...rest] = ctx.argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     ctx.stdout.write(usage());
-    return name === undefined ? 2 : 0;
+    return name === undefined ? EXIT.config : EXIT.ok;
   }
   const sub: CommandContext = { ...ctx, argv: rest };
   try {
     const daemon = deps.daemons[name as keyof CliDeps['daemons']];
     if (daemon && (rest.includes('--help') || rest.includes('-h'))) {
       ctx.stdout.write(daemonUsage(name));
-      return 0;
+      return EXIT.ok;
     }
     if (daemon) return await (await daemon())(sub);
     const tool = TOOLS[name];
     if (tool) return await (await tool.load())(sub);
     ctx.stderr.write(`hs58: unknown command ${JSON.stringify(name)}; run \`hs58 --help\`.\n`);
-    return 2;
+    return EXIT.config;
   } catch (err) {
     // Coded errors carry a message written for the user; anything else is a bug worth a stack.
     const text = err instanceof Hs58Error ? errorMessage(err) : err instanceof Error ? (err.stack ?? err.message) : String(err);
     ctx.stderr.write(`hs58 ${name}: ${redactText(text)}\n`);
-    return err instanceof Hs58Error && err.code.startsWith('CONFIG_') ? 2 : 1;
+    return exitCodeFor(err);
   }
 }

@@ -4,7 +4,7 @@
  * runtime made of it, and everything that would have failed on the real chain.
  */
 import { errorMessage } from '../errors.js';
-import type { RoundReport } from '../validator/round.js';
+import type { RoundReport } from '../validator/report.js';
 import type { ScoringSummary } from '../validator/scoringChoice.js';
 import { versionKeyTooLow } from '../validator/versionKey.js';
 import type { ForkExtrinsic } from './readBack.js';

@@ -81,3 +81,20 @@ function isScore(x: unknown): boolean {
 export function withHistory(state: ValidatorState, block: number): ValidatorState['history'] {
   return [...state.history, { block, scores: [...state.scores] }].slice(-HISTORY_ROUNDS);
 }
+
+export interface RoundOutcome {
+  block: number;
+  hotkeys: readonly string[];
+  /** The EMA scores after the round, one per hotkey. */
+  scores: ArrayLike<number>;
+  /** The weights the round computed, whether sent and what became of them; null when it computed none. */
+  weights: { uids: number[]; weights: number[]; submitted: boolean; outcome: string } | null;
+}
+
+/** The state after a round: one step on, its scores and history, its weights (the last ones kept when it computed none). */
+export function stateAfterRound(state: ValidatorState, round: RoundOutcome): ValidatorState {
+  const next: ValidatorState = { ...state, step: state.step + 1, lastRoundBlock: round.block, hotkeys: [...round.hotkeys], scores: Array.from(round.scores) };
+  next.history = withHistory(next, round.block);
+  next.lastWeights = round.weights ? { block: round.block, ...round.weights } : state.lastWeights;
+  return next;
+}

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { formatUsdc } from '../chain/polygon/claimsStore.js';
-import type { ValidatorStatus } from './validator.js';
+import type { ValidatorStatus } from './loop.js';
 
 /**
  * The validator's `/status`: JSON for machines (`/status.json`, or `/status` with

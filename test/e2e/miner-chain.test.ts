@@ -19,7 +19,7 @@ import { adminCalls, sudo } from '../../src/chain/subtensor/sudo.js';
 import type { CommandContext } from '../../src/cli/context.js';
 import { createDendrite } from '../../src/dendrite/dendrite.js';
 import { prepareLocalSubnet, type PreparedSubnet } from '../../src/localnet/chopsticks.js';
-import { registrationMessage } from '../../src/miner/marketplace.js';
+import { registrationMessage } from '../../src/marketplace/registration.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { renderKeyfile } from '../../src/wallet/keyfile.js';
 import { loadPolygonAccount, verifyWalletProof } from '../../src/wallet/polygon.js';

@@ -14,7 +14,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { roundBudgetMs, stepBudgets } from '../../src/validator/round.js';
+import { roundBudgetMs, stepBudgets } from '../../src/validator/budgets.js';
 import { freePort } from '../support/net.js';
 import { collectGarbageEvery, startTarpit, type Tarpit } from '../support/tarpit.js';
 import { deadline, withLocalNetwork } from '../support/validatorNet.js';

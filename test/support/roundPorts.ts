@@ -10,7 +10,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import { createInProcessQueue } from '../../src/queue/inProcess.js';
 import { getPreset } from '../../src/scoring/presets.js';
 import type { ProbeJob, ProviderCheckJob } from '../../src/validator/jobs.js';
-import type { RoundDeps, RoundSettings } from '../../src/validator/round.js';
+import type { RoundDeps, RoundSettings } from '../../src/validator/steps/context.js';
 import { signWalletProof } from '../../src/wallet/polygon.js';
 
 export const HOTKEYS = ['5Validator', '5MinerA', '5MinerB', '5MinerC', '5MinerD'];

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import type { MetagraphSnapshot } from '../../src/chain/subtensor/types.js';
 import type { ForkExtrinsic } from '../../src/rehearse/readBack.js';
 import { buildVerdict, formatTao, formatVerdict, verdictJson, weightsExtrinsic, type RehearsalFacts } from '../../src/rehearse/verdict.js';
-import type { MinerRow, RoundReport } from '../../src/validator/round.js';
+import type { MinerRow, RoundReport } from '../../src/validator/report.js';
 import type { ScoringSummary } from '../../src/validator/scoringChoice.js';
 import { hyperparameters } from '../support/hyperparameters.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { CHART_MAX_SERIES, chartedUids, renderStatusHtml, statusToJson } from '../../src/validator/statusPage.js';
-import type { MinerRow, RoundReport } from '../../src/validator/round.js';
-import type { ValidatorStatus } from '../../src/validator/validator.js';
+import type { MinerRow, RoundReport } from '../../src/validator/report.js';
+import type { ValidatorStatus } from '../../src/validator/loop.js';
 import { loadConfig } from '../../src/config/load.js';
 import { chooseScoring, summarizeScoring } from '../../src/validator/scoringChoice.js';
 import { hyperparameters } from '../support/hyperparameters.js';

@@ -10,9 +10,10 @@ import type { BlockHead } from '../../src/chain/subtensor/types.js';
 import { createMemoryStateStore } from '../../src/chain/polygon/stateFile.js';
 import { createValidatorMetrics } from '../../src/observability/metrics.js';
 import { createInProcessQueue } from '../../src/queue/inProcess.js';
-import { roundBudgetMs, runRound, stepBudgets } from '../../src/validator/round.js';
+import { roundBudgetMs, stepBudgets } from '../../src/validator/budgets.js';
+import { runRound } from '../../src/validator/round.js';
 import { emptyState, loadValidatorState, type ValidatorState } from '../../src/validator/state.js';
-import { createValidator } from '../../src/validator/validator.js';
+import { createValidator } from '../../src/validator/loop.js';
 import { deps, HOTKEYS, metagraph, settings } from '../support/roundPorts.js';
 
 const never = <T>() => new Promise<T>(() => undefined);

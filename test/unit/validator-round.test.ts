@@ -2,7 +2,8 @@ import { describe, expect, test } from 'vitest';
 import { SubtensorError } from '../../src/chain/subtensor/errors.js';
 import { createInProcessQueue } from '../../src/queue/inProcess.js';
 import type { ProviderCheckJob } from '../../src/validator/jobs.js';
-import { runRound, type RoundDeps } from '../../src/validator/round.js';
+import { runRound } from '../../src/validator/round.js';
+import type { RoundDeps } from '../../src/validator/steps/context.js';
 import { emptyState } from '../../src/validator/state.js';
 import { deps, HOTKEYS, keys, settings } from '../support/roundPorts.js';
 

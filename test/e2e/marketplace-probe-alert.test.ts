@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { sendProbeAlert } from '../../src/validator/probeAlert.js';
+import { sendProbeAlert } from '../../src/marketplace/probeAlert.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { startLocalServer, type LocalServer } from '../support/httpServer.js';
 import { freePort } from '../support/net.js';

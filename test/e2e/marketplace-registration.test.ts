@@ -2,7 +2,7 @@ import { Keyring } from '@polkadot/keyring';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { cryptoWaitReady, mnemonicGenerate, signatureVerify } from '@polkadot/util-crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { registerOnMarketplace, registrationMessage, type HotkeySigner } from '../../src/miner/marketplace.js';
+import { registerOnMarketplace, registrationMessage, type HotkeySigner } from '../../src/marketplace/registration.js';
 import { startLocalServer, type LocalServer } from '../support/httpServer.js';
 import { freePort } from '../support/net.js';
 

@@ -3,13 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import {
-  RegistryError,
-  createHttpRegistry,
-  createJsonFileCache,
-  parseRegistryAnswer,
-  type ProviderCache,
-} from '../../src/validator/registry.js';
+import { parseRegistryAnswer, RegistryError, type ProviderCache } from '../../src/marketplace/providers.js';
+import { createHttpRegistry } from '../../src/marketplace/registry.js';
+import { createJsonFileCache } from '../../src/marketplace/registryCache.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { startLocalServer, type LocalServer } from '../support/httpServer.js';
 import { freePort } from '../support/net.js';

@@ -1,0 +1,56 @@
+/**
+ * A daemon's settings from its flags, the environment and `.env` (flag > env > .env > default),
+ * as every `hs58` daemon reads them: bittensor's dotted flags, the original's env vars, and the
+ * command's own flags (short forms of options such as `--dry-run`, and flags that are not
+ * options such as `--epochs`). A bad value is a ConfigError that names the flag.
+ */
+import { ConfigError, loadConfig, type Source } from '../config/load.js';
+import type { Config, OptionName } from '../config/schema.js';
+import type { CommandContext } from './context.js';
+
+/** The options that are true or false. */
+export type BoolOptionName = { [K in OptionName]: Config[K] extends boolean ? K : never }[OptionName];
+
+export interface DaemonConfig {
+  config: Config;
+  sources: Record<OptionName, Source>;
+  /** Values of the command's own flags (`extraFlags`, short flags included). */
+  extra: Record<string, string | true>;
+  /** The arguments that are not flags. */
+  positional: string[];
+}
+
+export interface LoadDaemonConfigOptions {
+  /** Short flags and the boolean option each sets, e.g. `{ 'dry-run': 'neuron.dry_run' }`. */
+  shortFlags?: Readonly<Record<string, BoolOptionName>>;
+  /** The command's own flags that are not options, returned in `extra`. */
+  extraFlags?: readonly string[];
+}
+
+export function loadDaemonConfig(ctx: Pick<CommandContext, 'argv' | 'env' | 'dotenv' | 'homeDir'>, options: LoadDaemonConfigOptions = {}): DaemonConfig {
+  const shortFlags = options.shortFlags ?? {};
+  const loaded = loadConfig({ argv: ctx.argv, env: ctx.env, dotenv: ctx.dotenv, homeDir: ctx.homeDir, extraFlags: [...Object.keys(shortFlags), ...(options.extraFlags ?? [])] });
+  const config = { ...loaded.config };
+  for (const [flag, option] of Object.entries(shortFlags)) {
+    const value = loaded.rest.extra[flag];
+    if (value === undefined) continue;
+    if (value !== true && !/^(true|false|1|0|yes|no|on|off)$/i.test(value)) throw new ConfigError('CONFIG_INVALID', `--${flag}: expected true or false, got ${JSON.stringify(value.slice(0, 32))}.`);
+    config[option] = value === true || /^(true|1|yes|on)$/i.test(value);
+  }
+  return { config, sources: loaded.sources, extra: loaded.rest.extra, positional: loaded.rest.positional };
+}
+
+/** An integer value of the command's own flag `name`, from `min` to `max`; undefined when it was not given. */
+export function intFlag(extra: DaemonConfig['extra'], name: string, min: number, max: number): number | undefined {
+  const v = extra[name];
+  if (v === undefined) return undefined;
+  if (v === true || !/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+    throw new ConfigError('CONFIG_INVALID', `--${name}: ${v === true ? 'needs a value' : `${JSON.stringify(v.slice(0, 32))} is not valid`}; expected an integer from ${min} to ${max}.`);
+  }
+  return Number(v);
+}
+
+/** The log level the `--logging.*` flags ask for. */
+export function logLevel(config: Pick<Config, 'logging.trace' | 'logging.debug'>): 'trace' | 'debug' | 'info' {
+  return config['logging.trace'] ? 'trace' : config['logging.debug'] ? 'debug' : 'info';
+}
