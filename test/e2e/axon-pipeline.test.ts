@@ -345,6 +345,19 @@ describe('malformed input: a 4xx with a message, the server keeps serving', () =
     expect(text).toMatch(/hs58_axon_requests_total\{synapse="ProviderCheck",status="403"\} [1-9]/);
     expect(text).toMatch(/hs58_miner_probes_total|hs58_axon_request_seconds_bucket/);
   });
+
+  test('each pipeline stage is timed, in order: a refused request reaches no later stage', async () => {
+    const text = await metrics.registry.metrics();
+    const counts = ['parse', 'blacklist', 'verify', 'body', 'admit', 'handle'].map((stage) => {
+      const m = new RegExp(`^hs58_axon_stage_seconds_count\\{stage="${stage}"\\} (\\d+)$`, 'm').exec(text);
+      expect(m, stage).not.toBeNull();
+      return Number(m![1]);
+    });
+    expect(counts[5]).toBeGreaterThan(0);
+    for (let k = 1; k < counts.length; k++) expect(counts[k], `stage ${k} after ${k - 1}`).toBeLessThanOrEqual(counts[k - 1]!);
+    // 401 and 403 answers were sent above: those requests stopped before the handler.
+    expect(counts[5]).toBeLessThan(counts[0]!);
+  });
 });
 
 describe('priority under load', () => {
