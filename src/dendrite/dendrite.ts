@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import pLimit from 'p-limit';
-import { encodeRequest, STATUS, type RequestFields, type SpecOf, type SynapseName } from '../protocol/index.js';
+import { encodeRequest, STATUS, type EncodedRequest, type RequestFields, type SpecOf, type SynapseName } from '../protocol/index.js';
 import { startDeadline } from '../util/deadline.js';
 import { timeNs } from '../util/timeNs.js';
 import { parseAnswer } from './parse.js';
@@ -71,7 +71,7 @@ export function createDendrite(options: DendriteOptions): Dendrite {
   async function call<N extends SynapseName>(axon: AxonEndpoint, synapse: N, fields: Partial<RequestFields<SpecOf<N>>>, q: QueryOptions): Promise<DendriteResult<N>> {
     const started = performance.now();
     const fail = (statusCode: number, message: string): DendriteResult<N> => failure(axon.uid, statusCode, message, started);
-    let req;
+    let req: EncodedRequest;
     try {
       req = encodeRequest({
         synapse,

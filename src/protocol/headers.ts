@@ -123,7 +123,9 @@ export class HeaderTable {
     if (this.record !== null) return Object.keys(this.record).filter((n) => singleHeaderValue(this.record![n]) !== undefined);
     if (this.map !== null) return [...this.map.keys()].filter((n) => this.map!.get(n) !== null);
     const out: string[] = [];
-    this.fetchHeaders?.forEach?.((_v, n) => out.push(n.toLowerCase()));
+    this.fetchHeaders?.forEach?.((_v, n) => {
+      out.push(n.toLowerCase());
+    });
     return out;
   }
 }
@@ -165,6 +167,7 @@ const B64_VALUE = new Map([...B64].map((c, i) => [c, i]));
  * or text that is not ASCII).
  */
 export function pyB64Decode(text: string): Uint8Array | null {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range, NUL included, is the point
   if (/[^\x00-\x7f]/.test(text)) return null;
   const out: number[] = [];
   let quad = 0;

@@ -4,7 +4,7 @@
  * malformed requests are in protocol-decodeRequest.test.ts).
  */
 import { describe, expect, test } from 'vitest';
-import { ProtocolError, ProviderProbe, decodeRequest, decodeResponse, encodeErrorResponse, encodeResponse, type Coercion, type SynapseFields } from '../../src/protocol/index.js';
+import { ProtocolError, ProviderProbe, decodeRequest, decodeResponse, encodeErrorResponse, encodeResponse, type Coercion, type DecodedRequest, type SynapseFields } from '../../src/protocol/index.js';
 import { testRng, testSeed } from '../support/python-oracle.js';
 import { valid } from '../support/protocol.js';
 
@@ -98,7 +98,7 @@ describe('fuzz: only ProtocolError, and what decodes is valid', () => {
     for (let i = 0; i < 4000; i++) {
       const body = i % 4 === 3 ? valid.body : mutateBody(rng, valid.body);
       const headers = i % 4 === 0 ? valid.headers : mutateHeaders(rng, valid.headers);
-      let decoded;
+      let decoded: DecodedRequest<typeof ProviderProbe>;
       try {
         decoded = decodeRequest('ProviderProbe', headers, body);
       } catch (err) {
