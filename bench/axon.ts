@@ -30,8 +30,8 @@ import { Worker } from 'node:worker_threads';
 import { createInterface } from 'node:readline';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { sr25519Verify as jsVerify } from '@polkadot/util-crypto';
-import { timeNs } from '../src/axon/nonces.js';
 import { encodeRequest } from '../src/protocol/index.js';
+import { timeNs } from '../src/util/timeNs.js';
 import { initCrypto, publicKeyToSs58, signSr25519, sr25519KeypairFromSeed, ss58ToPublicKey, verifySr25519 } from '../src/wallet/sr25519.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -13,7 +13,7 @@ import { errorMessage, isAbortError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { MinerMetrics } from '../observability/metrics.js';
 import type { MetagraphSnapshot, Subtensor } from '../chain/subtensor/types.js';
-import type { BlacklistFn, PriorityFn } from './server.js';
+import type { BlacklistFn, PriorityFn } from './types.js';
 
 /** The reasons the Python miner gives (`Forbidden. Key is blacklisted: {reason}.`), plus ours for stake. */
 export const BLACKLIST_REASONS = {

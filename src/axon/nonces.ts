@@ -7,19 +7,10 @@
  * kept as its sha-256, so a key costs the same memory whatever the caller sends.
  */
 import { createHash } from 'node:crypto';
-import { VERIFY_ERRORS } from '../protocol/index.js';
+import { NONCE_WINDOW_VERSION, VERIFY_ERRORS } from '../protocol/index.js';
+import { timeNs } from '../util/timeNs.js';
 
 export const ALLOWED_DELTA_NS = 4_000_000_000n;
-export const V_7_2_0 = 7_002_000;
-
-// Wall-clock nanoseconds with a monotonic tick: Date.now() has ms resolution only.
-const HRTIME_OFFSET = process.hrtime.bigint();
-const WALL_AT_START = BigInt(Date.now()) * 1_000_000n;
-
-/** Nanoseconds since the epoch, like Python's time.time_ns(). */
-export function timeNs(): bigint {
-  return process.hrtime.bigint() - HRTIME_OFFSET + WALL_AT_START;
-}
 
 export type NonceCheck = { ok: true } | { ok: false; message: string };
 
@@ -49,7 +40,7 @@ export class NonceStore {
     const key = endpointKey(params.hotkey, params.uuid);
     const prev = this.last.get(key);
     // The freshness window only matters for a key not seen before (known keys just compare).
-    if (prev === undefined && params.version !== null && params.version >= V_7_2_0) {
+    if (prev === undefined && params.version !== null && params.version >= NONCE_WINDOW_VERSION) {
       const now = this.nowNs();
       const timeoutNs = (params.timeoutSec ?? 0) * 1e9;
       if (nonceTooOld(params.nonce, now, timeoutNs)) {

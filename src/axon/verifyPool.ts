@@ -132,95 +132,174 @@ export function defaultVerifyThreads(): number {
 export async function createVerifyPool(options: VerifyPoolOptions = {}): Promise<SignatureVerifier> {
   const threads = options.threads ?? defaultVerifyThreads();
   if (!Number.isInteger(threads) || threads < 1) throw new VerifyPoolError('VERIFY_POOL_START_FAILED', `verify threads must be a positive integer, got ${threads}`);
-  const maxBatch = options.maxBatch ?? 64;
-  const startTimeoutMs = options.startTimeoutMs ?? 20_000;
-  const logger = options.logger;
+  const pool = new VerifyPool({
+    threads,
+    maxBatch: options.maxBatch ?? 64,
+    startTimeoutMs: options.startTimeoutMs ?? 20_000,
+    logger: options.logger,
+    lean: await leanWorkerData(),
+  });
+  await pool.start();
+  return pool;
+}
 
-  const lean = await leanWorkerData();
-  let mode: 'lean' | 'package' = 'lean';
-  let wasmMemoryBytes = 0;
-  const slots: Slot[] = [];
-  const queue: Job[] = [];
-  let nextBatch = 1;
-  let pending = 0;
-  let closing = false;
-  let flushScheduled = false;
+interface WorkerMessage {
+  ready?: true;
+  mode?: 'lean' | 'package';
+  batch?: number;
+  results?: Uint8Array;
+  wasmMemoryBytes?: number;
+}
 
-  const spawn = (): Promise<Slot> =>
-    new Promise((resolve, reject) => {
+const ENCODER = new TextEncoder();
+
+/** The workers, the jobs waiting for the next batch, and the batches each worker has not answered yet. */
+class VerifyPool implements SignatureVerifier {
+  readonly threads: number;
+  private currentMode: 'lean' | 'package' = 'lean';
+  private largestWasmMemory = 0;
+  private readonly slots: Slot[] = [];
+  private readonly queue: Job[] = [];
+  private nextBatch = 1;
+  private jobsPending = 0;
+  private closing = false;
+  private flushScheduled = false;
+  private readonly flushNow = () => this.flush();
+
+  constructor(private readonly options: { threads: number; maxBatch: number; startTimeoutMs: number; logger: Logger | undefined; lean: LeanWorkerData | undefined }) {
+    this.threads = options.threads;
+  }
+
+  get pending(): number {
+    return this.jobsPending;
+  }
+
+  get mode(): 'lean' | 'package' {
+    return this.currentMode;
+  }
+
+  get wasmMemoryBytes(): number {
+    return this.largestWasmMemory;
+  }
+
+  async start(): Promise<void> {
+    try {
+      for (let i = 0; i < this.threads; i++) this.slots.push(await this.spawn());
+    } catch (err) {
+      this.closing = true;
+      await Promise.all(this.slots.map((s) => s.worker.terminate()));
+      throw err;
+    }
+  }
+
+  verify(message: string, signature: Uint8Array, publicKey: Uint8Array): Promise<boolean> {
+    if (this.closing) return Promise.reject(new VerifyPoolError('VERIFY_POOL_CLOSED', 'verify pool closed'));
+    // Wrong lengths never reach a worker: they cannot be valid.
+    if (signature.length !== 64 || publicKey.length !== 32) return Promise.resolve(false);
+    return new Promise<boolean>((resolve, reject) => {
+      this.queue.push({ message, signature, publicKey, resolve, reject });
+      this.jobsPending += 1;
+      this.scheduleFlush();
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    for (const job of this.queue.splice(0)) job.reject(new VerifyPoolError('VERIFY_POOL_CLOSED', 'verify pool closed'));
+    const all = this.slots.splice(0);
+    for (const slot of all) {
+      for (const jobs of slot.batches.values()) for (const job of jobs) job.reject(new VerifyPoolError('VERIFY_POOL_CLOSED', 'verify pool closed'));
+      slot.batches.clear();
+    }
+    this.jobsPending = 0;
+    await Promise.all(all.map((s) => s.worker.terminate()));
+  }
+
+  /** One worker, resolved once it has loaded the wasm. */
+  private spawn(): Promise<Slot> {
+    const { startTimeoutMs } = this.options;
+    return new Promise((resolve, reject) => {
       // Small heaps: a verify worker holds a few KiB of jobs at a time; this keeps the miner's RSS low.
       // execArgv: [] keeps the parent's loader flags (tsx) out of the worker: it is plain JavaScript.
-      const worker = new Worker(WORKER_URL, { execArgv: [], workerData: lean, resourceLimits: { maxOldGenerationSizeMb: 24, maxYoungGenerationSizeMb: 4 } });
+      const worker = new Worker(WORKER_URL, { execArgv: [], workerData: this.options.lean, resourceLimits: { maxOldGenerationSizeMb: 24, maxYoungGenerationSizeMb: 4 } });
       const slot: Slot = { worker, inflight: 0, batches: new Map() };
       const timer = setTimeout(() => {
         void worker.terminate();
         reject(new VerifyPoolError('VERIFY_POOL_START_FAILED', `a verify worker did not start within ${startTimeoutMs} ms`));
       }, startTimeoutMs);
       let started = false;
-      worker.on('message', (msg: { ready?: true; mode?: 'lean' | 'package'; batch?: number; results?: Uint8Array; wasmMemoryBytes?: number }) => {
-        if (msg.ready) {
-          if (msg.mode === 'package') mode = 'package';
-          started = true;
-          clearTimeout(timer);
-          resolve(slot);
-          return;
-        }
-        const jobs = slot.batches.get(msg.batch!);
-        if (!jobs) return;
-        slot.batches.delete(msg.batch!);
-        slot.inflight -= jobs.length;
-        pending -= jobs.length;
-        const results = msg.results!;
-        if ((msg.wasmMemoryBytes ?? 0) > wasmMemoryBytes) wasmMemoryBytes = msg.wasmMemoryBytes!;
-        for (let i = 0; i < jobs.length; i++) jobs[i]!.resolve(results[i] === 1);
-        if (queue.length > 0) scheduleFlush();
+      worker.on('message', (msg: WorkerMessage) => {
+        if (!msg.ready) return this.answered(slot, msg);
+        if (msg.mode === 'package') this.currentMode = 'package';
+        started = true;
+        clearTimeout(timer);
+        resolve(slot);
       });
       const fail = (why: string) => {
         clearTimeout(timer);
-        if (!started) {
-          reject(new VerifyPoolError('VERIFY_POOL_START_FAILED', `a verify worker failed to start: ${why}`));
-          return;
-        }
-        const index = slots.indexOf(slot);
-        if (index < 0) return; // already handled (error then exit)
-        slots.splice(index, 1);
-        for (const jobs of slot.batches.values()) {
-          pending -= jobs.length;
-          for (const job of jobs) job.reject(new VerifyPoolError('VERIFY_WORKER_FAILED', 'the verify worker stopped'));
-        }
-        slot.batches.clear();
-        if (closing) return;
-        logger?.error({ reason: why }, 'a verify worker stopped; starting a new one');
-        spawn().then(
-          (fresh) => {
-            if (closing) void fresh.worker.terminate();
-            else {
-              slots.push(fresh);
-              scheduleFlush();
-            }
-          },
-          (err: unknown) => logger?.error({ err: String(err) }, 'could not replace a verify worker'),
-        );
+        if (started) this.stopped(slot, why);
+        else reject(new VerifyPoolError('VERIFY_POOL_START_FAILED', `a verify worker failed to start: ${why}`));
       };
       worker.on('error', (err) => fail(err.message));
       worker.on('exit', (code) => fail(`exit code ${code}`));
     });
+  }
 
-  const scheduleFlush = () => {
-    if (flushScheduled) return;
-    flushScheduled = true;
+  /** A worker's answers to one batch. */
+  private answered(slot: Slot, msg: WorkerMessage): void {
+    const jobs = slot.batches.get(msg.batch!);
+    if (!jobs) return;
+    slot.batches.delete(msg.batch!);
+    slot.inflight -= jobs.length;
+    this.jobsPending -= jobs.length;
+    const results = msg.results!;
+    if ((msg.wasmMemoryBytes ?? 0) > this.largestWasmMemory) this.largestWasmMemory = msg.wasmMemoryBytes!;
+    for (let i = 0; i < jobs.length; i++) jobs[i]!.resolve(results[i] === 1);
+    if (this.queue.length > 0) this.scheduleFlush();
+  }
+
+  /** A started worker stopped: its jobs fail, and a new one takes its place. */
+  private stopped(slot: Slot, why: string): void {
+    const index = this.slots.indexOf(slot);
+    if (index < 0) return; // already handled (error then exit)
+    this.slots.splice(index, 1);
+    for (const jobs of slot.batches.values()) {
+      this.jobsPending -= jobs.length;
+      for (const job of jobs) job.reject(new VerifyPoolError('VERIFY_WORKER_FAILED', 'the verify worker stopped'));
+    }
+    slot.batches.clear();
+    if (this.closing) return;
+    const logger = this.options.logger;
+    logger?.error({ reason: why }, 'a verify worker stopped; starting a new one');
+    this.spawn().then(
+      (fresh) => {
+        if (this.closing) void fresh.worker.terminate();
+        else {
+          this.slots.push(fresh);
+          this.scheduleFlush();
+        }
+      },
+      (err: unknown) => logger?.error({ err: String(err) }, 'could not replace a verify worker'),
+    );
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
     // setImmediate: every request that arrived in this I/O turn joins the same batch.
-    setImmediate(flush);
-  };
+    setImmediate(this.flushNow);
+  }
 
-  const encoder = new TextEncoder();
-  function flush(): void {
-    flushScheduled = false;
+  /** The waiting jobs, in batches of at most `maxBatch`, each to the least loaded worker, as one transferred buffer. */
+  private flush(): void {
+    this.flushScheduled = false;
+    const { slots, queue } = this;
     if (slots.length === 0) return; // a replacement is starting; it flushes when ready
     while (queue.length > 0) {
       let slot = slots[0]!;
       for (const s of slots) if (s.inflight < slot.inflight) slot = s;
-      const take = Math.min(maxBatch, Math.ceil(queue.length / slots.length));
+      const take = Math.min(this.options.maxBatch, Math.ceil(queue.length / slots.length));
       const jobs = queue.splice(0, take);
       let size = 0;
       for (const job of jobs) size += 100 + Buffer.byteLength(job.message, 'utf8');
@@ -231,57 +310,14 @@ export async function createVerifyPool(options: VerifyPoolOptions = {}): Promise
       for (const job of jobs) {
         bytes.set(job.publicKey, at);
         bytes.set(job.signature, at + 32);
-        const written = encoder.encodeInto(job.message, bytes.subarray(at + 100)).written;
+        const written = ENCODER.encodeInto(job.message, bytes.subarray(at + 100)).written;
         view.setUint32(at + 96, written, true);
         at += 100 + written;
       }
-      const batch = nextBatch++;
+      const batch = this.nextBatch++;
       slot.batches.set(batch, jobs);
       slot.inflight += jobs.length;
       slot.worker.postMessage({ batch, buf }, [buf]);
     }
   }
-
-  try {
-    for (let i = 0; i < threads; i++) slots.push(await spawn());
-  } catch (err) {
-    closing = true;
-    await Promise.all(slots.map((s) => s.worker.terminate()));
-    throw err;
-  }
-
-  return {
-    verify(message, signature, publicKey) {
-      if (closing) return Promise.reject(new VerifyPoolError('VERIFY_POOL_CLOSED', 'verify pool closed'));
-      // Wrong lengths never reach a worker: they cannot be valid.
-      if (signature.length !== 64 || publicKey.length !== 32) return Promise.resolve(false);
-      return new Promise<boolean>((resolve, reject) => {
-        queue.push({ message, signature, publicKey, resolve, reject });
-        pending += 1;
-        scheduleFlush();
-      });
-    },
-    threads,
-    get pending() {
-      return pending;
-    },
-    get mode() {
-      return mode;
-    },
-    get wasmMemoryBytes() {
-      return wasmMemoryBytes;
-    },
-    async close() {
-      if (closing) return;
-      closing = true;
-      for (const job of queue.splice(0)) job.reject(new VerifyPoolError('VERIFY_POOL_CLOSED', 'verify pool closed'));
-      const all = slots.splice(0);
-      for (const slot of all) {
-        for (const jobs of slot.batches.values()) for (const job of jobs) job.reject(new VerifyPoolError('VERIFY_POOL_CLOSED', 'verify pool closed'));
-        slot.batches.clear();
-      }
-      pending = 0;
-      await Promise.all(all.map((s) => s.worker.terminate()));
-    },
-  };
 }

@@ -11,6 +11,13 @@ export function createMinerMetrics(registry = new Registry()) {
     requests: new Counter({ name: 'hs58_axon_requests_total', help: 'Axon requests by synapse and status code', labelNames: ['synapse', 'status'] as const, registers: [registry] }),
     requestSeconds: new Histogram({ name: 'hs58_axon_request_seconds', help: 'Axon request handling time', labelNames: ['synapse'] as const, buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10], registers: [registry] }),
     queueDepth: new Gauge({ name: 'hs58_axon_queue_depth', help: 'Requests waiting for a handler', registers: [registry] }),
+    stageSeconds: new Histogram({
+      name: 'hs58_axon_stage_seconds',
+      help: 'Time in each stage of the axon request pipeline (parse, blacklist, verify, body, admit, handle)',
+      labelNames: ['stage'] as const,
+      buckets: [0.00005, 0.0002, 0.001, 0.005, 0.02, 0.1, 0.5, 2, 10, 60],
+      registers: [registry],
+    }),
     probes: new Counter({ name: 'hs58_miner_probes_total', help: 'Provider probes by outcome', labelNames: ['outcome'] as const, registers: [registry] }),
     metagraphSyncs: new Counter({ name: 'hs58_metagraph_syncs_total', help: 'Metagraph syncs by outcome', labelNames: ['outcome'] as const, registers: [registry] }),
   };

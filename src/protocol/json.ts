@@ -44,6 +44,7 @@ export function parseJson(text: string, options: ParseJsonOptions = {}): JsonVal
   return value;
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what JSON strings must escape
 const ESCAPE_OR_CONTROL = /[\\\x00-\x1f]/;
 
 const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
@@ -324,6 +325,7 @@ function escapeChar(ch: string): string {
 // ensure_ascii: everything outside ' '..'~' (DEL and non-ASCII included); else only controls,
 // quote, backslash, and lone surrogates (which Python would fail to encode as UTF-8 anyway).
 const ESCAPE_ASCII = /["\\]|[^\x20-\x7e]/g;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what json.dumps escapes
 const ESCAPE_UTF8 = /["\\\x00-\x1f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /** A string as json.dumps writes it (with quotes). Most strings need no escape: one test, no replace. */
@@ -334,6 +336,7 @@ export function pyJsonString(s: string, ensureAscii: boolean): string {
 
 // Supersets of the two escape patterns, without their lookarounds (any surrogate, paired or not).
 const MAY_ESCAPE_ASCII = /["\\]|[^\x20-\x7e]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what json.dumps escapes
 const MAY_ESCAPE_UTF8 = /["\\\x00-\x1f\ud800-\udfff]/;
 
 /** A float as json.dumps writes it (`30.0`, `1e-05`); non-finite is refused (allow_nan=False). */

@@ -4,9 +4,9 @@
  * collector does meanwhile (forced GCs; Node 20 loses an AbortSignal.timeout inside AbortSignal.any).
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { timeNs } from '../../src/axon/nonces.js';
 import { createInlineVerifier, type SignatureVerifier } from '../../src/axon/verifyPool.js';
 import { encodeRequest } from '../../src/protocol/index.js';
+import { timeNs } from '../../src/util/timeNs.js';
 import { rawRequest, signerFromSeed, startTestAxon, type TestSigner } from '../support/axon.js';
 import { collectGarbageEvery, within } from '../support/tarpit.js';
 

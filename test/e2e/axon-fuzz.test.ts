@@ -7,9 +7,9 @@
 import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { timeNs } from '../../src/axon/nonces.js';
 import { createVerifyPool, type SignatureVerifier } from '../../src/axon/verifyPool.js';
 import { encodeRequest, type EncodedRequest } from '../../src/protocol/index.js';
+import { timeNs } from '../../src/util/timeNs.js';
 import { signerFromSeed, startTestAxon, type TestSigner } from '../support/axon.js';
 import { testRng, testSeed } from '../support/python-oracle.js';
 

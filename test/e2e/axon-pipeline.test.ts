@@ -7,13 +7,13 @@ import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createVerifyPool, type SignatureVerifier } from '../../src/axon/verifyPool.js';
-import { timeNs } from '../../src/axon/nonces.js';
 import { createDendrite } from '../../src/dendrite/dendrite.js';
 import { createProber } from '../../src/miner/probe.js';
 import { createMinerService } from '../../src/miner/service.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createMinerMetrics } from '../../src/observability/metrics.js';
 import { encodeRequest, signingMessage, type EncodedRequest } from '../../src/protocol/index.js';
+import { timeNs } from '../../src/util/timeNs.js';
 import { loadPolygonAccount, verifyWalletProof } from '../../src/wallet/polygon.js';
 import { rawRequest, signerFromSeed, startTestAxon, type TestSigner } from '../support/axon.js';
 import { startLocalServer, type LocalServer } from '../support/httpServer.js';
@@ -344,6 +344,19 @@ describe('malformed input: a 4xx with a message, the server keeps serving', () =
     expect(text).toMatch(/hs58_axon_requests_total\{synapse="ProviderCheck",status="401"\} [1-9]/);
     expect(text).toMatch(/hs58_axon_requests_total\{synapse="ProviderCheck",status="403"\} [1-9]/);
     expect(text).toMatch(/hs58_miner_probes_total|hs58_axon_request_seconds_bucket/);
+  });
+
+  test('each pipeline stage is timed, in order: a refused request reaches no later stage', async () => {
+    const text = await metrics.registry.metrics();
+    const counts = ['parse', 'blacklist', 'verify', 'body', 'admit', 'handle'].map((stage) => {
+      const m = new RegExp(`^hs58_axon_stage_seconds_count\\{stage="${stage}"\\} (\\d+)$`, 'm').exec(text);
+      expect(m, stage).not.toBeNull();
+      return Number(m![1]);
+    });
+    expect(counts[5]).toBeGreaterThan(0);
+    for (let k = 1; k < counts.length; k++) expect(counts[k], `stage ${k} after ${k - 1}`).toBeLessThanOrEqual(counts[k - 1]!);
+    // 401 and 403 answers were sent above: those requests stopped before the handler.
+    expect(counts[5]).toBeLessThan(counts[0]!);
   });
 });
 

@@ -7,8 +7,8 @@
  * nonces, so a request meant to be fresh is signed anew for each, with the same logical mutation.
  * A case of several steps (a replay) sends them in order and every answer is compared.
  */
-import { timeNs } from '../../src/axon/nonces.js';
 import { encodeRequest } from '../../src/protocol/index.js';
+import { timeNs } from '../../src/util/timeNs.js';
 import type { TestSigner } from './axon.js';
 
 export interface WireRequest {

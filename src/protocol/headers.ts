@@ -1,4 +1,7 @@
 /**
+ * Headers out: a synapse's `to_headers()` (TerminalInfo values as `str()` prints them, the
+ * input_obj headers, the sizes and the body hash), every value kept printable ASCII.
+ *
  * Headers in: a case-insensitive table over any header input, and what a Python axon reads
  * from a request's headers (`Synapse.from_headers`, bittensor 10.x) with the same rules, so
  * that our axon refuses the headers a Python axon cannot parse and accepts those it can:
@@ -13,10 +16,60 @@
  * What Python cannot parse it answers with 500; we answer 400 (`invalid-header`). One rule is
  * ours: a header given twice is refused (Python silently keeps one of the values).
  */
+import { specLayout } from './fields.js';
 import { parseJson, type JsonValue } from './json.js';
-import { pyFloatFromText, pyIntFromText } from './python.js';
+import { pyFloatFromText, pyFloatRepr, pyIntFromText } from './python.js';
+import { computeBodyHash, EMPTY_BODY_HASH } from './signing.js';
 import { ProtocolError } from './status.js';
-import { emptyTerminalInfo, TERMINAL_INFO_FIELDS, type TerminalInfo } from './synapses.js';
+import { emptyTerminalInfo, TERMINAL_INFO_FIELDS, type SynapseSpec, type TerminalInfo } from './synapses.js';
+
+// --- headers out ----------------------------------------------------------------------------
+
+/** A header value as `str(v)` in Python; text is reduced to visible ASCII so no value can break the HTTP head. */
+function headerText(v: string | number | bigint, kind: string): string {
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'number') return kind === 'float' ? pyFloatRepr(v) : String(v);
+  // Most values need no replacement: test first (a regex scan is native code), replace only then.
+  if (typeof v === 'string' && !NOT_HEADER_SAFE.test(v)) return v.length > 1024 ? v.slice(0, 1024) : v;
+  return v.replace(/[^\t\x20-\x7e]/g, '?').slice(0, 1024);
+}
+
+const NOT_HEADER_SAFE = /[^\t\x20-\x7e]/;
+
+const TERMINAL_HEADER_NAMES = {
+  axon: TERMINAL_INFO_FIELDS.map((f) => `bt_header_axon_${f.wire}`),
+  dendrite: TERMINAL_INFO_FIELDS.map((f) => `bt_header_dendrite_${f.wire}`),
+};
+
+export function terminalHeaders(prefix: 'axon' | 'dendrite', info: TerminalInfo | null, into: Record<string, string>): void {
+  if (info === null) return;
+  const names = TERMINAL_HEADER_NAMES[prefix];
+  for (let k = 0; k < TERMINAL_INFO_FIELDS.length; k++) {
+    const f = TERMINAL_INFO_FIELDS[k]!;
+    const v = info[f.key];
+    if (v !== null) into[names[k]!] = headerText(v, f.kind);
+  }
+}
+
+/** Python's to_headers tail: input_obj headers for required fields, then the sizes and the body hash. */
+export function finishHeaders(spec: SynapseSpec | null, fields: Record<string, unknown>, headers: Record<string, string>, totalSize: number): void {
+  if (spec) {
+    for (const { key, field } of specLayout(spec).fields) {
+      if (field.default !== undefined || fields[key] === null || fields[key] === undefined) continue;
+      const empty = field.type === 'string' ? '""' : field.type === 'int' ? '0' : field.type === 'float' ? '0.0' : 'false';
+      headers[`bt_header_input_obj_${key}`] = Buffer.from(empty, 'utf8').toString('base64');
+    }
+  }
+  // Python puts sys.getsizeof() of its objects here (CPython memory, checked by nobody);
+  // we put the byte sizes these fields are documented to be.
+  let headerBytes = 0;
+  for (const k of Object.keys(headers)) headerBytes += k.length + headers[k]!.length + 4;
+  headers.header_size = String(headerBytes);
+  headers.total_size = String(totalSize);
+  headers.computed_body_hash = spec ? computeBodyHash(spec, fields as never) : EMPTY_BODY_HASH;
+}
+
+// --- headers in -----------------------------------------------------------------------------
 
 /** Request or response headers: Node's `IncomingHttpHeaders`, a plain record, or a fetch `Headers`. */
 export type HeaderInput = { get(name: string): string | null } | Readonly<Record<string, string | readonly string[] | number | undefined>>;
@@ -70,7 +123,9 @@ export class HeaderTable {
     if (this.record !== null) return Object.keys(this.record).filter((n) => singleHeaderValue(this.record![n]) !== undefined);
     if (this.map !== null) return [...this.map.keys()].filter((n) => this.map!.get(n) !== null);
     const out: string[] = [];
-    this.fetchHeaders?.forEach?.((_v, n) => out.push(n.toLowerCase()));
+    this.fetchHeaders?.forEach?.((_v, n) => {
+      out.push(n.toLowerCase());
+    });
     return out;
   }
 }
@@ -112,6 +167,7 @@ const B64_VALUE = new Map([...B64].map((c, i) => [c, i]));
  * or text that is not ASCII).
  */
 export function pyB64Decode(text: string): Uint8Array | null {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range, NUL included, is the point
   if (/[^\x00-\x7f]/.test(text)) return null;
   const out: number[] = [];
   let quad = 0;
