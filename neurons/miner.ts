@@ -11,7 +11,7 @@ import { createAxonServer } from '../src/axon/server.js';
 import { createInlineVerifier, createVerifyPool, defaultVerifyThreads } from '../src/axon/verifyPool.js';
 import { createSubtensor } from '../src/chain/subtensor/index.js';
 import { DEFAULT_AXON_VERSION } from '../src/chain/subtensor/serve.js';
-import { loadDaemonConfig, logLevel } from '../src/cli/daemonConfig.js';
+import { daemonLogger, loadDaemonConfig, type DaemonConfig } from '../src/cli/daemonConfig.js';
 import { exitOnError } from '../src/cli/exitCodes.js';
 import { ConfigError, subtensorEndpoint } from '../src/config/load.js';
 import type { Config } from '../src/config/schema.js';
@@ -19,7 +19,7 @@ import { registerOnMarketplace } from '../src/marketplace/registration.js';
 import { createProber, type HostResolver } from '../src/miner/probe.js';
 import { createAxonServing, publicInterfaceIpv4, waitForRegistration, type Ipv4Resolver } from '../src/miner/serving.js';
 import { createMinerService } from '../src/miner/service.js';
-import { createLogger, type Logger } from '../src/observability/logger.js';
+import type { Logger } from '../src/observability/logger.js';
 import { createMinerMetrics, type MinerMetrics } from '../src/observability/metrics.js';
 import { redactUrl } from '../src/observability/redact.js';
 import { startOpsServer } from '../src/observability/server.js';
@@ -57,13 +57,14 @@ export interface MinerReadyInfo {
 export const runMiner: Command = (ctx) => startMiner(ctx, {});
 
 export async function startMiner(ctx: CommandContext, hooks: MinerHooks): Promise<number> {
-  let config: Config;
+  let parsed: DaemonConfig;
   try {
-    config = loadDaemonConfig(ctx).config;
+    parsed = loadDaemonConfig(ctx);
   } catch (err) {
     return exitOnError(ctx, 'miner', err);
   }
-  const logger = hooks.logger ?? createLogger({ level: logLevel(config), name: 'hs58-miner' });
+  const { config } = parsed;
+  const logger = hooks.logger ?? daemonLogger('hs58-miner', parsed, ctx);
   const closers = createCloseStack(logger);
   // Background loops stop with this; it follows the process signal.
   const running = new AbortController();

@@ -8,12 +8,12 @@ import type { Command, CommandContext } from '../src/cli/context.js';
 import { CLAIMS_STATE_FILE, createClaimsScanner, createFileStateStore } from '../src/chain/polygon/index.js';
 import type { ClaimsStateJSON } from '../src/chain/polygon/claimsStore.js';
 import { createSubtensor } from '../src/chain/subtensor/index.js';
-import { loadDaemonConfig, logLevel, type DaemonConfig } from '../src/cli/daemonConfig.js';
+import { daemonLogger, loadDaemonConfig, type DaemonConfig } from '../src/cli/daemonConfig.js';
 import { exitOnError } from '../src/cli/exitCodes.js';
 import { subtensorEndpoint, ConfigError } from '../src/config/load.js';
 import { DEFAULT_POLYGON_RPCS } from '../src/config/schema.js';
 import { createDendrite, type Dendrite } from '../src/dendrite/dendrite.js';
-import { createLogger, type Logger } from '../src/observability/logger.js';
+import type { Logger } from '../src/observability/logger.js';
 import { createValidatorMetrics } from '../src/observability/metrics.js';
 import { createStartupHealth, startOpsServer } from '../src/observability/server.js';
 import { redactUrl } from '../src/observability/redact.js';
@@ -73,7 +73,7 @@ export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks)
     return exitOnError(ctx, 'validator', err);
   }
   const { config, rpcFromDefault, scoring } = parsed;
-  const logger = hooks.logger ?? createLogger({ level: logLevel(config), name: 'hs58-validator' });
+  const logger = hooks.logger ?? daemonLogger('hs58-validator', parsed, ctx);
   const closers = createCloseStack(logger);
   try {
     const wallet = await loadWallet(walletParameters(config));

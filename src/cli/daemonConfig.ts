@@ -6,6 +6,7 @@
  */
 import { ConfigError, loadConfig, type Source } from '../config/load.js';
 import type { Config, OptionName } from '../config/schema.js';
+import { createLogger, type Logger } from '../observability/logger.js';
 import type { CommandContext } from './context.js';
 
 /** The options that are true or false. */
@@ -18,6 +19,8 @@ export interface DaemonConfig {
   extra: Record<string, string | true>;
   /** The arguments that are not flags. */
   positional: string[];
+  /** Lines to log once the logger exists (e.g. the Python daemons' flags accepted and ignored). */
+  notices: string[];
 }
 
 export interface LoadDaemonConfigOptions {
@@ -37,7 +40,10 @@ export function loadDaemonConfig(ctx: Pick<CommandContext, 'argv' | 'env' | 'dot
     if (value !== true && !/^(true|false|1|0|yes|no|on|off)$/i.test(value)) throw new ConfigError('CONFIG_INVALID', `--${flag}: expected true or false, got ${JSON.stringify(value.slice(0, 32))}.`);
     config[option] = value === true || /^(true|1|yes|on)$/i.test(value);
   }
-  return { config, sources: loaded.sources, extra: loaded.rest.extra, positional: loaded.rest.positional };
+  const notices = loaded.rest.ignored.length
+    ? [`accepted for compatibility with the Python daemons and ignored (no meaning here): ${loaded.rest.ignored.join(', ')}`]
+    : [];
+  return { config, sources: loaded.sources, extra: loaded.rest.extra, positional: loaded.rest.positional, notices };
 }
 
 /** An integer value of the command's own flag `name`, from `min` to `max`; undefined when it was not given. */
@@ -50,7 +56,34 @@ export function intFlag(extra: DaemonConfig['extra'], name: string, min: number,
   return Number(v);
 }
 
-/** The log level the `--logging.*` flags ask for. */
-export function logLevel(config: Pick<Config, 'logging.trace' | 'logging.debug'>): 'trace' | 'debug' | 'info' {
-  return config['logging.trace'] ? 'trace' : config['logging.debug'] ? 'debug' : 'info';
+/**
+ * The log level: the `--logging.trace/debug/info` flags (or their env vars, bittensor's
+ * `BT_LOGGING_*` among them), else `LOG_LEVEL`, else info.
+ */
+export function logLevel(config: Pick<Config, 'logging.trace' | 'logging.debug' | 'logging.info' | 'logging.level'>): 'trace' | 'debug' | 'info' | 'warn' | 'error' {
+  if (config['logging.trace']) return 'trace';
+  if (config['logging.debug']) return 'debug';
+  if (config['logging.info']) return 'info';
+  return config['logging.level'] ?? 'info';
+}
+
+/**
+ * How a daemon writes its log: readable lines with colours on a terminal, JSON lines elsewhere
+ * (Railway, Docker, systemd read JSON), unless `--logging.format` / `LOG_FORMAT` says which.
+ * Colours follow the NO_COLOR convention.
+ */
+export function logFormat(
+  config: Pick<Config, 'logging.format'>,
+  ctx: { stdout: NodeJS.WritableStream; env: Readonly<Record<string, string | undefined>> },
+): { format: 'json' | 'pretty'; colors: boolean } {
+  const tty = (ctx.stdout as { isTTY?: boolean }).isTTY === true;
+  const format = config['logging.format'] === 'auto' ? (tty ? 'pretty' : 'json') : config['logging.format'];
+  return { format, colors: format === 'pretty' && tty && !ctx.env.NO_COLOR };
+}
+
+/** A daemon's logger as its settings ask (level, format), with the notices of its config logged once. */
+export function daemonLogger(name: string, parsed: Pick<DaemonConfig, 'config' | 'notices'>, ctx: Pick<CommandContext, 'stdout' | 'env'>): Logger {
+  const logger = createLogger({ level: logLevel(parsed.config), name, destination: ctx.stdout, ...logFormat(parsed.config, ctx) });
+  for (const n of parsed.notices) logger.info(n);
+  return logger;
 }

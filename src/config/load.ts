@@ -25,8 +25,8 @@ export interface LoadConfigParameters {
 export interface LoadConfigReturnType {
   config: Config;
   sources: Record<OptionName, Source>;
-  /** Positional arguments and the values of extraFlags. */
-  rest: { positional: string[]; extra: Record<string, string | true> };
+  /** Positional arguments, the values of extraFlags, and the Python daemons' flags that were ignored. */
+  rest: { positional: string[]; extra: Record<string, string | true>; ignored: string[] };
 }
 
 const NAMES = Object.keys(OPTIONS) as OptionName[];
@@ -44,7 +44,7 @@ function describeAccepted(spec: OptionSpec): string {
     case 'enum':
       return `one of ${spec.choices?.join(', ')}`;
     default:
-      return 'a string';
+      return spec.choices ? `one of ${spec.choices.join(', ')}${spec.orWebSocketUrl ? ', or a ws:// or wss:// URL' : ''}` : 'a string';
   }
 }
 
@@ -105,6 +105,7 @@ export function parseOptionValue(name: OptionName, raw: string | string[], label
       if (!spec.choices?.includes(text)) return fail();
       return text;
     default:
+      if (spec.choices && !spec.choices.includes(text) && !(spec.orWebSocketUrl && /^wss?:\/\/\S+$/.test(text))) return fail();
       return text;
   }
 }
@@ -140,7 +141,43 @@ interface ParsedArgv {
   flags: Map<OptionName, string[]>;
   extra: Record<string, string | true>;
   positional: string[];
+  /** Flags of the Python daemons that mean nothing here, as given (`--neuron.device cuda`). */
+  ignored: string[];
 }
+
+/**
+ * Flags the Python daemons accept (the bittensor SDK's own, the subnet template's, HS58-subnet's)
+ * that mean nothing here: accepted so that an operator's command line from the Python miner or
+ * validator starts, and named in one notice line. `value`: the flag takes a value; `bool`: it may
+ * be followed by true/false. A truly unknown flag is still an error with a suggestion.
+ */
+export const PYTHON_ONLY_FLAGS: Readonly<Record<string, 'bool' | 'value'>> = {
+  config: 'value',
+  strict: 'bool',
+  no_prompt: 'bool',
+  no_version_checking: 'bool',
+  mock: 'bool',
+  'neuron.device': 'value',
+  'neuron.name': 'value',
+  'neuron.events_retention_size': 'value',
+  'neuron.dont_save_events': 'bool',
+  'neuron.num_concurrent_forwards': 'value',
+  'neuron.sample_size': 'value',
+  'neuron.vpermit_tao_limit': 'value',
+  'blacklist.allow_non_registered': 'bool',
+  'wandb.off': 'bool',
+  'wandb.offline': 'bool',
+  'wandb.notes': 'value',
+  'wandb.project_name': 'value',
+  'wandb.entity': 'value',
+  'logging.record_log': 'bool',
+  'logging.logging_dir': 'value',
+  'logging.enable_third_party_loggers': 'bool',
+  'axon.max_workers': 'value',
+  'priority.max_workers': 'value',
+  'priority.maxsize': 'value',
+  'subtensor._mock': 'bool',
+};
 
 /**
  * `--a.b value`, `--a.b=value`, a bare boolean `--a.b`, `--no-a.b`; list flags may repeat.
@@ -150,7 +187,9 @@ export function parseArgv(argv: readonly string[], extraFlags: readonly string[]
   const flags = new Map<OptionName, string[]>();
   const extra: Record<string, string | true> = {};
   const positional: string[] = [];
+  const ignored: string[] = [];
   const normalize = (s: string) => s.replace(/-/g, '_');
+  const pythonOnly = new Map(Object.entries(PYTHON_ONLY_FLAGS).map(([n, kind]) => [normalize(n), kind]));
   const byNorm = new Map<string, OptionName>(NAMES.map((n) => [normalize(n), n]));
   const extraByNorm = new Map<string, string>(extraFlags.map((n) => [normalize(n), n]));
   for (let i = 0; i < argv.length; i++) {
@@ -174,6 +213,14 @@ export function parseArgv(argv: readonly string[], extraFlags: readonly string[]
     }
     const name = byNorm.get(normalize(key));
     const extraName = extraByNorm.get(normalize(key));
+    const ignoredKind = name === undefined && extraName === undefined ? pythonOnly.get(normalize(key)) : undefined;
+    if (ignoredKind !== undefined) {
+      const next = argv[i + 1];
+      const takesNext = inline === undefined && next !== undefined && !next.startsWith('--') && (ignoredKind === 'value' || /^(true|false|1|0|yes|no|on|off)$/i.test(next));
+      ignored.push(takesNext ? `${tok} ${next}` : tok);
+      if (takesNext) i++;
+      continue;
+    }
     if (name === undefined && extraName === undefined) {
       const hint = closest(key, [...NAMES, ...extraFlags]);
       throw new ConfigError('CONFIG_UNKNOWN_FLAG', `unknown flag --${key}${hint ? `; did you mean --${hint}?` : ''} (\`hs58 --help\` lists the flags)`);
@@ -210,12 +257,12 @@ export function parseArgv(argv: readonly string[], extraFlags: readonly string[]
       flags.set(name, list);
     } else extra[extraName!] = inline;
   }
-  return { flags, extra, positional };
+  return { flags, extra, positional, ignored };
 }
 
 /** Precedence: flag > env > .env > default. */
 export function loadConfig(params: LoadConfigParameters = {}): LoadConfigReturnType {
-  const { flags, extra, positional } = parseArgv(params.argv ?? [], params.extraFlags);
+  const { flags, extra, positional, ignored } = parseArgv(params.argv ?? [], params.extraFlags);
   const env = params.env ?? {};
   const dotenv = params.dotenv !== undefined ? (parseEnv(params.dotenv) as Record<string, string>) : {};
   const config = {} as Record<string, unknown>;
@@ -251,16 +298,19 @@ export function loadConfig(params: LoadConfigParameters = {}): LoadConfigReturnT
       if (typeof v === 'string' && (v === '~' || v.startsWith('~/'))) config[name] = params.homeDir + v.slice(1);
     }
   }
-  return { config: config as Config, sources, rest: { positional, extra } };
+  return { config: config as Config, sources, rest: { positional, extra, ignored } };
 }
 
-const NETWORK_ENDPOINTS = {
+/** The bittensor SDK's networks (bittensor.core.settings.NETWORK_MAP). */
+export const NETWORK_ENDPOINTS: Readonly<Record<string, string>> = {
   finney: 'wss://entrypoint-finney.opentensor.ai:443',
   test: 'wss://test.finney.opentensor.ai:443',
+  archive: 'wss://archive.chain.opentensor.ai:443',
   local: 'ws://127.0.0.1:9944',
-} as const;
+  'latent-lite': 'wss://lite.sub.latent.to:443',
+};
 
-/** The WebSocket endpoint: --subtensor.chain_endpoint, else the one of --subtensor.network. */
+/** The WebSocket endpoint: --subtensor.chain_endpoint, else the one of --subtensor.network (a name, or a URL as the SDK takes it). */
 export function subtensorEndpoint(config: Pick<Config, 'subtensor.network' | 'subtensor.chain_endpoint'>): string {
   const explicit = config['subtensor.chain_endpoint'];
   if (explicit) {
@@ -269,7 +319,11 @@ export function subtensorEndpoint(config: Pick<Config, 'subtensor.network' | 'su
     }
     return explicit;
   }
-  return NETWORK_ENDPOINTS[config['subtensor.network']];
+  const network = config['subtensor.network'];
+  const known = NETWORK_ENDPOINTS[network];
+  if (known !== undefined) return known;
+  if (/^wss?:\/\//.test(network)) return network;
+  throw new ConfigError('CONFIG_INVALID', `--subtensor.network: ${JSON.stringify(network)} is not a known network; expected ${Object.keys(NETWORK_ENDPOINTS).join(', ')} or a ws(s):// URL.`);
 }
 
 /** The text of `.env.example`, generated from the schema (a test keeps the file in step). */

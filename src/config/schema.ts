@@ -1,6 +1,7 @@
 /**
  * The one declaration of every setting: its CLI flag (bittensor's dotted names),
- * the env vars of the Python daemons that feed it, its default and what it means.
+ * the env vars that feed it (first the Python Subnet 58 daemons' name, then the bittensor
+ * SDK's `BT_*` name where it means the same; the first one set wins), its default and what it means.
  * CLI parsing, env/.env loading, `.env.example` and the README's table all come
  * from this list.
  */
@@ -20,6 +21,8 @@ export interface OptionSpec {
   min?: number;
   max?: number;
   secret?: boolean;
+  /** With `choices`: a ws:// or wss:// URL is accepted too (the SDK's --subtensor.network). */
+  orWebSocketUrl?: boolean;
   role: Role;
 }
 
@@ -34,28 +37,31 @@ export const OPTIONS = {
   // --- common ---------------------------------------------------------------------------
   'netuid': opt({ kind: 'int', env: ['NETUID'], default: 58, min: 0, max: 65535, role: 'common', description: 'Subnet id.' }),
   'neuron.type': opt({ kind: 'enum', env: ['NEURON_TYPE'], default: 'validator', choices: ['miner', 'validator'], role: 'common', description: 'Which daemon entrypoint.sh starts.' }),
-  'wallet.name': opt({ kind: 'string', env: ['WALLET_NAME'], default: 'default', role: 'common', description: 'Wallet (coldkey) folder name under --wallet.path.' }),
-  'wallet.hotkey': opt({ kind: 'string', env: ['HOTKEY_NAME'], default: 'default', role: 'common', description: 'Hotkey file name under <wallet>/hotkeys/.' }),
+  'wallet.name': opt({ kind: 'string', env: ['WALLET_NAME', 'BT_WALLET_NAME'], default: 'default', role: 'common', description: 'Wallet (coldkey) folder name under --wallet.path.' }),
+  'wallet.hotkey': opt({ kind: 'string', env: ['HOTKEY_NAME', 'BT_WALLET_HOTKEY'], default: 'default', role: 'common', description: 'Hotkey file name under <wallet>/hotkeys/.' }),
   'wallet.path': opt({ kind: 'string', env: ['BT_WALLET_PATH'], default: '~/.bittensor/wallets', role: 'common', description: 'Folder holding bittensor wallets.' }),
   'wallet.hotkey_b64': opt({ kind: 'string', env: ['BT_HOTKEY_B64'], envOnly: true, secret: true, default: null, role: 'common', description: 'Base64 of the hotkey file; used instead of the file when set (decoded in memory).' }),
   'wallet.coldkeypub_b64': opt({ kind: 'string', env: ['BT_COLDKEYPUB_B64'], envOnly: true, default: null, role: 'common', description: 'Base64 of coldkeypub.txt.' }),
   'wallet.coldkey_b64': opt({ kind: 'string', env: ['BT_COLDKEY_B64'], envOnly: true, secret: true, default: null, role: 'common', description: 'Base64 of the coldkey file; not needed by the daemons and ignored with a notice.' }),
-  'subtensor.network': opt({ kind: 'enum', env: ['SUBTENSOR_NETWORK'], default: 'finney', choices: ['finney', 'test', 'local'], role: 'common', description: 'Bittensor network; sets the endpoint unless --subtensor.chain_endpoint is given.' }),
-  'subtensor.chain_endpoint': opt({ kind: 'string', env: ['SUBTENSOR_CHAIN_ENDPOINT'], default: null, role: 'common', description: 'WebSocket endpoint (ws:// or wss://) overriding --subtensor.network.' }),
+  'subtensor.network': opt({ kind: 'string', env: ['SUBTENSOR_NETWORK', 'BT_SUBTENSOR_NETWORK'], default: 'finney', choices: ['finney', 'test', 'archive', 'local', 'latent-lite'], orWebSocketUrl: true, role: 'common', description: 'Bittensor network, as the SDK takes it (finney, test, archive, local, latent-lite, or a ws(s):// URL); sets the endpoint unless --subtensor.chain_endpoint is given.' }),
+  'subtensor.chain_endpoint': opt({ kind: 'string', env: ['SUBTENSOR_CHAIN_ENDPOINT', 'BT_SUBTENSOR_CHAIN_ENDPOINT'], default: null, role: 'common', description: 'WebSocket endpoint (ws:// or wss://) overriding --subtensor.network.' }),
   'subtensor.chain_spec': opt({ kind: 'string', env: ['SUBTENSOR_CHAIN_SPEC'], default: null, role: 'tools', description: 'Raw chain spec for Chopsticks (localnet and tests).' }),
   'neuron.timeout': opt({ kind: 'number', env: ['NEURON_TIMEOUT'], default: 30, min: 0.1, max: 600, role: 'common', description: 'Seconds a dendrite waits for an axon.' }),
   'neuron.epoch_length': opt({ kind: 'int', env: ['EPOCH_LENGTH'], default: 360, min: 1, max: 100000, role: 'common', description: 'Blocks between validator rounds (and between miner metagraph syncs ×12 s).' }),
   'neuron.state_path': opt({ kind: 'string', env: ['HS58_STATE_PATH'], default: '~/.hs58', role: 'common', description: 'Folder for state files (EMA scores, scan cursor, commit-reveal salts).' }),
-  'logging.debug': opt({ kind: 'bool', env: ['LOG_DEBUG'], default: false, role: 'common', description: 'Debug log level.' }),
-  'logging.trace': opt({ kind: 'bool', env: ['LOG_TRACE'], default: false, role: 'common', description: 'Trace log level.' }),
+  'logging.debug': opt({ kind: 'bool', env: ['LOG_DEBUG', 'BT_LOGGING_DEBUG'], default: false, role: 'common', description: 'Debug log level.' }),
+  'logging.trace': opt({ kind: 'bool', env: ['LOG_TRACE', 'BT_LOGGING_TRACE'], default: false, role: 'common', description: 'Trace log level.' }),
+  'logging.info': opt({ kind: 'bool', env: ['LOG_INFO', 'BT_LOGGING_INFO'], default: false, role: 'common', description: 'Info log level (the default; accepted as the Python daemons take it).' }),
+  'logging.level': opt({ kind: 'enum', env: ['LOG_LEVEL'], default: null, choices: ['trace', 'debug', 'info', 'warn', 'error'], role: 'common', description: 'Log level when no --logging.trace/debug/info flag is given; default info.' }),
+  'logging.format': opt({ kind: 'enum', env: ['LOG_FORMAT'], default: 'auto', choices: ['auto', 'pretty', 'json'], role: 'common', description: 'auto: one readable line per event on a terminal, JSON lines elsewhere (Railway, Docker, systemd).' }),
   'metrics.port': opt({ kind: 'int', env: ['METRICS_PORT'], default: 9100, min: 0, max: 65535, role: 'common', description: 'Port of /health, /metrics (and /status on the validator); 0 turns it off.' }),
   'metrics.host': opt({ kind: 'string', env: ['METRICS_HOST'], default: '0.0.0.0', role: 'common', description: 'Address /health and /metrics listen on.' }),
 
   // --- miner ---------------------------------------------------------------------------
-  'axon.port': opt({ kind: 'int', env: ['AXON_PORT'], default: 8091, min: 1, max: 65535, role: 'miner', description: 'Port the axon listens on.' }),
-  'axon.ip': opt({ kind: 'string', env: ['AXON_IP'], default: '0.0.0.0', role: 'miner', description: 'Address the axon listens on.' }),
-  'axon.external_ip': opt({ kind: 'string', env: ['AXON_EXTERNAL_IP'], default: null, role: 'miner', description: 'IP or host name served on chain (a host name is resolved to IPv4 and re-served when it changes).' }),
-  'axon.external_port': opt({ kind: 'int', env: ['AXON_EXTERNAL_PORT'], default: null, min: 1, max: 65535, role: 'miner', description: 'Port served on chain; defaults to --axon.port.' }),
+  'axon.port': opt({ kind: 'int', env: ['AXON_PORT', 'BT_AXON_PORT'], default: 8091, min: 1, max: 65535, role: 'miner', description: 'Port the axon listens on.' }),
+  'axon.ip': opt({ kind: 'string', env: ['AXON_IP', 'BT_AXON_IP'], default: '0.0.0.0', role: 'miner', description: 'Address the axon listens on.' }),
+  'axon.external_ip': opt({ kind: 'string', env: ['AXON_EXTERNAL_IP', 'BT_AXON_EXTERNAL_IP'], default: null, role: 'miner', description: 'IP or host name served on chain (a host name is resolved to IPv4 and re-served when it changes).' }),
+  'axon.external_port': opt({ kind: 'int', env: ['AXON_EXTERNAL_PORT', 'BT_AXON_EXTERNAL_PORT'], default: null, min: 1, max: 65535, role: 'miner', description: 'Port served on chain; defaults to --axon.port.' }),
   'axon.max_queue': opt({ kind: 'int', env: ['AXON_MAX_QUEUE'], default: 256, min: 1, max: 100000, role: 'miner', description: 'Requests waiting for a handler before the axon answers 503.' }),
   'axon.verify_threads': opt({ kind: 'int', env: ['AXON_VERIFY_THREADS'], default: null, min: 0, max: 64, role: 'miner', description: 'Worker threads verifying request signatures; default one per CPU core, 0 verifies on the main thread.' }),
   'blacklist.force_validator_permit': opt({ kind: 'bool', env: ['BLACKLIST_FORCE_VALIDATOR_PERMIT'], default: true, role: 'miner', description: 'Only callers with a validator permit are served (set false to relax).' }),

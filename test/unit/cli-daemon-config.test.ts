@@ -37,9 +37,13 @@ describe('intFlag and logLevel', () => {
     expect(() => intFlag({ 'rehearse.block': true }, 'rehearse.block', 0, 10)).toThrow('--rehearse.block: needs a value; expected an integer from 0 to 10.');
   });
 
-  test('--logging.trace over --logging.debug over info', () => {
-    expect(logLevel({ 'logging.trace': true, 'logging.debug': true })).toBe('trace');
-    expect(logLevel({ 'logging.trace': false, 'logging.debug': true })).toBe('debug');
-    expect(logLevel({ 'logging.trace': false, 'logging.debug': false })).toBe('info');
+  test('--logging.trace over --logging.debug over --logging.info over LOG_LEVEL over info', () => {
+    const none = { 'logging.trace': false, 'logging.debug': false, 'logging.info': false, 'logging.level': null };
+    expect(logLevel({ ...none, 'logging.trace': true, 'logging.debug': true })).toBe('trace');
+    expect(logLevel({ ...none, 'logging.debug': true })).toBe('debug');
+    expect(logLevel(none)).toBe('info');
+    expect(logLevel({ ...none, 'logging.level': 'warn' })).toBe('warn');
+    expect(logLevel({ ...none, 'logging.level': 'warn', 'logging.info': true })).toBe('info');
+    expect(logLevel({ ...none, 'logging.level': 'error', 'logging.debug': true })).toBe('debug');
   });
 });

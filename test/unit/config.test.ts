@@ -63,7 +63,7 @@ describe('bad values name the flag or variable and what is accepted', () => {
     [{ argv: ['--netuid', 'abc'] }, /--netuid: "abc" is not valid; expected an integer from 0 to 65535/],
     [{ env: { AXON_PORT: '70000' } }, /AXON_PORT \(environment\): "70000" is not valid; expected an integer from 1 to 65535/],
     [{ dotenv: 'LOG_CHUNK_SIZE=0\n' }, /LOG_CHUNK_SIZE \(.env file\).*at least 1|LOG_CHUNK_SIZE \(.env file\).*from 1/],
-    [{ argv: ['--subtensor.network', 'mainnet'] }, /--subtensor.network: "mainnet" is not valid; expected one of finney, test, local/],
+    [{ argv: ['--subtensor.network', 'mainnet'] }, /--subtensor.network: "mainnet" is not valid; expected one of finney, test, archive, local, latent-lite, or a ws:\/\/ or wss:\/\/ URL/],
     [{ argv: ['--neuron.timeout', '1e999'] }, /--neuron.timeout/],
     [{ argv: ['--neuron.axon_off=maybe'] }, /--neuron.axon_off: "maybe" is not valid; expected true or false/],
     [{ argv: ['--netuid'] }, /--netuid needs a value/],
