@@ -3,8 +3,12 @@
  * `.env` and signals, runs the command and owns the exit code. `bin/hs58.js` runs it from the
  * TypeScript sources (through tsx); `npm run build` bundles it into `dist/hs58.mjs`.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pkg from '../package.json' with { type: 'json' };
 import { runCli } from '../src/cli/main.js';
 import { redactConsole } from '../src/observability/console.js';
 
@@ -21,6 +25,19 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+/** Set by scripts/build.mjs in the production bundle; from git when running the sources. */
+declare const __HS58_COMMIT__: string | undefined;
+
+function gitCommit(): string {
+  try {
+    const cwd = path.dirname(fileURLToPath(import.meta.url));
+    return execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5_000 }).trim() || 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+const build = { version: pkg.version, commit: typeof __HS58_COMMIT__ === 'string' ? __HS58_COMMIT__ : gitCommit(), node: process.version };
 const envFile = process.env.HS58_ENV_FILE ?? '.env';
 const code = await runCli(
   {
@@ -32,6 +49,7 @@ const code = await runCli(
     stdout: process.stdout,
     stderr: process.stderr,
     signal: controller.signal,
+    build,
   },
   {
     daemons: {

@@ -14,6 +14,14 @@ export interface CommandContext {
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   /** Aborted on SIGINT/SIGTERM. */
   signal: AbortSignal;
+  /** What this program is: its version, the git commit it was built from, the Node.js running it. */
+  build?: BuildInfo;
+}
+
+export interface BuildInfo {
+  version: string;
+  commit: string;
+  node: string;
 }
 
 export type Command = (ctx: CommandContext) => Promise<number>;

@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
 import type { Command } from '../../src/cli/context.js';
 
-async function run(argv: string[]) {
+async function run(argv: string[], build?: { version: string; commit: string; node: string }) {
   const out = new PassThrough();
   const err = new PassThrough();
   let stdout = '';
@@ -13,13 +13,39 @@ async function run(argv: string[]) {
   const started: string[] = [];
   const daemon = (name: string): (() => Promise<Command>) => async () => async () => (started.push(name), 0);
   const code = await runCli(
-    { argv, env: {}, cwd: '/', homeDir: '/nonexistent', stdout: out, stderr: err, signal: new AbortController().signal },
+    { argv, env: {}, cwd: '/', homeDir: '/nonexistent', stdout: out, stderr: err, signal: new AbortController().signal, build },
     { daemons: { miner: daemon('miner'), validator: daemon('validator'), localnet: daemon('localnet'), rehearse: daemon('rehearse') } },
   );
   return { code, stdout, stderr, started };
 }
 
 describe('the hs58 dispatcher', () => {
+  test("each daemon's help lists its own flags only, grouped, within 100 columns", async () => {
+    const miner = (await run(['miner', '--help'])).stdout;
+    const validator = (await run(['validator', '--help'])).stdout;
+    for (const text of [miner, validator]) {
+      for (const line of text.split('\n')) expect(line.length, line).toBeLessThanOrEqual(100);
+      expect(text).toContain('  Subnet, chain and wallet:');
+      expect(text).toContain('--wallet.hotkey TEXT');
+      expect(text).toContain('  Logs, health and metrics:');
+    }
+    expect(miner).toContain('  Axon (what validators call):');
+    expect(miner).toContain('--axon.port N');
+    expect(miner).toContain('POLYGON_PRIVATE_KEY');
+    for (const other of ['--polygon.rpc_url', '--dry-run', '--scoring.preset', '--redis.url']) expect(miner).not.toContain(other);
+    expect(validator).toMatch(/^ {4}--dry-run {2,}everything but the submission/m);
+    expect(validator).toMatch(/^ {4}--worker {2,}take proof and probe jobs from Redis/m);
+    for (const own of ['--polygon.rpc_url A,B', '--scoring.preset', '--redis.url TEXT', 'VALIDATOR_SECRET']) expect(validator).toContain(own);
+    for (const other of ['--axon.port', '--probe.timeout_ms', 'POLYGON_PRIVATE_KEY']) expect(validator).not.toContain(other);
+  });
+
+  test('`hs58 --version` prints the version, the commit it was built from and the Node.js running it', async () => {
+    const r = await run(['--version'], { version: '0.1.0', commit: 'abc123def456', node: 'v24.22.3' });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('hs58 0.1.0 (commit abc123def456, node v24.22.3)\n');
+    expect((await run(['-V'])).stdout).toBe('hs58 unknown (commit unknown, node unknown)\n');
+  });
+
   test('`hs58 --help` lists the commands and the config flags; no command is exit 2', async () => {
     const help = await run(['--help']);
     expect(help.code).toBe(0);
