@@ -25,6 +25,8 @@ COPY tsconfig.json ./
 COPY scripts ./scripts
 COPY neurons ./neurons
 COPY src ./src
+# The dev harness (`hs58 localnet`) is bundled too: in this image it says in one line what to install.
+COPY localnet ./localnet
 RUN node scripts/build.mjs
 
 # --- runtime ------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ await build({
 });
 await cp(path.join(ROOT, 'src/axon/verify-worker.mjs'), path.join(OUT, 'verify-worker.mjs'));
 await mkdir(path.join(OUT, 'contracts'));
-for (const name of await readdir(path.join(ROOT, 'src/localnet/contracts'))) {
-  if (name.endsWith('.sol')) await cp(path.join(ROOT, 'src/localnet/contracts', name), path.join(OUT, 'contracts', name));
+for (const name of await readdir(path.join(ROOT, 'localnet/contracts'))) {
+  if (name.endsWith('.sol')) await cp(path.join(ROOT, 'localnet/contracts', name), path.join(OUT, 'contracts', name));
 }
 process.stdout.write(`built ${path.relative(process.cwd(), OUT) || '.'}/hs58.mjs: run it with \`node dist/hs58.mjs <command>\`\n`);

@@ -55,7 +55,7 @@ describe('the Docker image, stage by stage, on this machine', () => {
     await mkdir(build);
     for (const f of ['package.json', 'package-lock.json']) await cp(path.join(context, f), path.join(build, f));
     await npm(['ci', '--ignore-scripts', '--no-audit', '--no-fund'], build);
-    for (const f of ['tsconfig.json', 'scripts', 'neurons', 'src']) await cp(path.join(context, f), path.join(build, f), { recursive: true });
+    for (const f of ['tsconfig.json', 'scripts', 'neurons', 'src', 'localnet']) await cp(path.join(context, f), path.join(build, f), { recursive: true });
     await run(process.execPath, ['scripts/build.mjs'], { cwd: build });
     // Stage "deps" is the same install pruned to production packages (moved here, not installed twice).
     await npm(['prune', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], build);
