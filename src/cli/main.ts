@@ -32,6 +32,7 @@ const DAEMON_FLAGS: Record<string, string[]> = {
     '--miners K         miner daemons to start (default 4)',
     '--status-port P    port of the validator\'s /status page',
     '--chain-spec FILE  the subtensor runtime chain spec (also SUBTENSOR_CHAIN_SPEC)',
+    'A development tool: needs the devDependencies (npm ci), which a production install leaves out.',
   ],
   rehearse: [
     '--rehearse.block N  fork at block N (default: the finalized head of --subtensor.network / --subtensor.chain_endpoint)',
