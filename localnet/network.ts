@@ -20,7 +20,6 @@ import { createSubtensor, type SubtensorClient } from '../src/chain/subtensor/in
 import type { Logger } from '../src/observability/logger.js';
 import { createCloseStack, type CloseStack } from '../src/util/closeStack.js';
 import { createAxonAddressBook, serveOnChain, type AxonAddressBook, type AxonAddressing, type ServedAxon } from './axons.js';
-import type { LocalChain } from './chopsticks.js';
 import { aborted } from './daemonContext.js';
 import { serveLoopbackAxons, startMinerDaemons, waitForMinerAxons } from './miners.js';
 import { ANVIL_CHAIN_ID, anvilAccount, startLocalPolygon, type LocalPolygon } from './polygon.js';
@@ -55,21 +54,14 @@ export interface StartLocalNetworkOptions {
   signal: AbortSignal;
 }
 
-export interface LocalNetwork {
-  netuid: number;
-  chain: LocalChain;
+/** The subnet's side (subtensor.ts): `netuid`, `chain`, `walletPath`, `hotkeys` (`validator`, `miner1`…, the extra hotkeys), `uids`. */
+export interface LocalNetwork extends Pick<LocalSubtensor, 'netuid' | 'chain' | 'walletPath' | 'hotkeys' | 'uids'> {
   anvilUrl: string;
   drain: Address;
   usdc: Address;
-  /** Wallet files of every hotkey (wallet name `localnet`). */
-  walletPath: string;
   walletName: string;
   /** A scratch folder removed by `close()`. */
   workDir: string;
-  /** Hotkey name → SS58 (`validator`, `miner1`…, the extra hotkeys). */
-  hotkeys: Record<string, string>;
-  /** Hotkey name → uid. */
-  uids: Record<string, number>;
   /** The Polygon account of each TS miner (index = miner), whether it runs with the key or not. */
   minerWallets: HDAccount[];
   providers: LocalProvider[];
