@@ -20,14 +20,14 @@
  * --validator-node-flags="…" (default none) and --miner-node-flags="…" (default
  * "--max-semi-space-size=2"): each daemon's Node flags, by default those entrypoint.sh gives it;
  * --sources (run both from the TypeScript sources through tsx instead, as `node bin/hs58.js` does).
- * Needs Linux (/proc) and the subtensor chain spec (see src/localnet/chainSpec.ts).
+ * Needs Linux (/proc) and the subtensor chain spec (see localnet/chainSpec.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { freeLoopbackPort } from '../src/localnet/ports.js';
+import { freeLoopbackPort } from '../localnet/ports.js';
 import type { PeersInfo } from './validator-memory-peers.js';
 import { bundleFolder, productionBuild } from '../test/support/build.js';
 

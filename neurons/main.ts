@@ -55,7 +55,7 @@ const code = await runCli(
     daemons: {
       miner: async () => (await import('./miner.js')).runMiner,
       validator: async () => (await import('./validator.js')).runValidator,
-      localnet: async () => (await import('./localnet.js')).runLocalnet,
+      localnet: async () => (await import('../localnet/main.js')).runLocalnet,
       rehearse: async () => (await import('./rehearse.js')).runRehearse,
     },
   },

@@ -4,7 +4,6 @@
 // Packages stay imports of node_modules; each daemon's code is a chunk loaded on demand.
 // Files the code opens at run time beside itself are copied: the verify worker and the
 // Solidity sources of the local network's contracts.
-import { build } from 'esbuild';
 import { cp, mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +13,15 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // --outdir DIR (tests): must lie inside the checkout so that the bundle finds node_modules.
 const { values } = parseArgs({ options: { outdir: { type: 'string', default: 'dist' } } });
 const OUT = path.resolve(ROOT, values.outdir);
+
+// esbuild is a devDependency: build before pruning to production modules (Dockerfile, docs/deploy.md).
+try {
+  import.meta.resolve('esbuild');
+} catch {
+  process.stderr.write('npm run build: esbuild is not installed (a devDependency): run `npm ci`, build, then `npm prune --omit=dev --omit=optional` (docs/deploy.md).\n');
+  process.exit(2);
+}
+const { build } = await import('esbuild');
 
 await rm(OUT, { recursive: true, force: true });
 await build({
@@ -34,7 +42,7 @@ await build({
 });
 await cp(path.join(ROOT, 'src/axon/verify-worker.mjs'), path.join(OUT, 'verify-worker.mjs'));
 await mkdir(path.join(OUT, 'contracts'));
-for (const name of await readdir(path.join(ROOT, 'src/localnet/contracts'))) {
-  if (name.endsWith('.sol')) await cp(path.join(ROOT, 'src/localnet/contracts', name), path.join(OUT, 'contracts', name));
+for (const name of await readdir(path.join(ROOT, 'localnet/contracts'))) {
+  if (name.endsWith('.sol')) await cp(path.join(ROOT, 'localnet/contracts', name), path.join(OUT, 'contracts', name));
 }
 process.stdout.write(`built ${path.relative(process.cwd(), OUT) || '.'}/hs58.mjs: run it with \`node dist/hs58.mjs <command>\`\n`);

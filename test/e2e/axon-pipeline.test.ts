@@ -8,14 +8,11 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createVerifyPool, type SignatureVerifier } from '../../src/axon/verifyPool.js';
 import { createDendrite } from '../../src/dendrite/dendrite.js';
-import { createProber } from '../../src/miner/probe.js';
-import { createMinerService } from '../../src/miner/service.js';
-import { createLogger } from '../../src/observability/logger.js';
 import { createMinerMetrics } from '../../src/observability/metrics.js';
 import { encodeRequest, signingMessage, type EncodedRequest } from '../../src/protocol/index.js';
 import { timeNs } from '../../src/util/timeNs.js';
 import { loadPolygonAccount, verifyWalletProof } from '../../src/wallet/polygon.js';
-import { rawRequest, signerFromSeed, startTestAxon, type TestSigner } from '../support/axon.js';
+import { rawRequest, signerFromSeed, startTestAxon, startTestMiner, type TestSigner } from '../support/axon.js';
 import { startLocalServer, type LocalServer } from '../support/httpServer.js';
 
 const POLYGON_KEY = '0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318';
@@ -37,17 +34,11 @@ beforeAll(async () => {
     res.writeHead(402, { 'content-type': 'application/json' });
     res.end('{"error":"payment required"}');
   });
-  const service = await createMinerService({
-    hotkeyAddress: miner.address,
-    polygonAccount: loadPolygonAccount({ privateKey: POLYGON_KEY }),
-    polygonWallet: null,
-    apiUrl: 'https://provider.example/v1',
-    prober: createProber({ allow: ['127.0.0.1'] }),
-    logger: createLogger({ level: 'silent' }),
-  });
-  const started = await startTestAxon({
+  const started = await startTestMiner({
     miner,
-    handlers: service.handlers,
+    polygonKey: POLYGON_KEY,
+    apiUrl: 'https://provider.example/v1',
+    probe: { allow: ['127.0.0.1'] },
     neurons: [
       { hotkey: miner.address, stakeTao: 0, permit: false },
       { hotkey: validator.address, stakeTao: 1000, permit: true },

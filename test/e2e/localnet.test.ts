@@ -3,13 +3,15 @@
  * Chopsticks with the real runtime, 4 miners, providers, consumers and a validator, prints a
  * table per round whose weights it read back from the chain, and exits 0. While it runs, the
  * validator's /status is polled; the page captured from it is then rendered by headless
- * Chromium (DOM and screenshot checked). The ready time and the process's peak RSS are printed.
+ * Chromium (DOM and screenshot checked). The ready time and the process's peak RSS are printed
+ * (the speed goal is bench/localnet.ts's). Without the harness's devDependencies, as in a
+ * production install, the command says in one line what to install and exits 2.
  *
- * The scenario (neurons/localnet.ts DEFAULT_LOCALNET): miners' wallets claimed 30, 10, 0 and
+ * The scenario (localnet/run.ts DEFAULT_LOCALNET): miners' wallets claimed 30, 10, 0 and
  * 5 USDC; the fourth miner runs without a Polygon key (no wallet proof). So on chain:
  * 30 USDC > 10 USDC > 0 USDC with a proof > 0, and the miner without a proof gets nothing.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -51,7 +53,7 @@ interface StatusJson {
   history: { block: number; scores: number[] }[];
 }
 
-/** The tables `hs58 localnet` prints (neurons/localnet.ts renderRound). */
+/** The tables `hs58 localnet` prints (localnet/run.ts renderRound). */
 function parseRounds(stdout: string): Round[] {
   const rounds: Round[] = [];
   for (const line of stdout.split('\n')) {
@@ -193,9 +195,8 @@ describe('hs58 localnet --epochs 2', () => {
     expect(result.signal, `killed after ${RUN_DEADLINE_MS} ms${tail}`).toBeNull();
     expect(result.code, tail).toBe(0);
     expect(result.runMs).toBeLessThan(RUN_DEADLINE_MS);
-    // The issue asks for well under a minute on 2 cores; leave room for a loaded CI machine.
+    // It says when it is ready; how fast is a benchmark's business (npm run bench:localnet).
     expect(result.readyReportedS, tail).not.toBeNull();
-    expect(result.readyReportedS!).toBeLessThan(60);
     expect(result.stdout).toContain(`${EXPECTED_MINERS} miners`);
     expect(result.stdout).toContain(`status ${result.statusUrl}`);
 
@@ -302,5 +303,23 @@ describe('hs58 localnet --epochs 2', () => {
     const seen = countColours(png, PALETTE.slice(0, Math.min(uids.length, CHART_MAX_SERIES)), 16);
     for (const [colour, n] of seen) expect(n, `pixels of the series colour ${colour}`).toBeGreaterThan(60);
     if (process.env.HS58_KEEP_SCREENSHOT) await writeFile(process.env.HS58_KEEP_SCREENSHOT, await readFile(shot));
+  });
+});
+
+describe('hs58 localnet without the development packages (a production install)', () => {
+  test('one line saying what to install, and exit 2', () => {
+    for (const hidden of [['@acala-network/chopsticks', '@foundry-rs/anvil', 'solc'], ['solc']]) {
+      const r = spawnSync(process.execPath, ['--import', './test/support/hide-packages.mjs', HS58, 'localnet', '--epochs', '1'], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, HS58_HIDE_PACKAGES: hidden.join(','), HS58_ENV_FILE: path.join(os.tmpdir(), 'hs58-no.env') },
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(
+        `hs58 localnet: the local network is a development tool; it needs ${hidden.join(', ')} (devDependencies, left out of a production install): run \`npm ci\` in a checkout of the repository.\n`,
+      );
+    }
   });
 });

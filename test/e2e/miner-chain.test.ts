@@ -15,10 +15,11 @@ import type { KeyringPair } from '@polkadot/keyring/types';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startMiner, type MinerReadyInfo } from '../../neurons/miner.js';
 import { createSubtensor, type SubtensorClient } from '../../src/chain/subtensor/index.js';
-import { adminCalls, sudo } from '../../src/chain/subtensor/sudo.js';
+import { burnedRegister } from '../../localnet/register.js';
+import { adminCalls, sudo } from '../../localnet/sudo.js';
 import type { CommandContext } from '../../src/cli/context.js';
 import { createDendrite } from '../../src/dendrite/dendrite.js';
-import { prepareLocalSubnet, type PreparedSubnet } from '../../src/localnet/chopsticks.js';
+import { prepareLocalSubnet, type PreparedSubnet } from '../../localnet/chopsticks.js';
 import { registrationMessage } from '../../src/marketplace/registration.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { renderKeyfile } from '../../src/wallet/keyfile.js';
@@ -128,7 +129,7 @@ describe('the miner daemon on a local subtensor', () => {
       expect(waiting.status).toBe(503);
       expect(await waiting.json()).toMatchObject({ status: 'down', parts: { axon: { ok: false, detail: 'waiting for registration' } } });
 
-      const reg = await sub.burnedRegister({ netuid: subnet.netuid, hotkey: hotkey.address, coldkey: alice });
+      const reg = await burnedRegister(api, { netuid: subnet.netuid, hotkey: hotkey.address, coldkey: alice });
       await waitUntil('the miner to be ready', () => ready !== null);
       expect(ready!.uid).toBe(reg.uid);
 
@@ -157,7 +158,7 @@ describe('the miner daemon on a local subtensor', () => {
       const asLatecomer = createDendrite({ signer: latecomer, resolveAddress: () => ({ host: '127.0.0.1', port: axonPort }) });
       try {
         expect(await asStranger.call(axonOf, 'ProviderCheck', {}, { timeoutSec: 10 })).toMatchObject({ ok: false, statusCode: 403, message: 'Forbidden. Key is blacklisted: Unrecognized hotkey.' });
-        await sub.burnedRegister({ netuid: subnet.netuid, hotkey: latecomer.address, coldkey: alice });
+        await burnedRegister(api, { netuid: subnet.netuid, hotkey: latecomer.address, coldkey: alice });
         let last = '';
         await waitUntil('the latecomer to be known without a permit', async () => {
           const r = await asLatecomer.call(axonOf, 'ProviderCheck', {}, { timeoutSec: 10 });
@@ -212,7 +213,7 @@ describe('the miner daemon on a local subtensor', () => {
     let entry = path.join(REPO_ROOT, 'bin/hs58.js');
     if (form === 'production build') ({ entry, remove: removeBuild } = await productionBuild());
     const hotkey = hotkeyFromSeed(seed);
-    await sub.burnedRegister({ netuid: subnet.netuid, hotkey: hotkey.address, coldkey: alice });
+    await burnedRegister(api, { netuid: subnet.netuid, hotkey: hotkey.address, coldkey: alice });
     const axonPort = await freePort();
     const opsPort = await freePort();
     const child = spawn(process.execPath, [entry, 'miner'], {

@@ -7,10 +7,8 @@
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createDendrite, type Dendrite } from '../../src/dendrite/dendrite.js';
-import { createProber, type HostResolver } from '../../src/miner/probe.js';
-import { createMinerService } from '../../src/miner/service.js';
-import { createLogger } from '../../src/observability/logger.js';
-import { signerFromSeed, startTestAxon, type TestSigner } from '../support/axon.js';
+import type { HostResolver } from '../../src/miner/probe.js';
+import { signerFromSeed, startTestMiner, type TestSigner } from '../support/axon.js';
 import { startLocalServer, type LocalServer } from '../support/httpServer.js';
 
 let internal: LocalServer;
@@ -49,15 +47,7 @@ beforeAll(async () => {
     'mixed.example': ['127.0.0.2', '127.0.0.1'],
     'public.example': ['127.0.0.2'],
   });
-  const service = await createMinerService({
-    hotkeyAddress: miner.address,
-    polygonAccount: null,
-    polygonWallet: null,
-    apiUrl: null,
-    prober: createProber({ allow: ['127.0.0.2'], lookup, timeoutMs: 2000 }),
-    logger: createLogger({ level: 'silent' }),
-  });
-  const started = await startTestAxon({ miner, handlers: service.handlers, neurons: [{ hotkey: validator.address, stakeTao: 1, permit: true }] });
+  const started = await startTestMiner({ miner, probe: { allow: ['127.0.0.2'], lookup, timeoutMs: 2000 }, neurons: [{ hotkey: validator.address, stakeTao: 1, permit: true }] });
   port = started.port;
   close = () => started.axon.close();
   dendrite = createDendrite({ signer: validator });

@@ -9,12 +9,9 @@ import path from 'node:path';
 import { Keyring } from '@polkadot/keyring';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createVerifyPool, type SignatureVerifier } from '../../src/axon/verifyPool.js';
-import { createProber } from '../../src/miner/probe.js';
-import { createMinerService } from '../../src/miner/service.js';
-import { createLogger } from '../../src/observability/logger.js';
 import { loadPolygonAccount } from '../../src/wallet/polygon.js';
 import { initCrypto } from '../../src/wallet/sr25519.js';
-import { signerFromSeed, startTestAxon, type TestSigner } from '../support/axon.js';
+import { signerFromSeed, startTestMiner, type TestSigner } from '../support/axon.js';
 import { startLocalServer, type LocalServer } from '../support/httpServer.js';
 import { REPO_ROOT, requireInteropPython } from '../support/programs.js';
 
@@ -56,17 +53,11 @@ beforeAll(async () => {
     res.writeHead(402);
     res.end('pay first');
   });
-  const service = await createMinerService({
-    hotkeyAddress: miner.address,
-    polygonAccount: loadPolygonAccount({ privateKey: POLYGON_KEY }),
-    polygonWallet: null,
-    apiUrl: 'https://provider.example/v1',
-    prober: createProber({ allow: ['127.0.0.1'] }),
-    logger: createLogger({ level: 'silent' }),
-  });
-  const started = await startTestAxon({
+  const started = await startTestMiner({
     miner,
-    handlers: service.handlers,
+    polygonKey: POLYGON_KEY,
+    apiUrl: 'https://provider.example/v1',
+    probe: { allow: ['127.0.0.1'] },
     neurons: [
       { hotkey: alice, stakeTao: 100, permit: true },
       { hotkey: bob, stakeTao: 5, permit: false },

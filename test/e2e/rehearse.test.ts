@@ -16,7 +16,7 @@ import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { describe, expect, test } from 'vitest';
 import { startRehearsal } from '../../neurons/rehearse.js';
 import { createSubtensor } from '../../src/chain/subtensor/index.js';
-import { adminCalls, sudo } from '../../src/chain/subtensor/sudo.js';
+import { adminCalls, sudo } from '../../localnet/sudo.js';
 import { runCli } from '../../src/cli/main.js';
 import type { Verdict } from '../../src/rehearse/verdict.js';
 import { loadHotkey } from '../../src/wallet/hotkey.js';
@@ -187,8 +187,9 @@ describe('hs58 rehearse', () => {
   });
 
   test('without Chopsticks installed: one line saying what to install, exit 2', () => {
-    const r = spawnSync(process.execPath, ['--import', './test/support/hide-chopsticks.mjs', 'bin/hs58.js', 'rehearse', '--subtensor.chain_endpoint', 'ws://127.0.0.1:9'], {
+    const r = spawnSync(process.execPath, ['--import', './test/support/hide-packages.mjs', 'bin/hs58.js', 'rehearse', '--subtensor.chain_endpoint', 'ws://127.0.0.1:9'], {
       cwd: REPO_ROOT,
+      env: { ...process.env, HS58_HIDE_PACKAGES: '@acala-network/chopsticks' },
       encoding: 'utf8',
       timeout: 120_000,
     });

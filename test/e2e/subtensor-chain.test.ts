@@ -10,11 +10,11 @@ import type { Metadata } from '@polkadot/types';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createSubtensor, isSubtensorError, maxUpscaleU16, type SubtensorClient } from '../../src/chain/subtensor/index.js';
-import { adminCalls, sudo } from '../../src/chain/subtensor/sudo.js';
+import { adminCalls, sudo } from '../../localnet/sudo.js';
 import { primitive, requireStorage, toNumber } from '../../src/chain/subtensor/storage.js';
 import { planMetagraph, runtimeCall } from '../../src/chain/subtensor/metagraph.js';
 import { findRuntimeApi } from '../../src/chain/subtensor/runtimeApi.js';
-import { prepareLocalSubnet, type PreparedSubnet } from '../../src/localnet/chopsticks.js';
+import { prepareLocalSubnet, type PreparedSubnet } from '../../localnet/chopsticks.js';
 import { capturingLogger, devPair, withLocalChain, type CapturedLogger } from '../support/localChain.js';
 import { waitUntil } from '../support/wait.js';
 

@@ -20,9 +20,9 @@ import { blake2AsHex } from '@polkadot/util-crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createSubtensor, type SubtensorClient } from '../../src/chain/subtensor/index.js';
 import { primitive, requireStorage, storageItem, toNumber } from '../../src/chain/subtensor/storage.js';
-import { adminCalls, sudo } from '../../src/chain/subtensor/sudo.js';
+import { adminCalls, sudo } from '../../localnet/sudo.js';
 import { encodeLegacyWeightsPayload, timelockEncrypt } from '../../src/chain/subtensor/timelock.js';
-import { prepareLocalSubnet, type PreparedSubnet } from '../../src/localnet/chopsticks.js';
+import { prepareLocalSubnet, type PreparedSubnet } from '../../localnet/chopsticks.js';
 import { capturingLogger, devPair, withLocalChain, type CapturedLogger } from '../support/localChain.js';
 import { REPO_ROOT } from '../support/programs.js';
 

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, test } from 'vitest';
-import { freeLoopbackPort } from '../../src/localnet/ports.js';
+import { freeLoopbackPort } from '../../localnet/ports.js';
 import { validatorQueueName } from '../../src/validator/jobs.js';
 import { exited, lineReader, lineWith } from '../support/childLines.js';
 import { REPO_ROOT, requireInteropPython } from '../support/programs.js';

@@ -1,7 +1,7 @@
 /**
  * Fixtures for the axon and miner tests: sr25519 identities, a blacklist over a metagraph-like
- * table (the real `judgeCaller`), a real axon server on 127.0.0.1, and a raw HTTP client for
- * requests no dendrite would send.
+ * table (the real `judgeCaller`), a real axon server on 127.0.0.1, the miner's real handlers
+ * behind one, and a raw HTTP client for requests no dendrite would send.
  */
 import http from 'node:http';
 import { buildCallerTable, judgeCaller, type BlacklistPolicy } from '../../src/axon/blacklist.js';
@@ -11,6 +11,9 @@ import type { SignatureVerifier } from '../../src/axon/verifyPool.js';
 import type { Logger } from '../../src/observability/logger.js';
 import { createLogger } from '../../src/observability/logger.js';
 import type { MinerMetrics } from '../../src/observability/metrics.js';
+import { createProber, type ProberOptions } from '../../src/miner/probe.js';
+import { createMinerService } from '../../src/miner/service.js';
+import { loadPolygonAccount } from '../../src/wallet/polygon.js';
 import { initCrypto, publicKeyToSs58, signSr25519, sr25519KeypairFromSeed } from '../../src/wallet/sr25519.js';
 
 export interface TestSigner {
@@ -75,6 +78,29 @@ export async function startTestAxon(o: StartTestAxonOptions): Promise<{ axon: Ax
   });
   const { port } = await axon.listen({ host: '127.0.0.1', port: 0 });
   return { axon, port };
+}
+
+export interface StartTestMinerOptions extends Omit<StartTestAxonOptions, 'handlers'> {
+  /** The miner's Polygon key: ProviderCheck answers its address and wallet proof; absent: both null. */
+  polygonKey?: string;
+  /** ProviderCheck's api_url (default null). */
+  apiUrl?: string | null;
+  /** The miner's prober: allowed private ranges, DNS, timeout. */
+  probe?: ProberOptions;
+}
+
+/** The miner's own handlers (`createMinerService` with a real prober) behind a test axon on 127.0.0.1. */
+export async function startTestMiner(o: StartTestMinerOptions): Promise<{ axon: AxonServer; port: number }> {
+  const { polygonKey, apiUrl, probe, ...axon } = o;
+  const service = await createMinerService({
+    hotkeyAddress: o.miner.address,
+    polygonAccount: polygonKey ? loadPolygonAccount({ privateKey: polygonKey }) : null,
+    polygonWallet: null,
+    apiUrl: apiUrl ?? null,
+    prober: createProber(probe),
+    logger: createLogger({ level: 'silent' }),
+  });
+  return startTestAxon({ ...axon, handlers: service.handlers });
 }
 
 export interface RawAnswer {

@@ -2,7 +2,7 @@ import { encodeFunctionData, keccak256, toHex, type Address, type Hex } from 'vi
 import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
 import type { ProviderClaims } from '../../src/chain/polygon/claimsStore.js';
 import type { BlockRange } from '../../src/chain/polygon/ranges.js';
-import { startAnvil, type AnvilInstance } from '../../src/localnet/anvil.js';
+import { startAnvil, type AnvilInstance } from '../../localnet/anvil.js';
 import {
   approveUsdc,
   channelOpenedFromReceipt,
@@ -15,7 +15,7 @@ import {
   signCloseAuthorization,
   signVoucher,
   type LocalChainClient,
-} from '../../src/localnet/contracts.js';
+} from '../../localnet/contracts.js';
 import { mulberry32 as rng } from './rng.js';
 
 /**

@@ -14,7 +14,7 @@ import type { KeyringPair } from '@polkadot/keyring/types';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { afterAll, beforeAll } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import { startChopsticks, type LocalChain, type StartChopsticksOptions } from '../../src/localnet/chopsticks.js';
+import { startChopsticks, type LocalChain, type StartChopsticksOptions } from '../../localnet/chopsticks.js';
 import { createLogger, type Logger } from '../../src/observability/logger.js';
 import { missingProgram, REPO_ROOT } from './programs.js';
 

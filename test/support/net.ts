@@ -1,7 +1,7 @@
 import net from 'node:net';
 
 /** A free TCP port on 127.0.0.1. */
-export { freeLoopbackPort as freePort } from '../../src/localnet/ports.js';
+export { freeLoopbackPort as freePort } from '../../localnet/ports.js';
 
 export async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
   const end = Date.now() + timeoutMs;

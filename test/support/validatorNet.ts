@@ -1,6 +1,6 @@
 /**
  * One local network (anvil + Chopsticks + TS miner daemons + providers + registry, from
- * neurons/localnet.ts) per test file, and the test's OWN expectation of what a validator
+ * localnet/network.ts) per test file, and the test's OWN expectation of what a validator
  * should set: rewards written out from the scenario (who proves which wallet, what each
  * wallet claimed, who answers probes), never from the validator's scoring code.
  */
@@ -8,7 +8,7 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { startLocalNetwork, type LocalNetwork, type StartLocalNetworkOptions } from '../../neurons/localnet.js';
+import { startLocalNetwork, type LocalNetwork, type StartLocalNetworkOptions } from '../../localnet/network.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { startDeadline } from '../../src/util/deadline.js';
 import { chainSpecPath } from './localChain.js';

@@ -23,7 +23,7 @@ import { commitHash, generateSalt } from '../../src/chain/subtensor/commitReveal
 import { assertEncodable, planTransactionExtensions, SUBTENSOR_EXTENSIONS } from '../../src/chain/subtensor/extensions.js';
 import { encodeServableIp } from '../../src/chain/subtensor/ip.js';
 import { chooseWeightsRoute, mechanismStorageIndex, requireWeightsRoute, weightsCall, type CallSection } from '../../src/chain/subtensor/mechanism.js';
-import { burnedRegisterCall } from '../../src/chain/subtensor/register.js';
+import { burnedRegisterCall } from '../../localnet/register.js';
 import { AXON_PROTOCOL_HTTP, DEFAULT_AXON_VERSION, serveAxonCall } from '../../src/chain/subtensor/serve.js';
 import { encodeWeightsPayload, timelockEncrypt } from '../../src/chain/subtensor/timelock.js';
 import { planTimelockedCommit, timelockedCommitExtrinsic } from '../../src/chain/subtensor/timelockCommit.js';

@@ -17,11 +17,11 @@ import { ChainConnection, type ConnectOptions } from './connect.js';
 import { SubtensorError } from './errors.js';
 import { mechanismStorageIndex, readMechanismCount, type CallSection } from './mechanism.js';
 import { fetchMetagraph, readHyperparameters } from './metagraph.js';
-import { burnedRegister, getUid, type BurnedRegisterParameters, type BurnedRegisterResult } from './register.js';
 import { decodeRuntimeApiResult, encodeRuntimeApiArgs, findRuntimeApi } from './runtimeApi.js';
 import { serveAxon } from './serve.js';
 import { primitive, requireStorage, storageItem, toNumber } from './storage.js';
 import { signAndWatch } from './tx.js';
+import { getUid } from './uid.js';
 import type {
   BlockHead,
   ConnectionState,
@@ -259,13 +259,6 @@ export class SubtensorClient implements Subtensor {
     return result;
   }
 
-  /** burned_register signed by `coldkey` (tests and the local network). */
-  async burnedRegister(params: BurnedRegisterParameters): Promise<BurnedRegisterResult> {
-    const api = await this.#conn.ready(params.signal);
-    this.#conn.assertCanSign();
-    return burnedRegister(api, { ...params, ...this.#tx(params) });
-  }
-
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#stopAutoReveal?.();
@@ -315,7 +308,5 @@ export { decodeIp, encodeIp, encodeServableIp, isLoopbackIp } from './ip.js';
 export { epochIndex, blocksUntilNextEpoch, epochInfoAt } from './clock.js';
 export { maxUpscaleU16, validateWeightsInput } from './weights.js';
 export { chooseWeightsRoute, GLOBAL_MAX_SUBNET_COUNT, mechanismStorageIndex, type WeightsRoute } from './mechanism.js';
-export { adminCalls, sudo } from './sudo.js';
 export { SUBTENSOR_EXTENSIONS, planTransactionExtensions } from './extensions.js';
 export type * from './types.js';
-export type { BurnedRegisterParameters, BurnedRegisterResult } from './register.js';

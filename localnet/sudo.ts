@@ -6,9 +6,9 @@
 import type { ApiPromise } from '@polkadot/api';
 import type { SubmittableExtrinsic } from '@polkadot/api/types';
 import type { KeyringPair } from '@polkadot/keyring/types';
-import { SubtensorError } from './errors.js';
-import { signAndWatch } from './tx.js';
-import type { TxOptions, TxReceipt } from './types.js';
+import { SubtensorError } from '../src/chain/subtensor/errors.js';
+import { signAndWatch } from '../src/chain/subtensor/tx.js';
+import type { TxOptions, TxReceipt } from '../src/chain/subtensor/types.js';
 
 type Call = SubmittableExtrinsic<'promise'>;
 

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import type { CloseStack } from '../src/util/closeStack.js';
 
 /**
  * Local AI-provider stand-ins for the local network and tests: HTTP servers that answer
@@ -76,7 +77,7 @@ export async function startLocalProvider(params: StartProviderParameters): Promi
 
 /** A registry answering `{providers: [...]}` like handshake58.com's validator registry. */
 export async function startLocalRegistry(providers: () => { id: string; name: string; probeUrl: string }[], host = '127.0.0.1') {
-  const server = http.createServer((req, res) => {
+  const server = http.createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' }).end(
       JSON.stringify({ providers: providers().map((p) => ({ id: p.id, name: p.name, probeUrl: p.probeUrl, protocol: 'drain' })) }),
     );
@@ -87,4 +88,41 @@ export async function startLocalRegistry(providers: () => { id: string; name: st
     url: `http://${host}:${port}/api/validator/registry`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+export interface LocalProviderSpec {
+  id: string;
+  behaviour: ProviderBehaviour;
+  /** `slow` answers after this (default 1.5 s). */
+  delayMs?: number;
+}
+
+export const DEFAULT_LOCAL_PROVIDERS: readonly LocalProviderSpec[] = [
+  { id: 'alpha', behaviour: 'healthy' },
+  { id: 'beta', behaviour: 'healthy' },
+  { id: 'gamma', behaviour: 'flaky' },
+  { id: 'delta', behaviour: 'slow' },
+  { id: 'omega', behaviour: 'down' },
+];
+
+export interface LocalMarketplace {
+  providers: LocalProvider[];
+  registry: { url: string; requests: () => number };
+}
+
+/** The providers of `specs` and a registry listing them, each closed by `closers`. */
+export async function startLocalMarketplace(closers: CloseStack, specs: readonly LocalProviderSpec[]): Promise<LocalMarketplace> {
+  const providers: LocalProvider[] = [];
+  for (const spec of specs) {
+    const p = await startLocalProvider({ id: spec.id, behaviour: spec.behaviour, delayMs: spec.delayMs ?? 1_500 });
+    providers.push(p);
+    closers.push({ name: `provider ${spec.id}`, close: () => p.close() });
+  }
+  let requests = 0;
+  const registry = await startLocalRegistry(() => {
+    requests += 1;
+    return providers;
+  });
+  closers.push({ name: 'registry', close: () => registry.close() });
+  return { providers, registry: { url: registry.url, requests: () => requests } };
 }

@@ -8,12 +8,13 @@
  */
 import type { ApiPromise } from '@polkadot/api';
 import type { KeyringPair } from '@polkadot/keyring/types';
-import { blocksUntilNextEpoch } from '../chain/subtensor/clock.js';
-import { SubtensorError } from '../chain/subtensor/errors.js';
-import { burnedRegister, getUid } from '../chain/subtensor/register.js';
-import { primitive, requireStorage, toBool, toNumber } from '../chain/subtensor/storage.js';
-import { adminCalls, sudo } from '../chain/subtensor/sudo.js';
-import { signAndWatch } from '../chain/subtensor/tx.js';
+import { blocksUntilNextEpoch } from '../src/chain/subtensor/clock.js';
+import { SubtensorError } from '../src/chain/subtensor/errors.js';
+import { getUid } from '../src/chain/subtensor/uid.js';
+import { burnedRegister } from './register.js';
+import { primitive, requireStorage, toBool, toNumber } from '../src/chain/subtensor/storage.js';
+import { adminCalls, sudo } from './sudo.js';
+import { signAndWatch } from '../src/chain/subtensor/tx.js';
 
 /** 1,000,000 TAO in RAO. */
 export const LOCAL_FUNDING_RAO = 1_000_000_000_000_000n;

@@ -5,12 +5,12 @@
 import type { ApiPromise } from '@polkadot/api';
 import type { SubmittableExtrinsic } from '@polkadot/api/types';
 import type { KeyringPair } from '@polkadot/keyring/types';
-import { SubtensorError } from './errors.js';
-import type { CallSection } from './mechanism.js';
-import { assertSubnetExists } from './metagraph.js';
-import { primitive, requireStorage, toNumber, type StorageApi } from './storage.js';
-import { signAndWatch } from './tx.js';
-import type { TxOptions, TxReceipt } from './types.js';
+import { SubtensorError } from '../src/chain/subtensor/errors.js';
+import type { CallSection } from '../src/chain/subtensor/mechanism.js';
+import { assertSubnetExists } from '../src/chain/subtensor/metagraph.js';
+import { signAndWatch } from '../src/chain/subtensor/tx.js';
+import type { TxOptions, TxReceipt } from '../src/chain/subtensor/types.js';
+import { getUid } from '../src/chain/subtensor/uid.js';
 
 export interface BurnedRegisterParameters extends TxOptions {
   netuid: number;
@@ -21,11 +21,6 @@ export interface BurnedRegisterParameters extends TxOptions {
 }
 
 export type BurnedRegisterResult = { kind: 'already-registered'; uid: number } | ({ kind: 'registered'; uid: number } & TxReceipt);
-
-export async function getUid(api: StorageApi, netuid: number, hotkey: string): Promise<number | null> {
-  const value = primitive(await requireStorage(api, 'uids')(netuid, hotkey));
-  return value === null ? null : toNumber(value, 'Uids');
-}
 
 /** `burned_register(netuid, hotkey)`, signed by the coldkey that pays. */
 export function burnedRegisterCall<R>(tx: CallSection<R>, netuid: number, hotkey: string): R {

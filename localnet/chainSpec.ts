@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Hs58Error } from '../errors.js';
-import { withDeadline } from '../util/deadline.js';
+import { Hs58Error } from '../src/errors.js';
+import { withDeadline } from '../src/util/deadline.js';
 
 /**
  * Where the subtensor runtime chain spec comes from, in this order: the flag or
@@ -21,7 +21,7 @@ export class ChainSpecError extends Hs58Error<'CHAIN_SPEC_NOT_FOUND' | 'CHAIN_SP
   override name = 'ChainSpecError';
 }
 
-/** The checkout (or install) folder: the nearest one above this module with a package.json, from src/localnet/ and from dist/ alike. */
+/** The checkout (or install) folder: the nearest one above this module with a package.json, from localnet/ and from dist/ alike. */
 function appRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (;;) {

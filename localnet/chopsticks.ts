@@ -16,7 +16,7 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { u8aToHex } from '@polkadot/util';
 import { xxhashAsHex } from '@polkadot/util-crypto';
-import { keepLocalTrafficOffProxy } from '../util/globalAgent.js';
+import { keepLocalTrafficOffProxy } from '../src/util/globalAgent.js';
 import { LocalChainError } from './errors.js';
 
 export { LocalChainError, type LocalChainErrorCode } from './errors.js';

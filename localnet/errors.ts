@@ -1,4 +1,4 @@
-import { Hs58Error } from '../errors.js';
+import { Hs58Error } from '../src/errors.js';
 
 /** Failures of the local chains (anvil, Chopsticks) and of what the local network deploys on them. */
 export type LocalChainErrorCode =

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { LocalChainError } from './errors.js';
-import { withDeadline } from '../util/deadline.js';
+import { withDeadline } from '../src/util/deadline.js';
 
 export { LocalChainError, type LocalChainErrorCode } from './errors.js';
 

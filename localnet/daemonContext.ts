@@ -1,0 +1,24 @@
+import os from 'node:os';
+import type { CommandContext } from '../src/cli/context.js';
+
+/**
+ * The CommandContext of a daemon the local network runs in its own process: its own argv and
+ * environment, the network's signal; what it prints goes to `out`, or nowhere.
+ */
+export function daemonContext(argv: string[], env: Record<string, string>, signal: AbortSignal, out?: (text: string) => void): CommandContext {
+  const sink = { write: () => true } as unknown as NodeJS.WritableStream;
+  const write = (chunk: string | Uint8Array) => {
+    out?.(chunk.toString());
+    return true;
+  };
+  const stdout = out ? ({ write } as unknown as NodeJS.WritableStream) : sink;
+  return { argv, env, cwd: process.cwd(), homeDir: os.homedir(), stdout, stderr: sink, signal };
+}
+
+/** A promise that rejects with the signal's reason once it aborts. */
+export function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+}
