@@ -32,7 +32,10 @@ COPY neurons ./neurons
 COPY src ./src
 # The dev harness (`hs58 localnet`) is bundled too: in this image it says in one line what to install.
 COPY localnet ./localnet
-RUN node scripts/build.mjs
+# The commit `hs58 --version` and hs58_build_info report (the context has no .git):
+#   docker build --build-arg HS58_COMMIT=$(git rev-parse --short=12 HEAD) -t hs58 .
+ARG HS58_COMMIT=unknown
+RUN HS58_COMMIT=${HS58_COMMIT} node scripts/build.mjs
 
 # --- runtime ------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime

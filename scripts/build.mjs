@@ -4,6 +4,7 @@
 // Packages stay imports of node_modules; each daemon's code is a chunk loaded on demand.
 // Files the code opens at run time beside itself are copied: the verify worker and the
 // Solidity sources of the local network's contracts.
+import { execFileSync } from 'node:child_process';
 import { cp, mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +24,16 @@ try {
 }
 const { build } = await import('esbuild');
 
+// The commit `hs58 --version` and hs58_build_info report: HS58_COMMIT (a Docker build without .git), else git.
+function commit() {
+  if (process.env.HS58_COMMIT) return process.env.HS58_COMMIT;
+  try {
+    return execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 await rm(OUT, { recursive: true, force: true });
 await build({
   absWorkingDir: ROOT,
@@ -38,6 +49,7 @@ await build({
   // External maps: read only with `node --enable-source-maps`, so they cost nothing otherwise.
   sourcemap: 'external',
   banner: { js: '#!/usr/bin/env node' },
+  define: { __HS58_COMMIT__: JSON.stringify(commit()) },
   logLevel: 'warning',
 });
 await cp(path.join(ROOT, 'src/axon/verify-worker.mjs'), path.join(OUT, 'verify-worker.mjs'));

@@ -78,7 +78,7 @@ describe('the Docker image, stage by stage, on this machine', () => {
       'RUN npm ci --ignore-scripts --no-audit --no-fund',
       ` && npm ${PRUNE.join(' ')} \\`,
       'COPY localnet ./localnet',
-      'RUN node scripts/build.mjs',
+      'RUN HS58_COMMIT=${HS58_COMMIT} node scripts/build.mjs',
       'COPY --from=deps /app/node_modules ./node_modules',
       'COPY package.json package-lock.json ./',
       'COPY --from=build /app/dist ./dist',
