@@ -306,14 +306,16 @@ interface TsAxon {
   stop(): Promise<{ maxRssMb: number | null }>;
 }
 
-/** bench/axon-server.ts as one plain-JavaScript file (dependencies stay in node_modules), the verify worker beside it. */
+/** bench/axon-server.ts as one plain-JavaScript file bundled as production bundles hs58, the verify worker beside it. */
 async function compileAxonServer(): Promise<string> {
   const { build } = await import('esbuild');
   // Inside the repository so that the bundle's bare imports find node_modules; .cache is ignored by git.
   mkdirSync(path.join(ROOT, 'node_modules', '.cache'), { recursive: true });
   const dir = mkdtempSync(path.join(ROOT, 'node_modules', '.cache', 'hs58-bench-axon-'));
   const outfile = path.join(dir, 'axon-server.mjs');
-  await build({ entryPoints: [path.join(ROOT, 'bench/axon-server.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile, logLevel: 'error' });
+  // As scripts/build.mjs bundles hs58 (scripts/bundleOptions.mjs).
+  const { BUNDLE_OPTIONS } = await import('../scripts/bundleOptions.mjs');
+  await build({ ...BUNDLE_OPTIONS, entryPoints: [path.join(ROOT, 'bench/axon-server.ts')], outfile, logLevel: 'error' });
   copyFileSync(path.join(ROOT, 'src/axon/verify-worker.mjs'), path.join(dir, 'verify-worker.mjs'));
   return outfile;
 }

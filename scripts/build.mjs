@@ -1,7 +1,8 @@
 // `npm run build`: the production form of `hs58`, bundled by esbuild into dist/ (`node dist/hs58.mjs`).
 // The same program as `bin/hs58.js` without the TypeScript loader: tsx's loader thread and
 // its compiled output cost about 35 MB of every daemon's memory (bench/README.md).
-// Packages stay imports of node_modules; each daemon's code is a chunk loaded on demand.
+// Dependencies are bundled in (scripts/bundleOptions.mjs says which stay imports of node_modules,
+// and why); each daemon's code is a chunk loaded on demand.
 // Files the code opens at run time beside itself are copied: the verify worker and the
 // Solidity sources of the local network's contracts.
 import { execFileSync } from 'node:child_process';
@@ -9,6 +10,7 @@ import { cp, mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { BUNDLE_OPTIONS } from './bundleOptions.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // --outdir DIR (tests): must lie inside the checkout so that the bundle finds node_modules.
@@ -36,21 +38,16 @@ function commit() {
 
 await rm(OUT, { recursive: true, force: true });
 await build({
+  ...BUNDLE_OPTIONS,
   absWorkingDir: ROOT,
   entryPoints: { hs58: 'neurons/main.ts' },
   outdir: OUT,
   outExtension: { '.js': '.mjs' },
-  bundle: true,
   splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node24',
-  packages: 'external',
   // External maps: read only with `node --enable-source-maps`, so they cost nothing otherwise.
   sourcemap: 'external',
-  banner: { js: '#!/usr/bin/env node' },
+  banner: { js: `#!/usr/bin/env node\n${BUNDLE_OPTIONS.banner.js}` },
   define: { __HS58_COMMIT__: JSON.stringify(commit()) },
-  logLevel: 'warning',
 });
 await cp(path.join(ROOT, 'src/axon/verify-worker.mjs'), path.join(OUT, 'verify-worker.mjs'));
 await mkdir(path.join(OUT, 'contracts'));
