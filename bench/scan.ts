@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { ClaimsScanner, type ScanRoundResult } from '../src/chain/polygon/scanner.js';
-import { EndpointPool } from '../src/chain/polygon/endpoints.js';
+import { EndpointPool } from '../src/chain/polygon/endpointPool.js';
 import { createMemoryStateStore } from '../src/chain/polygon/stateFile.js';
 import { CHANNEL_CLAIMED_TOPIC } from '../src/chain/polygon/getLogs.js';
 import type { ClaimsStateJSON, ProviderClaims } from '../src/chain/polygon/claimsStore.js';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { toEventSelector } from 'viem';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ClaimsStateJSON, ProviderClaims } from '../../src/chain/polygon/claimsStore.js';
-import { EndpointPool, type EndpointPoolOptions } from '../../src/chain/polygon/endpoints.js';
+import { EndpointPool, type EndpointPoolOptions } from '../../src/chain/polygon/endpointPool.js';
 import { CHANNEL_CLAIMED_TOPIC } from '../../src/chain/polygon/getLogs.js';
 import { ClaimsScanner, type ClaimsScannerOptions } from '../../src/chain/polygon/scanner.js';
 import { createFileStateStore, createMemoryStateStore } from '../../src/chain/polygon/stateFile.js';

@@ -1,12 +1,13 @@
 import type { Config } from '../../config/schema.js';
 import type { Logger } from '../../observability/logger.js';
 import type { ClaimsStateJSON } from './claimsStore.js';
-import { EndpointPool, type RpcMetricsSink } from './endpoints.js';
+import { EndpointPool, type RpcMetricsSink } from './endpointPool.js';
 import { ClaimsScanner, windowBlocksFor, type ScanProgress } from './scanner.js';
 import type { StateStore } from './stateFile.js';
 
 export { ClaimsStore, formatUsdc, totalsToJSON, type ClaimsStateJSON, type ProviderClaims, type ProviderClaimsJSON } from './claimsStore.js';
-export { EndpointPool, classifyRpcError, type EndpointPoolOptions, type EndpointStats, type RpcMetricsSink } from './endpoints.js';
+export { EndpointPool, type EndpointPoolOptions, type EndpointStats, type RpcMetricsSink } from './endpointPool.js';
+export { classifyRpcError, parseQuantity, type RpcAnswerClass, type RpcFailureKind } from './rpcTransport.js';
 export { PolygonError, type PolygonErrorCode } from './errors.js';
 export { CHANNEL_CLAIMED_TOPIC, getChannelClaims, normalizeAddress, type ChannelClaim } from './getLogs.js';
 export { formatRanges, type BlockRange } from './ranges.js';

@@ -1,7 +1,7 @@
 import { errorMessage } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import { ClaimsStore, type ClaimsSnapshot, type ClaimsStateJSON, type ProviderClaims } from './claimsStore.js';
-import type { EndpointPool } from './endpoints.js';
+import type { EndpointPool } from './endpointPool.js';
 import { PolygonError } from './errors.js';
 import { ChunkSizer, getChannelClaims, normalizeAddress, splitRange, type ChannelClaim } from './getLogs.js';
 import { coveredThrough, formatRanges, rangeSize, type BlockRange } from './ranges.js';
