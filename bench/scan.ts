@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { ClaimsScanner, type ScanRoundResult } from '../src/chain/polygon/scanner.js';
 import { EndpointPool } from '../src/chain/polygon/endpointPool.js';
-import { createMemoryStateStore } from '../src/chain/polygon/stateFile.js';
+import { createMemoryStateStore } from '../src/store/jsonFile.js';
 import { CHANNEL_CLAIMED_TOPIC } from '../src/chain/polygon/getLogs.js';
 import type { ClaimsStateJSON, ProviderClaims } from '../src/chain/polygon/claimsStore.js';
 import { buildDrainChain, totalsOf, type TruthClaim } from '../test/support/drainChain.js';

@@ -1,5 +1,5 @@
 import type { BlockHead } from '../chain/subtensor/types.js';
-import type { StateStore } from '../chain/polygon/stateFile.js';
+import type { StateStore } from '../store/jsonFile.js';
 import { errorMessage, isAbortError } from '../errors.js';
 import type { HealthReport } from '../observability/server.js';
 import { sleep, withDeadline } from '../util/deadline.js';

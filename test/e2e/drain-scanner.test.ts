@@ -8,7 +8,7 @@ import type { ClaimsStateJSON, ProviderClaims } from '../../src/chain/polygon/cl
 import { EndpointPool, type EndpointPoolOptions } from '../../src/chain/polygon/endpointPool.js';
 import { CHANNEL_CLAIMED_TOPIC } from '../../src/chain/polygon/getLogs.js';
 import { ClaimsScanner, type ClaimsScannerOptions } from '../../src/chain/polygon/scanner.js';
-import { createFileStateStore, createMemoryStateStore } from '../../src/chain/polygon/stateFile.js';
+import { createFileStateStore, createMemoryStateStore } from '../../src/store/jsonFile.js';
 import { runCli } from '../../src/cli/main.js';
 import { anvilBinaryPath, startAnvil } from '../../src/localnet/anvil.js';
 import { compileDrainContracts } from '../../src/localnet/contracts.js';

@@ -1,7 +1,4 @@
 import http from 'node:http';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { ClaimsStore, formatUsdc, totalsToJSON, type ClaimsStateJSON } from '../../src/chain/polygon/claimsStore.js';
 import { EndpointPool } from '../../src/chain/polygon/endpointPool.js';
@@ -9,7 +6,6 @@ import { classifyRpcError } from '../../src/chain/polygon/rpcTransport.js';
 import { PolygonError } from '../../src/chain/polygon/errors.js';
 import { CHANNEL_CLAIMED_TOPIC, ChunkSizer, decodeClaimLogs, splitRange, type ChannelClaim } from '../../src/chain/polygon/getLogs.js';
 import { addRange, clipBelow, coveredThrough, gapsIn, isNormalized } from '../../src/chain/polygon/ranges.js';
-import { createFileStateStore } from '../../src/chain/polygon/stateFile.js';
 import { createProgressReporter } from '../../src/cli/commands/scan.js';
 
 const A = '0x1c1918c99b6dce977392e4131c91654d8ab71e64';
@@ -314,22 +310,7 @@ describe('endpoint pool (against small local JSON-RPC servers)', () => {
   });
 });
 
-describe('state file and progress output', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'hs58-state-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-  test('atomic JSON file: round trip, no temp files left, corrupt file is a typed error', async () => {
-    const file = path.join(dir, 'a', 'b', 'state.json');
-    const store = createFileStateStore<{ n: number; big: string }>(file);
-    expect(await store.load()).toBeNull();
-    await Promise.all(Array.from({ length: 20 }, (_, n) => store.save({ n, big: String(2n ** 100n) })));
-    expect(await store.load()).toEqual({ n: 19, big: String(2n ** 100n) });
-    expect(readdirSync(path.dirname(file))).toEqual(['state.json']);
-    writeFileSync(file, '{"n": 1');
-    await expect(store.load()).rejects.toMatchObject({ code: 'POLYGON_STATE_INVALID' });
-    expect(readFileSync(file, 'utf8')).toBe('{"n": 1');
-  });
-
+describe('progress output', () => {
   test('progress: a bar redrawn in place on a terminal, plain lines elsewhere', () => {
     let out = '';
     let t = 0;

@@ -3,7 +3,7 @@ import type { Logger } from '../../observability/logger.js';
 import type { ClaimsStateJSON } from './claimsStore.js';
 import { EndpointPool, type RpcMetricsSink } from './endpointPool.js';
 import { ClaimsScanner, windowBlocksFor, type ScanProgress } from './scanner.js';
-import type { StateStore } from './stateFile.js';
+import type { StateStore } from '../../store/jsonFile.js';
 
 export { ClaimsStore, formatUsdc, totalsToJSON, type ClaimsStateJSON, type ProviderClaims, type ProviderClaimsJSON } from './claimsStore.js';
 export { EndpointPool, type EndpointPoolOptions, type EndpointStats, type RpcMetricsSink } from './endpointPool.js';
@@ -22,7 +22,7 @@ export {
   type ScanProgress,
   type ScanRoundResult,
 } from './scanner.js';
-export { createFileStateStore, createMemoryStateStore, type StateStore } from './stateFile.js';
+export { createFileStateStore, createMemoryStateStore, type StateStore } from '../../store/jsonFile.js';
 
 /** File name of the scanner state inside --neuron.state_path. */
 export const CLAIMS_STATE_FILE = 'drain-claims.json';

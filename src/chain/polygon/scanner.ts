@@ -5,7 +5,7 @@ import type { EndpointPool } from './endpointPool.js';
 import { PolygonError } from './errors.js';
 import { ChunkSizer, getChannelClaims, normalizeAddress, splitRange, type ChannelClaim } from './getLogs.js';
 import { coveredThrough, formatRanges, rangeSize, type BlockRange } from './ranges.js';
-import type { StateStore } from './stateFile.js';
+import type { StateStore } from '../../store/jsonFile.js';
 
 /**
  * The DRAIN claims scanner. A round fetches ChannelClaimed logs of the configured contracts over
