@@ -10,13 +10,16 @@
  * --runs N (each run: a fresh full backfill, the baseline, an incremental round; medians reported).
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { ClaimsScanner, type ScanRoundResult } from '../src/chain/polygon/scanner.js';
-import { EndpointPool } from '../src/chain/polygon/endpoints.js';
-import { createMemoryStateStore } from '../src/chain/polygon/stateFile.js';
+import { EndpointPool } from '../src/chain/polygon/endpointPool.js';
+import { ClaimsDatabase } from '../src/chain/polygon/claimsDatabase.js';
 import { CHANNEL_CLAIMED_TOPIC } from '../src/chain/polygon/getLogs.js';
-import type { ClaimsStateJSON, ProviderClaims } from '../src/chain/polygon/claimsStore.js';
+import type { ProviderClaims } from '../src/chain/polygon/claimsStore.js';
 import { buildDrainChain, totalsOf, type TruthClaim } from '../test/support/drainChain.js';
 
 const { values } = parseArgs({
@@ -93,7 +96,10 @@ try {
   for (let r = 1; r <= RUNS; r++) {
     // Ours: a fresh scanner's full backfill of the window.
     const pool = new EndpointPool({ urls: proxies.map((p) => p.url), expectedChainId: 137 });
-    const scanner = new ClaimsScanner({ pool, contracts: scanned, chainId: 137, confirmations: CONFIRMATIONS, windowBlocks: WINDOW, store: createMemoryStateStore<ClaimsStateJSON>() });
+    // As the validator keeps it: the claims database in a file.
+    const stateDir = mkdtempSync(path.join(os.tmpdir(), 'hs58-bench-scan-'));
+    const store = ClaimsDatabase.open({ path: path.join(stateDir, 'drain-claims.sqlite'), identity: { contracts: scanned, chainId: 137 } });
+    const scanner = new ClaimsScanner({ pool, contracts: scanned, chainId: 137, confirmations: CONFIRMATIONS, windowBlocks: WINDOW, store });
     let t = performance.now();
     const full = await scanner.runRound();
     const fullMs = performance.now() - t;
@@ -113,6 +119,8 @@ try {
     const incMs = performance.now() - t;
     const incOk = inc.complete && same(inc.totals, chain.expected(scanned, inc.window));
     pool.close();
+    store.close();
+    rmSync(stateDir, { recursive: true, force: true });
     log(
       `run ${r}: full ${fullMs.toFixed(0)} ms / ${full.requests} req, baseline ${baseMs.toFixed(0)} ms / ${base.requests} req, ` +
         `incremental ${incMs.toFixed(0)} ms / ${inc.requests} req / ${inc.blocksFetched} blocks; exact ${fullOk && baseOk && incOk}`,

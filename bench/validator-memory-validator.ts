@@ -1,6 +1,6 @@
 /**
  * The validator of the memory benchmark: the real composition root (`startValidator` of
- * neurons/validator.ts: config, wallet, subtensor adapter, claims scanner with its state file,
+ * neurons/validator.ts: config, wallet, subtensor adapter, claims scanner with its database,
  * HTTP registry, in-process queue, validator loop, /health /metrics /status), run for
  * `--rounds` rounds against bench/validator-memory-peers.ts. Only the miners are stand-ins: the
  * queue's handlers answer ProviderCheck with each synthetic miner's real signed wallet proof and
@@ -125,8 +125,10 @@ if (tracer) clearInterval(tracer);
 sample();
 const cpu = process.cpuUsage(cpu0);
 const usage = process.resourceUsage();
-const claimsFile = path.join(statePath, `${peers.walletName}-${peers.validatorHotkey}`, `netuid${peers.netuid}`, 'drain-claims.json');
-const claimsFileMb = await stat(claimsFile).then((s) => Math.round((s.size / 1048576) * 10) / 10, () => null);
+// The claims database and its write-ahead log.
+const claimsFile = path.join(statePath, `${peers.walletName}-${peers.validatorHotkey}`, `netuid${peers.netuid}`, 'drain-claims.sqlite');
+const sizes = await Promise.all(['', '-wal'].map((suffix) => stat(claimsFile + suffix).then((s) => s.size, () => 0)));
+const claimsFileMb = sizes[0] ? Math.round(((sizes[0] + sizes[1]!) / 1048576) * 10) / 10 : null;
 process.stdout.write(
   `${JSON.stringify({
     done: true,

@@ -224,7 +224,7 @@ try {
       `${peers.uids} uids, ${peers.claims.inWindowAtStart} claims in the 7-day window (${peers.claims.total} generated), ${rounds.length} rounds (${okRounds} ok), ` +
         `epoch ${values.epoch} blocks, Chopsticks block every ${values['block-ms']} ms; daemons ${compiled ? 'bundled (production build)' : 'from the sources (tsx)'}, Node flags: validator "${validatorFlags.join(' ')}", miner "${minerFlags.join(' ')}"`,
       `validator: first round (backfill of ${peers.claims.windowBlocks} blocks) ${first ? (first.ms / 1000).toFixed(1) : '?'} s, later rounds ${later.length ? `${Math.min(...later)}–${Math.max(...later)} ms` : '-'}; ` +
-        `claims state file ${f.claimsFileMb} MB; /status page ${Math.round(statusBytes / 1024)} KB`,
+        `claims database ${f.claimsFileMb} MB; /status page ${Math.round(statusBytes / 1024)} KB`,
       `validator (in-process): maxRSS ${f.maxRssMb} MB, peak V8 heap used ${f.peakHeapUsedMb} MB (total ${f.peakHeapTotalMb} MB), peak external+arrayBuffers ${f.peakExternalMb} MB, CPU ${(Number(f.cpuUserS) + Number(f.cpuSystemS)).toFixed(1)} s`,
       '',
       '| process | peak RSS MB | RSS at end MB | CPU s | wall s | mean CPU % of one core |',

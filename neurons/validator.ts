@@ -5,8 +5,7 @@
  */
 import path from 'node:path';
 import type { Command, CommandContext } from '../src/cli/context.js';
-import { CLAIMS_STATE_FILE, createClaimsScanner, createFileStateStore } from '../src/chain/polygon/index.js';
-import type { ClaimsStateJSON } from '../src/chain/polygon/claimsStore.js';
+import { CLAIMS_DATABASE_FILE, CLAIMS_STATE_FILE, createClaimsScanner } from '../src/chain/polygon/index.js';
 import { createSubtensor } from '../src/chain/subtensor/index.js';
 import { daemonLogger, loadDaemonConfig, type DaemonConfig } from '../src/cli/daemonConfig.js';
 import { exitOnError } from '../src/cli/exitCodes.js';
@@ -26,6 +25,7 @@ import { importPythonStateOnFirstStart, pythonStatePath } from '../src/validator
 import { createHttpRegistry } from '../src/marketplace/registry.js';
 import { createJsonFileCache } from '../src/marketplace/registryCache.js';
 import type { RoundReport } from '../src/validator/report.js';
+import { createFileStateStore } from '../src/store/jsonFile.js';
 import type { ValidatorState } from '../src/validator/state.js';
 import { chooseScoring, summarizeScoring, type ScoringChoice } from '../src/validator/scoringChoice.js';
 import { statusRoutes } from '../src/validator/statusPage.js';
@@ -142,12 +142,13 @@ export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks)
 
     let claims = null;
     if (preset.uses.claims) {
-      const { scanner } = createClaimsScanner(config, {
+      const { scanner, close } = createClaimsScanner(config, {
         logger,
         chainId: config['polygon.chain_id'],
         // The public RPCs stand behind an operator's own endpoints on mainnet, used only while those cannot serve.
         fallbackUrls: !rpcFromDefault && config['polygon.chain_id'] === 137 ? DEFAULT_POLYGON_RPCS : [],
-        store: createFileStateStore<ClaimsStateJSON>(path.join(stateDir, CLAIMS_STATE_FILE)),
+        databasePath: path.join(stateDir, CLAIMS_DATABASE_FILE),
+        legacyState: { path: path.join(stateDir, CLAIMS_STATE_FILE), movedTo: path.join(stateDir, `${CLAIMS_STATE_FILE}.imported`) },
         metrics: {
           onRequest: (ep, ok, ms) => {
             metrics.rpcRequests.inc({ endpoint: redactUrl(ep), outcome: ok ? 'ok' : 'error' });
@@ -155,6 +156,7 @@ export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks)
           },
         },
       });
+      closers.push({ name: 'claims scanner', close });
       claims = scanner;
     }
     const registry = createHttpRegistry({ urls: config['registry.urls'], cache: createJsonFileCache(path.join(stateDir, 'registry_cache.json')), logger });

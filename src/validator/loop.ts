@@ -1,5 +1,5 @@
 import type { BlockHead } from '../chain/subtensor/types.js';
-import type { StateStore } from '../chain/polygon/stateFile.js';
+import type { StateStore } from '../store/jsonFile.js';
 import { errorMessage, isAbortError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { HealthReport } from '../observability/server.js';

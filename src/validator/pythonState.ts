@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { StateStore } from '../chain/polygon/stateFile.js';
+import type { StateStore } from '../store/jsonFile.js';
 import { Hs58Error } from '../errors.js';
 import { readNpz, type NpyArray } from '../util/npz.js';
 import { emptyState, type ValidatorState } from './state.js';

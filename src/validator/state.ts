@@ -1,5 +1,5 @@
 import { Hs58Error } from '../errors.js';
-import type { StateStore } from '../chain/polygon/stateFile.js';
+import type { StateStore } from '../store/jsonFile.js';
 
 /**
  * What a validator keeps across restarts (the scan cursor and claims, and the pending

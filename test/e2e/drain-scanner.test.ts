@@ -4,16 +4,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { toEventSelector } from 'viem';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { ClaimsStateJSON, ProviderClaims } from '../../src/chain/polygon/claimsStore.js';
-import { EndpointPool, type EndpointPoolOptions } from '../../src/chain/polygon/endpoints.js';
+import { ClaimsDatabase } from '../../src/chain/polygon/claimsDatabase.js';
+import { ClaimsStore, type ClaimsStateJSON, type ProviderClaims } from '../../src/chain/polygon/claimsStore.js';
+import { EndpointPool, type EndpointPoolOptions } from '../../src/chain/polygon/endpointPool.js';
 import { CHANNEL_CLAIMED_TOPIC } from '../../src/chain/polygon/getLogs.js';
 import { ClaimsScanner, type ClaimsScannerOptions } from '../../src/chain/polygon/scanner.js';
-import { createFileStateStore, createMemoryStateStore } from '../../src/chain/polygon/stateFile.js';
+import { createFileStateStore } from '../../src/store/jsonFile.js';
 import { runCli } from '../../src/cli/main.js';
 import { anvilBinaryPath, startAnvil } from '../../localnet/anvil.js';
 import { compileDrainContracts } from '../../localnet/contracts.js';
 import { buildDrainChain, type DrainChain } from '../support/drainChain.js';
 import { startFaultProxy, type FaultProxy } from '../support/faultProxy.js';
+import { readClaimsDatabase } from '../support/claimsDatabase.js';
 import { capturingLogger } from '../support/localChain.js';
 import { REPO_ROOT } from '../support/programs.js';
 
@@ -37,6 +39,16 @@ function scanner(p: EndpointPool, extra: Partial<ClaimsScannerOptions> = {}): Cl
   return new ClaimsScanner({ pool: p, contracts: scanned, chainId: 137, confirmations: 0, windowBlocks: ALL_BLOCKS, ...extra });
 }
 
+const stateDir = mkdtempSync(path.join(os.tmpdir(), 'hs58-scanner-state-'));
+let databases = 0;
+
+/** A claims database of its own in a file, as the validator keeps one (closed after the tests). */
+function claimsDatabase(file = path.join(stateDir, `claims-${++databases}.sqlite`)): ClaimsDatabase {
+  const db = ClaimsDatabase.open({ path: file, identity: { contracts: scanned, chainId: 137 } });
+  cleanups.push(() => db.close());
+  return db;
+}
+
 async function proxy(options: Parameters<typeof startFaultProxy>[0]): Promise<FaultProxy> {
   const p = await startFaultProxy(options);
   cleanups.push(() => p.close());
@@ -56,6 +68,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
+  rmSync(stateDir, { recursive: true, force: true });
 });
 
 describe('ground truth chain', () => {
@@ -191,7 +204,7 @@ describe('rounds over time', () => {
   test('a range no endpoint can serve is reported exactly; scoring keeps the last complete totals; the next round fills it', async () => {
     const only = await proxy({ upstream: chain.url, seed: 41 });
     const p = pool([only.url], { maxAttempts: 3 });
-    const store = createMemoryStateStore<ClaimsStateJSON>();
+    const store = claimsDatabase();
     const s = scanner(p, { store, retryPasses: 0 });
     const first = await s.runRound();
     expect(first.complete).toBe(true);
@@ -225,7 +238,7 @@ describe('rounds over time', () => {
 
   test('incremental: the next round fetches only new blocks and counts nothing twice', async () => {
     const p = pool([chain.url]);
-    const s = scanner(p, { store: createMemoryStateStore<ClaimsStateJSON>() });
+    const s = scanner(p, { store: claimsDatabase() });
     const first = await s.runRound();
     await chain.batch({ claims: 6 });
     await chain.mine(360);
@@ -242,7 +255,7 @@ describe('rounds over time', () => {
 
   test('claims in the last unconfirmed blocks count only once 32 blocks deep', async () => {
     const p = pool([chain.url]);
-    const s = scanner(p, { confirmations: 32, store: createMemoryStateStore<ClaimsStateJSON>() });
+    const s = scanner(p, { confirmations: 32, store: claimsDatabase() });
     await chain.mine(40);
     const settled = await s.runRound();
     const { block, claims } = await chain.batch({ claims: 6 });
@@ -261,7 +274,7 @@ describe('rounds over time', () => {
   });
 
   test('the rolling window drops old claims and never fetches below its start', async () => {
-    const store = createMemoryStateStore<ClaimsStateJSON>();
+    const store = claimsDatabase();
     const p = pool([chain.url]);
     await scanner(p, { store }).runRound();
     const watcher = await proxy({ upstream: chain.url, seed: 51 });
@@ -305,7 +318,7 @@ describe('hs58 scan', () => {
 
   test('killed mid-way (SIGKILL) and restarted: exact totals, nothing fetched or counted twice', async () => {
     const slow = await proxy({ upstream: chain.url, latencyMs: [15, 30], seed: 61 });
-    const statePath = path.join(dir, 'killed.json');
+    const statePath = path.join(dir, 'killed.sqlite');
     const to = await chain.head();
     const args = ['--rpc', slow.url, '--contract', scanned.join(','), '--from', '0', '--to', String(to), '--state', statePath,
       '--polygon.confirmations', '0', '--polygon.log_chunk_size', '500', '--polygon.concurrency', '2'];
@@ -314,8 +327,8 @@ describe('hs58 scan', () => {
     let coveredAtKill = 0;
     for (;;) {
       await new Promise((r) => setTimeout(r, 50));
-      if (!existsSync(statePath)) continue;
-      const state = JSON.parse(readFileSync(statePath, 'utf8')) as ClaimsStateJSON;
+      const state = readClaimsDatabase(statePath);
+      if (state === null) continue;
       coveredAtKill = state.covered.reduce((n, [a, b]) => n + b - a + 1, 0);
       if (coveredAtKill >= total * 0.3) break;
     }
@@ -325,7 +338,7 @@ describe('hs58 scan', () => {
     expect(coveredAtKill).toBeLessThan(total);
 
     // What was saved is exactly the truth inside the covered ranges: no lost and no extra claim.
-    const saved = JSON.parse(readFileSync(statePath, 'utf8')) as ClaimsStateJSON;
+    const saved = readClaimsDatabase(statePath)!;
     const inCovered = (b: number) => saved.covered.some(([a, z]) => a <= b && b <= z);
     const savedClaims = saved.claims.map((c) => `${c.tx}:${c.amount}`).sort();
     const truthCovered = chain.truth.filter((t) => scanned.includes(t.contract) && inCovered(t.block)).map((t) => `${t.txHash.toLowerCase()}:${t.amount}`).sort();
@@ -344,16 +357,17 @@ describe('hs58 scan', () => {
 
   test('Ctrl-C saves progress and exits 130; non-terminal progress is plain lines', async () => {
     const slow = await proxy({ upstream: chain.url, latencyMs: [20, 30], seed: 62 });
-    const statePath = path.join(dir, 'interrupted.json');
+    const statePath = path.join(dir, 'interrupted.sqlite');
     const run = runScanProcess(['--rpc', slow.url, '--contract', scanned.join(','), '--from', '0', '--state', statePath,
       '--polygon.confirmations', '0', '--polygon.log_chunk_size', '500', '--polygon.concurrency', '1']);
-    for (let i = 0; i < 200 && !existsSync(statePath); i++) await new Promise((r) => setTimeout(r, 50));
+    // Each fetched range is stored as it completes: interrupt once the first one is.
+    for (let i = 0; i < 200 && !(readClaimsDatabase(statePath)?.covered.length); i++) await new Promise((r) => setTimeout(r, 50));
     run.child.kill('SIGINT');
     const res = await run.done;
     expect(res.code).toBe(130);
     expect(res.stderr).toMatch(/^scan: [\d,]+\/[\d,]+ blocks \(\d+%\)/m);
     expect(res.stderr).toContain('a rerun resumes');
-    const state = JSON.parse(readFileSync(statePath, 'utf8')) as ClaimsStateJSON;
+    const state = readClaimsDatabase(statePath)!;
     expect(state.covered.length).toBeGreaterThan(0);
   });
 
@@ -396,16 +410,19 @@ describe('hs58 scan', () => {
 
   test('a saved state whose covered ranges reach past the chain head is clamped to the head: the claims that come later are fetched', async () => {
     const p = pool([chain.url]);
-    const store = createMemoryStateStore<ClaimsStateJSON>();
+    const file = path.join(dir, 'past-head.sqlite');
+    const store = claimsDatabase(file);
     const first = await scanner(p, { store }).runRound();
     expect(first.complete).toBe(true);
     // The cursor of another chain or an edited file: "covered" 100,000 blocks beyond the head, and a
     // complete window that claims them too.
-    const saved = (await store.load())!;
     const beyondHead = first.window.to + 100_000;
-    await store.save({ ...saved, covered: [[0, beyondHead]], lastComplete: saved.lastComplete && { ...saved.lastComplete, to: beyondHead } } as ClaimsStateJSON);
+    store.addRange({ from: 0, to: beyondHead }, []);
+    store.setLastComplete({ ...store.lastComplete!, window: { ...store.lastComplete!.window, to: beyondHead } });
+    store.close();
+    expect(readClaimsDatabase(file)!.covered).toEqual([[0, beyondHead]]);
     const log = capturingLogger();
-    const resumed = scanner(p, { store, logger: log.logger });
+    const resumed = scanner(p, { store: claimsDatabase(file), logger: log.logger });
     const atLoad = await resumed.runRound();
     expect(log.messages()).toContain('scanner state reaches past the chain head: that part is forgotten and fetched again once the blocks exist');
     expect(atLoad.complete).toBe(true);
@@ -420,15 +437,56 @@ describe('hs58 scan', () => {
     p.close();
   });
 
-  test('a file state store survives a reload and a fresh scanner resumes from it', async () => {
-    const file = path.join(dir, 'nested', 'state.json');
+  test('the claims database survives a reload and a fresh scanner resumes from it', async () => {
+    const file = path.join(dir, 'nested', 'state.sqlite');
     const p = pool([chain.url]);
-    const a = scanner(p, { store: createFileStateStore<ClaimsStateJSON>(file) });
+    const first = claimsDatabase(file);
+    const a = scanner(p, { store: first });
     const r1 = await a.runRound();
-    const b = scanner(p, { store: createFileStateStore<ClaimsStateJSON>(file) });
+    first.close();
+    const b = scanner(p, { store: claimsDatabase(file) });
     const r2 = await b.runRound();
     expect(r2.blocksFetched).toBe(r2.window.to - r1.window.to);
     expect(plain(b.claimsByProvider())).toEqual(plain(chain.expected(scanned, r2.window)));
     p.close();
+  });
+
+  test('--state FILE holding the JSON state of an earlier version: imported once, only the rest is fetched, totals exact', async () => {
+    const head = await chain.head();
+    const half = Math.floor(head / 2);
+    // Today's format, written as today's code wrote it: ClaimsStore.jsonPieces through the atomic file store.
+    const p = pool([chain.url]);
+    const memory = new ClaimsStore({ contracts: scanned, chainId: 137 });
+    const earlier = await scanner(p, { store: memory }).runRound({ window: { from: 0, to: half } });
+    expect(earlier.complete).toBe(true);
+    p.close();
+    const file = path.join(dir, 'earlier.json');
+    await createFileStateStore<ClaimsStateJSON>(file).saveSerialized!(memory.jsonPieces());
+    const json = JSON.parse(readFileSync(file, 'utf8')) as ClaimsStateJSON;
+    expect(json.claims.length).toBeGreaterThan(0);
+
+    let stdout = '';
+    const ctx = {
+      argv: ['scan', '--rpc', chain.url, '--contract', scanned.join(','), '--from', '0', '--to', String(head), '--state', file, '--polygon.confirmations', '0'],
+      env: {},
+      cwd: dir,
+      homeDir: dir,
+      stdout: { write: (s: string) => ((stdout += s), true) } as unknown as NodeJS.WritableStream,
+      stderr: { write: () => true } as unknown as NodeJS.WritableStream,
+      signal: new AbortController().signal,
+    };
+    expect(await runCli(ctx, { daemons: {} })).toBe(0);
+    const out = JSON.parse(stdout) as { complete: boolean; blocksFetched: number; providers: Record<string, { amount: string; claims: number; channels: number }> };
+    expect(out.complete).toBe(true);
+    expect(out.blocksFetched).toBe(head - half);
+    const got = Object.fromEntries(Object.entries(out.providers).map(([a, t]) => [a, { amount: t.amount, claims: t.claims, channels: t.channels }]));
+    expect(got).toEqual(Object.fromEntries(plain(chain.expected(scanned, { from: 0, to: head }))));
+    // The JSON is kept beside the database, renamed; the database holds every claim once.
+    expect(readFileSync(`${file}.imported`, 'utf8')).toBe(JSON.stringify(json));
+    expect(existsSync(`${file}.importing`)).toBe(false);
+    const db = readClaimsDatabase(file)!;
+    expect(db.covered).toEqual([[0, head]]);
+    const truth = chain.truth.filter((t) => scanned.includes(t.contract) && t.block <= head).map((t) => `${t.txHash.toLowerCase()}:${t.amount}`);
+    expect(db.claims.map((c) => `${c.tx}:${c.amount}`).sort()).toEqual(truth.sort());
   });
 });

@@ -21,6 +21,7 @@ import { createProber } from '../../src/miner/probe.js';
 import { createLogger } from '../../src/observability/logger.js';
 import type { ValidatorState } from '../../src/validator/state.js';
 import { walletProofMessage } from '../../src/wallet/polygon.js';
+import { readClaimsDatabase } from '../support/claimsDatabase.js';
 import { startFaultProxy } from '../support/faultProxy.js';
 import {
   deadline,
@@ -242,7 +243,7 @@ describe('the validator on a local subnet with honest and misbehaving miners', (
     expect(afterA.step).toBe(1);
     expect(afterA.lastRoundBlock).toBe(a.rounds[0]!.report.block);
     expect(afterA.scores).toEqual(a.rounds[0]!.state.scores);
-    const scanA = await readJson<ClaimsStateJSON>(path.join(dir, 'drain-claims.json'));
+    const scanA = readClaimsDatabase(path.join(dir, 'drain-claims.sqlite'))!;
     expect(storedTotals(scanA)).toEqual(totals());
     const coveredUpTo = Math.max(...scanA.covered.map(([, to]) => to));
 
@@ -271,7 +272,7 @@ describe('the validator on a local subnet with honest and misbehaving miners', (
     expect(b1.state.scores[net.uids.miner1!]!).toBeGreaterThan(0.1); // not a fresh EMA: one round from 0 gives at most α
 
     // Every claim counted once: the stored totals and the claim list are the ground truth.
-    const scanB = await readJson<ClaimsStateJSON>(path.join(dir, 'drain-claims.json'));
+    const scanB = readClaimsDatabase(path.join(dir, 'drain-claims.sqlite'))!;
     expect(storedTotals(scanB)).toEqual(totals());
     expect(scanB.claims).toHaveLength(net.claimCount());
     expect(new Set(scanB.claims.map((c) => `${c.tx}:${c.logIndex}`)).size).toBe(net.claimCount());

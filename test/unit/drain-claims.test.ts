@@ -1,14 +1,11 @@
 import http from 'node:http';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { ClaimsStore, formatUsdc, totalsToJSON, type ClaimsStateJSON } from '../../src/chain/polygon/claimsStore.js';
-import { EndpointPool, classifyRpcError } from '../../src/chain/polygon/endpoints.js';
+import { EndpointPool } from '../../src/chain/polygon/endpointPool.js';
+import { classifyRpcError } from '../../src/chain/polygon/rpcTransport.js';
 import { PolygonError } from '../../src/chain/polygon/errors.js';
 import { CHANNEL_CLAIMED_TOPIC, ChunkSizer, decodeClaimLogs, splitRange, type ChannelClaim } from '../../src/chain/polygon/getLogs.js';
 import { addRange, clipBelow, coveredThrough, gapsIn, isNormalized } from '../../src/chain/polygon/ranges.js';
-import { createFileStateStore } from '../../src/chain/polygon/stateFile.js';
 import { createProgressReporter } from '../../src/cli/commands/scan.js';
 
 const A = '0x1c1918c99b6dce977392e4131c91654d8ab71e64';
@@ -54,33 +51,6 @@ describe('block range sets', () => {
 });
 
 describe('claims store', () => {
-  test('dedupes by transaction hash and log index; aggregates per provider with distinct channels', () => {
-    const s = new ClaimsStore({ contracts: [B, A], chainId: 137 });
-    const c1 = claim({ block: 5, amount: 2_500_000n });
-    const c2 = claim({ block: 5, logIndex: 3, amount: 500_000n, channelId: word(2) });
-    const c3 = claim({ block: 8, provider: P2, contract: B, amount: 7n });
-    const c4 = claim({ block: 9, contract: B, channelId: word(1), amount: 1n }); // same id, other contract: another channel
-    expect(s.addRange({ from: 0, to: 9 }, [c1, c2, c3, c4])).toBe(4);
-    expect(s.addRange({ from: 5, to: 5 }, [c1, { ...c2 }])).toBe(0);
-    expect(s.totals()).toEqual(
-      new Map([
-        [P1, { amount: 3_000_001n, claims: 3, channels: 3 }],
-        [P2, { amount: 7n, claims: 1, channels: 1 }],
-      ]),
-    );
-    expect(s.totals({ from: 6, to: 9 }).get(P1)).toEqual({ amount: 1n, claims: 1, channels: 1 });
-    expect(() => s.addRange({ from: 20, to: 30 }, [claim({ block: 31 })])).toThrow(PolygonError);
-  });
-
-  test('the rolling window drops old claims and coverage', () => {
-    const s = new ClaimsStore({ contracts: [A], chainId: 137 });
-    s.addRange({ from: 0, to: 99 }, [claim({ block: 10 }), claim({ block: 50 }), claim({ block: 90 })]);
-    expect(s.dropBelow(50)).toBe(1);
-    expect(s.covered).toEqual([{ from: 50, to: 99 }]);
-    expect(s.gaps({ from: 40, to: 120 })).toEqual([{ from: 40, to: 49 }, { from: 100, to: 120 }]);
-    expect(s.totals().get(P1)?.claims).toBe(2);
-  });
-
   test('JSON round trip keeps bigints exact; other contracts or chain, or a corrupt file, are refused', () => {
     const s = new ClaimsStore({ contracts: [A, B], chainId: 137 });
     const huge = 2n ** 200n + 12345n;
@@ -313,22 +283,7 @@ describe('endpoint pool (against small local JSON-RPC servers)', () => {
   });
 });
 
-describe('state file and progress output', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'hs58-state-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-  test('atomic JSON file: round trip, no temp files left, corrupt file is a typed error', async () => {
-    const file = path.join(dir, 'a', 'b', 'state.json');
-    const store = createFileStateStore<{ n: number; big: string }>(file);
-    expect(await store.load()).toBeNull();
-    await Promise.all(Array.from({ length: 20 }, (_, n) => store.save({ n, big: String(2n ** 100n) })));
-    expect(await store.load()).toEqual({ n: 19, big: String(2n ** 100n) });
-    expect(readdirSync(path.dirname(file))).toEqual(['state.json']);
-    writeFileSync(file, '{"n": 1');
-    await expect(store.load()).rejects.toMatchObject({ code: 'POLYGON_STATE_INVALID' });
-    expect(readFileSync(file, 'utf8')).toBe('{"n": 1');
-  });
-
+describe('progress output', () => {
   test('progress: a bar redrawn in place on a terminal, plain lines elsewhere', () => {
     let out = '';
     let t = 0;

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createFileStateStore } from '../../src/chain/polygon/stateFile.js';
+import { createFileStateStore } from '../../src/store/jsonFile.js';
 import type { MetagraphSnapshot } from '../../src/chain/subtensor/types.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createInProcessQueue } from '../../src/queue/inProcess.js';

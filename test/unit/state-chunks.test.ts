@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { ClaimsStore } from '../../src/chain/polygon/claimsStore.js';
-import { createFileStateStore } from '../../src/chain/polygon/stateFile.js';
+import { createFileStateStore } from '../../src/store/jsonFile.js';
 
 // The scanner's state is saved in pieces (a week of claims is tens of MB of JSON); the file
 // must still be exactly JSON.stringify of the state.

@@ -7,7 +7,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import type { BlockHead } from '../../src/chain/subtensor/types.js';
-import { createMemoryStateStore } from '../../src/chain/polygon/stateFile.js';
+import { createMemoryStateStore } from '../../src/store/jsonFile.js';
 import { createValidatorMetrics } from '../../src/observability/metrics.js';
 import { createInProcessQueue } from '../../src/queue/inProcess.js';
 import { roundBudgetMs, stepBudgets } from '../../src/validator/budgets.js';

@@ -5,7 +5,7 @@
  * save included, is timed into hs58_validator_step_seconds{step}.
  */
 import { describe, expect, test } from 'vitest';
-import { createMemoryStateStore } from '../../src/chain/polygon/stateFile.js';
+import { createMemoryStateStore } from '../../src/store/jsonFile.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createValidatorMetrics } from '../../src/observability/metrics.js';
 import { stepBudgets } from '../../src/validator/budgets.js';

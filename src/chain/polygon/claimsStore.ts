@@ -1,13 +1,14 @@
 import { PolygonError } from './errors.js';
-import type { ChannelClaim } from './getLogs.js';
+import { normalizeAddress, type ChannelClaim } from './getLogs.js';
 import { addRange, clipAbove, clipBelow, gapsIn, isNormalized, type BlockRange } from './ranges.js';
 
 /**
  * The scanner's memory: the claims seen (deduplicated by transaction hash and log index) and
  * the block ranges fetched completely. Claims and coverage change together in `addRange`, so a
  * saved state never says "covered" without the claims of that range, and a reloaded state
- * never counts a claim twice. Pure: no I/O; JSON-safe through toJSON/fromJSON (bigints as
- * decimal strings).
+ * never counts a claim twice. `ClaimsWindow` is the port; `ClaimsStore` here keeps it in
+ * memory (pure: no I/O; JSON-safe through toJSON/fromJSON, bigints as decimal strings), and
+ * `ClaimsDatabase` (claimsDatabase.ts) in SQLite.
  */
 
 export interface ProviderClaims {
@@ -81,7 +82,72 @@ export interface ClaimsStoreIdentity {
   chainId: number | null;
 }
 
-export class ClaimsStore {
+/** The identity a state is kept for: checked, lowercased, sorted contracts (at least one) and the chain. */
+export function claimsIdentity(contracts: readonly string[], chainId: number | null): ClaimsStoreIdentity {
+  const list = [...new Set(contracts.map((c) => normalizeAddress(c, 'DRAIN contract')))].sort();
+  if (list.length === 0) throw new PolygonError('POLYGON_INVALID_INPUT', 'no DRAIN contract to scan: set DRAIN_CONTRACTS or --polygon.contracts');
+  return { contracts: list, chainId };
+}
+
+/** What the scanner keeps between rounds, wherever it is kept. Synchronous, as node:sqlite is. */
+export interface ClaimsWindow {
+  /** Sorted lowercase contracts and the chain the state belongs to. */
+  readonly contracts: readonly string[];
+  readonly chainId: number | null;
+  /** Ranges fetched completely (sorted, disjoint). */
+  readonly covered: readonly BlockRange[];
+  readonly claimCount: number;
+  /** Totals of the last round that covered its whole window. */
+  readonly lastComplete: ClaimsSnapshot | null;
+  /**
+   * Records that `range` was fetched completely and held exactly `claims`, all or nothing.
+   * Returns how many were new (a claim seen before is not counted twice).
+   */
+  addRange(range: BlockRange, claims: readonly ChannelClaim[]): number;
+  /** Forgets claims and coverage below `block` (the rolling window moved on). Returns claims dropped. */
+  dropBelow(block: number): number;
+  /** Forgets everything above `block` (the chain head), a complete window reaching past it included. */
+  dropAbove(block: number): { claims: number; blocks: number; lastComplete: boolean };
+  /** What is still to fetch in a window. */
+  gaps(window: BlockRange): BlockRange[];
+  /** Per lowercase provider address, over the claims inside `window` (all claims when omitted). */
+  totals(window?: BlockRange): Map<string, ProviderClaims>;
+  /** The claims inside a window, oldest first (for inspection and tests). */
+  list(window?: BlockRange): ChannelClaim[];
+  setLastComplete(snapshot: ClaimsSnapshot): void;
+}
+
+/** The same state as JSON, in any adapter (`hs58 scan` output, tests, the format of earlier versions). */
+export function claimsStateToJSON(w: ClaimsWindow): ClaimsStateJSON {
+  return {
+    version: 1,
+    chainId: w.chainId,
+    contracts: [...w.contracts],
+    covered: w.covered.map((r) => [r.from, r.to]),
+    claims: w.list().map(claimToJSON),
+    lastComplete: lastCompleteToJSON(w.lastComplete),
+  };
+}
+
+export function lastCompleteToJSON(last: ClaimsSnapshot | null): ClaimsStateJSON['lastComplete'] {
+  return last && { from: last.window.from, to: last.window.to, completedAt: last.completedAt, providers: totalsToJSON(last.providers) };
+}
+
+/** A saved complete window back; POLYGON_STATE_INVALID (corrupt) when malformed. */
+export function lastCompleteFromJSON(last: ClaimsStateJSON['lastComplete'] | undefined): ClaimsSnapshot | null {
+  if (last === null || last === undefined) return null;
+  if (!isUint(last.from) || !isUint(last.to) || !isUint(last.completedAt) || typeof last.providers !== 'object' || last.providers === null) {
+    invalid('has a malformed lastComplete');
+  }
+  const providers = new Map<string, ProviderClaims>();
+  for (const [p, t] of Object.entries(last.providers)) {
+    if (!ADDRESS.test(p) || !isDecimal(t?.amount) || !isUint(t.claims) || !isUint(t.channels)) invalid('has malformed lastComplete totals');
+    providers.set(p, { amount: BigInt(t.amount), claims: t.claims, channels: t.channels });
+  }
+  return { window: { from: last.from, to: last.to }, providers, completedAt: last.completedAt };
+}
+
+export class ClaimsStore implements ClaimsWindow {
   readonly contracts: readonly string[];
   readonly chainId: number | null;
   lastComplete: ClaimsSnapshot | null = null;
@@ -144,23 +210,12 @@ export class ClaimsStore {
       const claim: ChannelClaim = { contract: c.contract, channelId: c.channelId, provider: c.provider, amount: BigInt(c.amount), blockNumber: c.block, txHash: c.tx, logIndex: c.logIndex };
       store.claims.set(claimKey(claim), store.keep(claim));
     }
-    const last = s.lastComplete;
-    if (last !== null && last !== undefined) {
-      if (!isUint(last.from) || !isUint(last.to) || !isUint(last.completedAt) || typeof last.providers !== 'object' || last.providers === null) {
-        invalid('has a malformed lastComplete');
-      }
-      const providers = new Map<string, ProviderClaims>();
-      for (const [p, t] of Object.entries(last.providers)) {
-        if (!ADDRESS.test(p) || !isDecimal(t?.amount) || !isUint(t.claims) || !isUint(t.channels)) invalid('has malformed lastComplete totals');
-        providers.set(p, { amount: BigInt(t.amount), claims: t.claims, channels: t.channels });
-      }
-      store.lastComplete = { window: { from: last.from, to: last.to }, providers, completedAt: last.completedAt };
-    }
+    store.lastComplete = lastCompleteFromJSON(s.lastComplete);
     return store;
   }
 
   toJSON(): ClaimsStateJSON {
-    return { ...this.stateHead(), claims: this.sortedClaims().map(claimToJSON), lastComplete: this.lastCompleteJSON() };
+    return claimsStateToJSON(this);
   }
 
   /**
@@ -172,7 +227,7 @@ export class ClaimsStore {
   jsonPieces(claimsPerPiece = 200): Iterable<string> {
     const head = JSON.stringify(this.stateHead());
     const claims = this.sortedClaims();
-    const tail = JSON.stringify(this.lastCompleteJSON());
+    const tail = JSON.stringify(lastCompleteToJSON(this.lastComplete));
     return (function* () {
       yield `${head.slice(0, -1)},"claims":[`;
       for (let i = 0; i < claims.length; i += claimsPerPiece) {
@@ -191,17 +246,16 @@ export class ClaimsStore {
     return [...this.claims.values()].sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
   }
 
-  private lastCompleteJSON(): ClaimsStateJSON['lastComplete'] {
-    const last = this.lastComplete;
-    return last && { from: last.window.from, to: last.window.to, completedAt: last.completedAt, providers: totalsToJSON(last.providers) };
-  }
-
   get covered(): readonly BlockRange[] {
     return this.coverage;
   }
 
   get claimCount(): number {
     return this.claims.size;
+  }
+
+  setLastComplete(snapshot: ClaimsSnapshot): void {
+    this.lastComplete = snapshot;
   }
 
   /**
@@ -294,12 +348,10 @@ export class ClaimsStore {
 
   /** The claims inside a window, oldest first (for inspection and tests). */
   list(window?: BlockRange): ChannelClaim[] {
-    return [...this.claims.values()]
-      .filter((c) => !window || (c.blockNumber >= window.from && c.blockNumber <= window.to))
-      .sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
+    return this.sortedClaims().filter((c) => !window || (c.blockNumber >= window.from && c.blockNumber <= window.to));
   }
 }
 
-function claimToJSON(c: ChannelClaim): ClaimsStateJSON['claims'][number] {
+export function claimToJSON(c: ChannelClaim): ClaimsStateJSON['claims'][number] {
   return { contract: c.contract, channelId: c.channelId, provider: c.provider, amount: c.amount.toString(), block: c.blockNumber, tx: c.txHash, logIndex: c.logIndex };
 }

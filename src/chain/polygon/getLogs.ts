@@ -1,5 +1,5 @@
-import type { EndpointPool } from './endpoints.js';
-import { parseQuantity } from './endpoints.js';
+import type { EndpointPool } from './endpointPool.js';
+import { parseQuantity } from './rpcTransport.js';
 import { PolygonError } from './errors.js';
 import { rangeSize, type BlockRange } from './ranges.js';
 

@@ -1,11 +1,11 @@
-import { errorMessage } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
-import { ClaimsStore, type ClaimsSnapshot, type ClaimsStateJSON, type ProviderClaims } from './claimsStore.js';
-import type { EndpointPool } from './endpoints.js';
+import { claimsIdentity, ClaimsStore, type ClaimsWindow, type ProviderClaims } from './claimsStore.js';
+import type { EndpointPool } from './endpointPool.js';
 import { PolygonError } from './errors.js';
-import { ChunkSizer, getChannelClaims, normalizeAddress, splitRange, type ChannelClaim } from './getLogs.js';
+import { fetchRanges, type MissingRange } from './fetchRanges.js';
+import { ChunkSizer, type ChannelClaim } from './getLogs.js';
 import { coveredThrough, formatRanges, rangeSize, type BlockRange } from './ranges.js';
-import type { StateStore } from './stateFile.js';
+import { isEmptyRange, missingRanges, planScan, type ScanPlan } from './scanPlan.js';
 
 /**
  * The DRAIN claims scanner. A round fetches ChannelClaimed logs of the configured contracts over
@@ -15,13 +15,12 @@ import type { StateStore } from './stateFile.js';
  * every retry is reported in `missingRanges`, never skipped. The validator scores with
  * `claimsByProvider()`, the totals of the last round that covered its whole window.
  *
- * Work is saved as it completes (claims and coverage together, atomically), so a crash or kill
- * in the middle of a long backfill loses at most the chunks in flight and counts nothing twice.
+ * Work is stored as it completes (each range's claims and coverage in one transaction of the
+ * claims database), so a crash or kill in the middle of a long backfill loses at most the
+ * chunks in flight and counts nothing twice.
  */
 
-export interface MissingRange extends BlockRange {
-  reason: string;
-}
+export type { MissingRange } from './fetchRanges.js';
 
 export interface ClaimsCompleteness {
   /** Window of the totals `claimsByProvider()` returns; null before the first complete round. */
@@ -55,7 +54,7 @@ export interface ClaimsScannerOptions {
   pool: EndpointPool;
   /** DrainChannel contract addresses (checked and lowercased). */
   contracts: readonly string[];
-  /** Recorded with the state so a state file of another chain is never reused. */
+  /** Kept with the state so a state of another chain is never reused. */
   chainId?: number | null;
   /** Starting eth_getLogs span (LOG_CHUNK_SIZE). */
   chunkSize?: number;
@@ -65,9 +64,11 @@ export interface ClaimsScannerOptions {
   confirmations?: number;
   /** Rolling window length in blocks (days × blocks per day). */
   windowBlocks?: number;
-  store?: StateStore<ClaimsStateJSON> | null;
-  /** Saves during a round at most this often (and always at its end). */
-  saveIntervalMs?: number;
+  /**
+   * Where claims and covered ranges are kept: a `ClaimsDatabase` (SQLite, survives restarts) or,
+   * by default, a `ClaimsStore` in memory. It must be for the same contracts and chain.
+   */
+  store?: ClaimsWindow | null;
   /** Extra passes over failed ranges at the end of a round. */
   retryPasses?: number;
   logger?: Logger | null;
@@ -99,93 +100,44 @@ export interface ScanRoundResult {
   requests: number;
   rangeSplits: number;
   durationMs: number;
+  /** False when the store refused a fetched range (that range is then missing). */
   stateSaved: boolean;
 }
 
-/** Ranges to fetch: split halves first, then the gaps cut into chunks of the current size. */
-class RangeQueue {
-  private readonly urgent: BlockRange[] = [];
-  private readonly gaps: BlockRange[];
-  private wake: (() => void) | null = null;
-
-  constructor(
-    gaps: readonly BlockRange[],
-    private readonly sizer: ChunkSizer,
-  ) {
-    this.gaps = gaps.map((g) => ({ ...g }));
-  }
-
-  next(): BlockRange | undefined {
-    const split = this.urgent.shift();
-    if (split) return split;
-    const gap = this.gaps[0];
-    if (!gap) return undefined;
-    const to = Math.min(gap.to, gap.from + this.sizer.size - 1);
-    const chunk = { from: gap.from, to };
-    if (to >= gap.to) this.gaps.shift();
-    else gap.from = to + 1;
-    return chunk;
-  }
-
-  pushFront(...ranges: BlockRange[]): void {
-    this.urgent.unshift(...ranges);
-    this.notify();
-  }
-
-  /** Resolves on the next push or notify (a worker finished). */
-  changed(): Promise<void> {
-    return new Promise((resolve) => {
-      const prev = this.wake;
-      this.wake = () => {
-        prev?.();
-        resolve();
-      };
-    });
-  }
-
-  notify(): void {
-    const w = this.wake;
-    this.wake = null;
-    w?.();
-  }
-}
+const copyTotals = (totals: ReadonlyMap<string, ProviderClaims>) => new Map([...totals].map(([p, t]) => [p, { ...t }]));
+const sizeOf = (ranges: readonly BlockRange[]) => ranges.reduce((n, g) => n + rangeSize(g), 0);
 
 export class ClaimsScanner implements ClaimsSource {
   private readonly pool: EndpointPool;
-  private readonly contracts: string[];
-  private readonly chainId: number | null;
+  private readonly contracts: readonly string[];
   private readonly confirmations: number;
   private readonly windowBlocks: number;
   private readonly sizer: ChunkSizer;
-  private readonly stateStore: StateStore<ClaimsStateJSON> | null;
-  private readonly saveIntervalMs: number;
+  private readonly store: ClaimsWindow;
   private readonly retryPasses: number;
   private readonly logger: Logger | null;
   private readonly onProgress: ((p: ScanProgress) => void) | undefined;
   private readonly now: () => number;
-  private store: ClaimsStore | null = null;
   private running = false;
   private lastRound: ClaimsCompleteness['lastRound'] = null;
-  /** How long the last state save took (toJSON and the file). */
-  private lastSaveMs = 0;
 
   constructor(options: ClaimsScannerOptions) {
-    const contracts = [...new Set(options.contracts.map((c) => normalizeAddress(c, 'DRAIN contract')))].sort();
-    if (contracts.length === 0) throw new PolygonError('POLYGON_INVALID_INPUT', 'no DRAIN contract to scan: set DRAIN_CONTRACTS or --polygon.contracts');
+    const identity = claimsIdentity(options.contracts, options.chainId ?? null);
     const nonNegative = (v: number, what: string) => {
       if (!Number.isSafeInteger(v) || v < 0) throw new PolygonError('POLYGON_INVALID_INPUT', `${what} ${v} must be a non-negative integer`);
       return v;
     };
     this.pool = options.pool;
-    this.contracts = contracts;
-    this.chainId = options.chainId ?? null;
+    this.contracts = identity.contracts;
     this.confirmations = nonNegative(options.confirmations ?? 32, 'confirmations');
     this.windowBlocks = nonNegative(options.windowBlocks ?? 7 * 43_200, 'window length in blocks');
     if (this.windowBlocks < 1) throw new PolygonError('POLYGON_INVALID_INPUT', 'the claims window must be at least one block');
     const chunk = options.chunkSize ?? 2_000;
     this.sizer = new ChunkSizer(chunk, Math.max(chunk, options.maxChunkSize ?? chunk));
-    this.stateStore = options.store ?? null;
-    this.saveIntervalMs = options.saveIntervalMs ?? 1_000;
+    this.store = options.store ?? new ClaimsStore(identity);
+    if (this.store.contracts.join() !== identity.contracts.join() || this.store.chainId !== identity.chainId) {
+      throw new PolygonError('POLYGON_INVALID_INPUT', `the claims store is kept for contracts ${this.store.contracts.join(', ')} on chain ${this.store.chainId}, not this scanner's`);
+    }
     this.retryPasses = options.retryPasses ?? 1;
     this.logger = options.logger ?? null;
     this.onProgress = options.onProgress;
@@ -193,12 +145,11 @@ export class ClaimsScanner implements ClaimsSource {
   }
 
   claimsByProvider(): Map<string, ProviderClaims> {
-    const snap = this.store?.lastComplete;
-    return new Map([...(snap?.providers ?? [])].map(([p, t]) => [p, { ...t }]));
+    return copyTotals(this.store.lastComplete?.providers ?? new Map());
   }
 
   completeness(): ClaimsCompleteness {
-    const snap: ClaimsSnapshot | null | undefined = this.store?.lastComplete;
+    const snap = this.store.lastComplete;
     return {
       lastCompleteWindow: snap ? { ...snap.window } : null,
       lastCompleteAt: snap?.completedAt ?? null,
@@ -208,17 +159,17 @@ export class ClaimsScanner implements ClaimsSource {
 
   /** The claims currently held (inside `window` when given), for inspection and tests. */
   async claims(window?: BlockRange): Promise<ChannelClaim[]> {
-    return (await this.load()).list(window);
+    return this.store.list(window);
   }
 
   /** Ranges fetched completely so far. */
   async covered(): Promise<readonly BlockRange[]> {
-    return (await this.load()).covered;
+    return this.store.covered;
   }
 
   /**
-   * One round. Throws (PolygonError, or the abort reason after saving progress) when no chain
-   * head can be had or the signal aborts; `claimsByProvider()` then keeps its last complete data.
+   * One round. Throws (PolygonError, or the abort reason; what was fetched stays stored) when no
+   * chain head can be had or the signal aborts; `claimsByProvider()` then keeps its last complete data.
    */
   async runRound(options: RunRoundOptions = {}): Promise<ScanRoundResult> {
     if (this.running) throw new PolygonError('POLYGON_INVALID_INPUT', 'a scan round is already running');
@@ -230,191 +181,108 @@ export class ClaimsScanner implements ClaimsSource {
     }
   }
 
-  private async load(): Promise<ClaimsStore> {
-    if (this.store) return this.store;
-    const identity = { contracts: this.contracts, chainId: this.chainId };
-    let store = new ClaimsStore(identity);
-    if (this.stateStore) {
-      try {
-        const saved = await this.stateStore.load();
-        if (saved !== null) store = ClaimsStore.fromJSON(saved, identity);
-      } catch (err) {
-        // A state we cannot use only costs a rescan; scanning with it could cost correctness.
-        this.logger?.warn({ error: errorMessage(err) }, 'scanner state not usable; starting a fresh scan');
-      }
-    }
-    this.store = store;
-    return store;
-  }
-
-  private async round(options: RunRoundOptions): Promise<ScanRoundResult> {
-    const { signal } = options;
+  /** head → forget past it → plan → drop below the window → fetch the gaps → what is missing → totals. */
+  private async round({ signal, window: fixed }: RunRoundOptions): Promise<ScanRoundResult> {
     const started = this.now();
     const requestsBefore = this.pool.requestCount;
-    const store = await this.load();
     const head = await this.pool.blockNumber({ signal });
-    const confirmedHead = head - this.confirmations;
-    const beyond = store.dropAbove(head);
+    this.forgetPastHead(head);
+    const plan = planScan({ head, confirmations: this.confirmations, windowBlocks: this.windowBlocks, fixed });
+    const droppedClaims = this.store.dropBelow(plan.window.from);
+    const gaps = this.gapsIn(plan.fetchable);
+    this.logger?.info({ head, window: plan.window, toFetch: sizeOf(gaps), gaps: gaps.length }, 'scan round started');
+    const progress = this.progressMeter(plan.window, sizeOf(gaps), started, requestsBefore);
+    const fetched = await fetchRanges({
+      pool: this.pool,
+      contracts: this.contracts,
+      store: this.store,
+      sizer: this.sizer,
+      ranges: gaps,
+      retryPasses: this.retryPasses,
+      signal,
+      logger: this.logger,
+      onStored: progress.add,
+    });
+    signal?.throwIfAborted();
+    const missing = missingRanges(this.gapsIn(plan.fetchable), fetched.failures, plan.unconfirmed);
+    const { totals, finishedAt } = this.finishRound(plan, missing);
+    const result: ScanRoundResult = {
+      head,
+      confirmedHead: plan.confirmedHead,
+      window: plan.window,
+      complete: missing.length === 0,
+      missingRanges: missing,
+      coveredThrough: coveredThrough(this.store.covered, plan.window.from),
+      totals,
+      newClaims: fetched.newClaims,
+      droppedClaims,
+      blocksFetched: fetched.blocksFetched,
+      requests: this.pool.requestCount - requestsBefore,
+      rangeSplits: fetched.rangeSplits,
+      durationMs: finishedAt - started,
+      stateSaved: !fetched.storeFailed,
+    };
+    this.logger?.info(
+      { window: plan.window, complete: result.complete, newClaims: result.newClaims, blocksFetched: result.blocksFetched, requests: result.requests, ms: result.durationMs },
+      'scan round finished',
+    );
+    return result;
+  }
+
+  /** A saved state cannot know blocks the chain has not produced (another chain's state, an edited one): those are forgotten. */
+  private forgetPastHead(head: number): void {
+    const beyond = this.store.dropAbove(head);
     if (beyond.blocks > 0 || beyond.claims > 0 || beyond.lastComplete) {
       this.logger?.warn(
         { head, forgottenBlocks: beyond.blocks, forgottenClaims: beyond.claims, completeWindowDropped: beyond.lastComplete },
         'scanner state reaches past the chain head: that part is forgotten and fetched again once the blocks exist',
       );
     }
+  }
 
-    let window: BlockRange;
-    const unconfirmed: MissingRange[] = [];
-    if (options.window) {
-      const { from } = options.window;
-      const to = options.window.to ?? Math.max(from, confirmedHead);
-      if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || to < from) {
-        throw new PolygonError('POLYGON_INVALID_INPUT', `bad block window ${from}-${to}: need 0 <= from <= to`);
-      }
-      window = { from, to };
-      if (to > confirmedHead) {
-        unconfirmed.push({ from: Math.max(from, confirmedHead + 1), to, reason: `not final yet: head ${head}, ${this.confirmations} confirmations` });
-      }
-    } else {
-      window = { from: Math.max(0, confirmedHead - this.windowBlocks + 1), to: confirmedHead };
+  private gapsIn(range: BlockRange): BlockRange[] {
+    return isEmptyRange(range) ? [] : this.store.gaps(range);
+  }
+
+  /** The window's totals; kept as the last complete ones when nothing is missing. */
+  private finishRound(plan: ScanPlan, missing: MissingRange[]): { totals: Map<string, ProviderClaims>; finishedAt: number } {
+    const finishedAt = this.now();
+    const complete = missing.length === 0;
+    const totals = this.store.totals(plan.window);
+    if (complete) this.store.setLastComplete({ window: { ...plan.window }, providers: copyTotals(totals), completedAt: finishedAt });
+    this.lastRound = { window: { ...plan.window }, complete, missingRanges: missing, finishedAt };
+    if (!complete) {
+      this.logger?.warn({ window: plan.window, missing: formatRanges(missing) }, 'scan round incomplete; scoring keeps the last complete totals');
     }
-    const fetchable: BlockRange = { from: window.from, to: Math.min(window.to, confirmedHead) };
+    return { totals, finishedAt };
+  }
 
-    const droppedClaims = store.dropBelow(window.from);
-    const gaps = fetchable.to >= fetchable.from ? store.gaps(fetchable) : [];
-    const totalBlocks = gaps.reduce((n, g) => n + rangeSize(g), 0);
-    this.logger?.info({ head, window, toFetch: totalBlocks, gaps: gaps.length }, 'scan round started');
-
-    let doneBlocks = 0;
-    let newClaims = 0;
-    let rangeSplits = 0;
-    let lastSave = this.now();
-    let saving: Promise<void> | null = null;
-    let stateSaved = true;
-    const save = (): Promise<void> => {
-      if (!this.stateStore) return Promise.resolve();
-      const began = this.now();
-      const saved = this.stateStore.saveSerialized ? this.stateStore.saveSerialized(store.jsonPieces()) : this.stateStore.save(store.toJSON());
-      return saved.then(
-        () => {
-          stateSaved = true;
-          this.lastSaveMs = this.now() - began;
-        },
-        (err) => {
-          stateSaved = false;
-          this.logger?.error({ error: errorMessage(err) }, 'could not save scanner state');
-        },
-      );
-    };
+  /** Counts stored blocks and claims, and reports progress (none without `onProgress`). */
+  private progressMeter(window: BlockRange, totalBlocks: number, started: number, requestsBefore: number): { add: (blocks: number, claims: number) => void } {
+    const done = { blocks: 0, claims: 0 };
     const report = () => {
       if (!this.onProgress) return;
       const elapsedMs = this.now() - started;
-      const rate = elapsedMs > 0 ? (doneBlocks * 1000) / elapsedMs : 0;
+      const rate = elapsedMs > 0 ? (done.blocks * 1000) / elapsedMs : 0;
       this.onProgress({
         window,
         totalBlocks,
-        doneBlocks,
+        doneBlocks: done.blocks,
         requests: this.pool.requestCount - requestsBefore,
-        claimsFound: newClaims,
+        claimsFound: done.claims,
         elapsedMs,
         blocksPerSecond: rate,
-        etaMs: rate > 0 ? ((totalBlocks - doneBlocks) * 1000) / rate : null,
+        etaMs: rate > 0 ? ((totalBlocks - done.blocks) * 1000) / rate : null,
       });
     };
     report();
-
-    const failures: MissingRange[] = [];
-    let pending: BlockRange[] = gaps;
-    for (let pass = 0; pass <= this.retryPasses && pending.length > 0 && !signal?.aborted; pass++) {
-      const queue = new RangeQueue(pending, this.sizer);
-      const passFailures: MissingRange[] = [];
-      let inFlight = 0;
-      const worker = async () => {
-        for (;;) {
-          if (signal?.aborted) return;
-          const range = queue.next();
-          if (!range) {
-            if (inFlight === 0) return;
-            await queue.changed();
-            continue;
-          }
-          inFlight += 1;
-          try {
-            const claims = await getChannelClaims(this.pool, { contracts: this.contracts, range, signal });
-            newClaims += store.addRange(range, claims);
-            this.sizer.onSuccess();
-            doneBlocks += rangeSize(range);
-            report();
-            // A save costs time in proportion to the claims held (0.4 s for 10⁵): never more than a tenth of the backfill.
-            if (this.stateStore && !saving && this.now() - lastSave >= Math.max(this.saveIntervalMs, 10 * this.lastSaveMs)) {
-              lastSave = this.now();
-              saving = save().finally(() => {
-                saving = null;
-              });
-            }
-          } catch (err) {
-            if (signal?.aborted) return; // the range stays uncovered; the abort is reported below
-            if (err instanceof PolygonError && err.code === 'POLYGON_RANGE_TOO_LARGE' && rangeSize(range) > 1) {
-              rangeSplits += 1;
-              this.sizer.onRangeTooLarge(rangeSize(range));
-              queue.pushFront(...splitRange(range));
-            } else {
-              passFailures.push({ ...range, reason: errorMessage(err) });
-              this.logger?.warn({ from: range.from, to: range.to, error: errorMessage(err) }, 'block range could not be fetched');
-            }
-          } finally {
-            inFlight -= 1;
-            queue.notify();
-          }
-        }
-      };
-      const workers = Math.max(1, Math.min(64, this.pool.capacity));
-      await Promise.all(Array.from({ length: workers }, worker));
-      failures.push(...passFailures);
-      pending = passFailures.map(({ from, to }) => ({ from, to }));
-    }
-
-    if (saving) await saving;
-    if (signal?.aborted) {
-      await save();
-      throw signal.reason;
-    }
-
-    const missingRanges: MissingRange[] = [
-      ...(fetchable.to >= fetchable.from ? store.gaps(fetchable) : []).map((g) => ({
-        ...g,
-        reason: failures.filter((f) => f.from <= g.to && f.to >= g.from).at(-1)?.reason ?? 'not fetched',
-      })),
-      ...unconfirmed,
-    ];
-    const complete = missingRanges.length === 0;
-    const finishedAt = this.now();
-    if (complete) store.lastComplete = { window: { ...window }, providers: store.totals(window), completedAt: finishedAt };
-    await save();
-    this.lastRound = { window: { ...window }, complete, missingRanges, finishedAt };
-    if (!complete) {
-      this.logger?.warn({ window, missing: formatRanges(missingRanges) }, 'scan round incomplete; scoring keeps the last complete totals');
-    }
-    const result: ScanRoundResult = {
-      head,
-      confirmedHead,
-      window,
-      complete,
-      missingRanges,
-      coveredThrough: coveredThrough(store.covered, window.from),
-      totals: store.totals(window),
-      newClaims,
-      droppedClaims,
-      blocksFetched: doneBlocks,
-      requests: this.pool.requestCount - requestsBefore,
-      rangeSplits,
-      durationMs: finishedAt - started,
-      stateSaved,
+    return {
+      add: (blocks, claims) => {
+        done.blocks += blocks;
+        done.claims += claims;
+        report();
+      },
     };
-    this.logger?.info(
-      { window, complete, newClaims, blocksFetched: doneBlocks, requests: result.requests, ms: result.durationMs },
-      'scan round finished',
-    );
-    return result;
   }
 }
 

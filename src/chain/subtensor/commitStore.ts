@@ -1,12 +1,13 @@
 /**
  * Pending weight commits and their salts. A salt lost between commit and reveal
  * loses that round's weights, so commits are written before the commit is sent
- * and survive restarts. The port is `{load, save}`; the JSON file implementation
- * replaces the file atomically (write temp, fsync, rename).
+ * and survive restarts. The port is `{load, save}`; the JSON file implementation is the
+ * atomic JSON store of src/store (write temp, fsync, rename; saves serialized).
  */
 import path from 'node:path';
 import { errorMessage } from '../../errors.js';
-import { readFileIfExists, writeFileAtomic } from '../../util/atomicFile.js';
+import { StoreError } from '../../store/errors.js';
+import { createFileStateStore } from '../../store/jsonFile.js';
 import { SubtensorError } from './errors.js';
 
 export interface PendingCommit {
@@ -112,30 +113,30 @@ export function defaultCommitStorePath(stateDir: string): string {
 }
 
 export function createJsonCommitStore(filePath: string): CommitStore {
-  let writing: Promise<void> = Promise.resolve();
+  const file = createFileStateStore<unknown>(filePath, { pretty: true });
   return {
     async load() {
-      const text = await readFileIfExists(filePath).catch((err: unknown) => {
-        throw new SubtensorError('COMMIT_STORE_FAILED', `cannot read pending weight commits from ${filePath}: ${errorMessage(err)}`, { cause: err });
+      const parsed = await file.load().catch((err: unknown) => {
+        if (err instanceof StoreError && err.code === 'STORE_INVALID') {
+          throw new SubtensorError('COMMIT_STORE_FAILED', `${filePath} is not valid JSON; move it away to start without pending commits (their reveals are then lost).`, { cause: err });
+        }
+        throw new SubtensorError('COMMIT_STORE_FAILED', `cannot read pending weight commits from ${filePath}: ${causeMessage(err)}`, { cause: err });
       });
-      if (text === null) return [];
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch (err) {
-        throw new SubtensorError('COMMIT_STORE_FAILED', `${filePath} is not valid JSON; move it away to start without pending commits (their reveals are then lost).`, { cause: err });
-      }
+      if (parsed === null) return [];
       const commits = parseCommitFile(parsed);
       if (typeof commits === 'string') throw new SubtensorError('COMMIT_STORE_FAILED', `${filePath} does not hold pending weight commits: ${commits}.`);
       return commits;
     },
-    save(commits) {
-      // Serialize writers: two saves racing on the temp file would lose one.
-      const next = writing.then(() => writeAtomically(filePath, JSON.stringify({ version: 1, commits }, null, 2)));
-      writing = next.catch(() => undefined);
-      return next;
-    },
+    save: (commits) =>
+      file.save({ version: 1, commits }).catch((err: unknown) => {
+        throw new SubtensorError('COMMIT_STORE_FAILED', `cannot write pending weight commits to ${filePath}: ${causeMessage(err)}`, { cause: err });
+      }),
   };
+}
+
+/** The file system's own words (the store's error adds the path, which the message has already). */
+function causeMessage(err: unknown): string {
+  return errorMessage(err instanceof StoreError && err.cause !== undefined ? err.cause : err);
 }
 
 /** For pure-logic tests and dry runs: nothing survives the process. */
@@ -147,12 +148,4 @@ export function createMemoryCommitStore(initial: readonly PendingCommit[] = []):
       commits = structuredClone([...next]);
     },
   };
-}
-
-async function writeAtomically(filePath: string, text: string): Promise<void> {
-  try {
-    await writeFileAtomic(filePath, text);
-  } catch (err) {
-    throw new SubtensorError('COMMIT_STORE_FAILED', `cannot write pending weight commits to ${filePath}: ${errorMessage(err)}`, { cause: err });
-  }
 }

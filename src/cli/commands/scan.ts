@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { createClaimsScanner, createFileStateStore, formatUsdc, totalsToJSON, windowBlocksFor, type ScanProgress } from '../../chain/polygon/index.js';
+import { createClaimsScanner, formatUsdc, legacyClaimsFileInPlace, totalsToJSON, windowBlocksFor, type ScanProgress, type ScanRoundResult } from '../../chain/polygon/index.js';
 import { ConfigError, loadConfig } from '../../config/load.js';
-import { DEFAULT_POLYGON_RPCS } from '../../config/schema.js';
+import { DEFAULT_POLYGON_RPCS, type Config } from '../../config/schema.js';
 import { createLogger } from '../../observability/logger.js';
 import type { Command, CommandContext } from '../context.js';
 
@@ -19,7 +19,8 @@ Sums DRAIN ChannelClaimed amounts per provider and prints them as JSON.
   --contract ADDR[,…]     DrainChannel contracts (repeatable; default both mainnet contracts)
   --from N --to M         fixed block window (--to defaults to the confirmed head)
   --days D                rolling window of D days ending at the confirmed head (default --polygon.window_days)
-  --state FILE            keep claims and progress in FILE: a rerun fetches only new blocks, a killed scan resumes
+  --state FILE            keep claims and progress in FILE (an SQLite database): a rerun fetches only new blocks,
+                          a killed scan resumes; a JSON state FILE of an earlier version is imported once
   --chain-id N|any        chain id every endpoint must serve (default --polygon.chain_id, 137)
   --fallbacks true|false  public Polygon RPCs behind an explicit --rpc list, used only while it cannot serve
                           (default true with --chain-id 137)
@@ -89,11 +90,18 @@ export function createProgressReporter(stream: CommandContext['stderr'], now: ()
   };
 }
 
-export const scanCommand: Command = async (ctx) => {
-  if (ctx.argv.includes('--help') || ctx.argv.includes('-h')) {
-    ctx.stdout.write(HELP);
-    return 0;
-  }
+interface ScanFlags {
+  config: Config;
+  from: number | undefined;
+  to: number | undefined;
+  days: number;
+  chainId: number | null;
+  statePath: string | null;
+  fallbackUrls: string[];
+}
+
+/** The config and the flags of `hs58 scan`, checked; a bad one is a ConfigError naming it. */
+function scanFlags(ctx: CommandContext): ScanFlags {
   const { config, sources, rest } = loadConfig({
     argv: expandAliases(ctx.argv),
     env: ctx.env,
@@ -129,40 +137,62 @@ export const scanCommand: Command = async (ctx) => {
   }
   const wantFallbacks = fallbacksRaw === undefined ? chainId === 137 : fallbacksRaw === true || fallbacksRaw.toLowerCase() === 'true';
   const fallbackUrls = wantFallbacks && sources['polygon.rpc_url'] !== 'default' ? [...DEFAULT_POLYGON_RPCS] : [];
+  return { config, from, to, days, chainId, statePath, fallbackUrls };
+}
 
+/** The JSON `hs58 scan` prints. */
+function scanReport(flags: ScanFlags, result: ScanRoundResult, endpoints: string[]) {
+  const { config } = flags;
+  let amount = 0n;
+  let claims = 0;
+  for (const t of result.totals.values()) {
+    amount += t.amount;
+    claims += t.claims;
+  }
+  return {
+    chainId: flags.chainId,
+    head: result.head,
+    confirmations: config['polygon.confirmations'],
+    window: result.window,
+    windowBlocks: flags.from === undefined ? windowBlocksFor(flags.days, config['polygon.blocks_per_day']) : undefined,
+    complete: result.complete,
+    missingRanges: result.missingRanges,
+    contracts: [...new Set(config['polygon.contracts'].map((c) => c.toLowerCase()))],
+    endpoints,
+    blocksFetched: result.blocksFetched,
+    requests: result.requests,
+    durationMs: result.durationMs,
+    totals: { amount: amount.toString(), usdc: formatUsdc(amount), claims, providers: result.totals.size },
+    providers: totalsToJSON(result.totals),
+  };
+}
+
+export const scanCommand: Command = async (ctx) => {
+  if (ctx.argv.includes('--help') || ctx.argv.includes('-h')) {
+    ctx.stdout.write(HELP);
+    return 0;
+  }
+  const flags = scanFlags(ctx);
+  const { config, statePath } = flags;
   const logger = createLogger({ level: config['logging.trace'] ? 'trace' : config['logging.debug'] ? 'debug' : 'warn', destination: ctx.stderr, name: 'hs58-scan' });
   const progress = createProgressReporter(ctx.stderr);
-  const { scanner, pool } = createClaimsScanner(
-    { ...config, 'polygon.window_days': days },
-    // Interactive: rest a failing endpoint for 5 s, not the daemon's 30 s, so a dead list fails fast.
-    { logger, chainId, fallbackUrls, cooldownMs: 5_000, store: statePath ? createFileStateStore(statePath) : null, onProgress: (p) => progress.update(p) },
+  const { scanner, pool, close } = createClaimsScanner(
+    { ...config, 'polygon.window_days': flags.days },
+    {
+      logger,
+      chainId: flags.chainId,
+      fallbackUrls: flags.fallbackUrls,
+      // Interactive: rest a failing endpoint for 5 s, not the daemon's 30 s, so a dead list fails fast.
+      cooldownMs: 5_000,
+      databasePath: statePath,
+      legacyState: statePath ? legacyClaimsFileInPlace(statePath) : null,
+      onProgress: (p) => progress.update(p),
+    },
   );
   try {
-    const result = await scanner.runRound({ signal: ctx.signal, window: from !== undefined ? { from, to } : undefined });
+    const result = await scanner.runRound({ signal: ctx.signal, window: flags.from !== undefined ? { from: flags.from, to: flags.to } : undefined });
     progress.finish();
-    let amount = 0n;
-    let claims = 0;
-    for (const t of result.totals.values()) {
-      amount += t.amount;
-      claims += t.claims;
-    }
-    const out = {
-      chainId,
-      head: result.head,
-      confirmations: config['polygon.confirmations'],
-      window: result.window,
-      windowBlocks: from === undefined ? windowBlocksFor(days, config['polygon.blocks_per_day']) : undefined,
-      complete: result.complete,
-      missingRanges: result.missingRanges,
-      contracts: [...new Set(config['polygon.contracts'].map((c) => c.toLowerCase()))],
-      endpoints: pool.labels,
-      blocksFetched: result.blocksFetched,
-      requests: result.requests,
-      durationMs: result.durationMs,
-      totals: { amount: amount.toString(), usdc: formatUsdc(amount), claims, providers: result.totals.size },
-      providers: totalsToJSON(result.totals),
-    };
-    ctx.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    ctx.stdout.write(`${JSON.stringify(scanReport(flags, result, pool.labels), null, 2)}\n`);
     if (!result.complete) ctx.stderr.write(`hs58 scan: ${result.missingRanges.length} block range(s) could not be fetched; totals are incomplete.\n`);
     return result.complete ? 0 : 3;
   } catch (err) {
@@ -173,6 +203,6 @@ export const scanCommand: Command = async (ctx) => {
     }
     throw err;
   } finally {
-    pool.close();
+    close();
   }
 };

@@ -2,7 +2,7 @@
  * The last step, after the round: the state saved atomically within SAVE_BUDGET_MS. It has no
  * parent signal: a validator that is stopping still saves the round it finished.
  */
-import type { StateStore } from '../../chain/polygon/stateFile.js';
+import type { StateStore } from '../../store/jsonFile.js';
 import { errorMessage } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { ValidatorMetrics } from '../../observability/metrics.js';
