@@ -129,7 +129,7 @@ function signRequests(axonHotkey: string, port: number, total: number, label: st
       for (const [k2, v] of Object.entries(req.headers)) head += `${k2}: ${v}\r\n`;
       const body = Buffer.from(req.body, 'utf8');
       head += `content-length: ${body.length}\r\n\r\n`;
-      lanes[lane]!.push(Buffer.concat([Buffer.from(head, "latin1"), body]) as Buffer);
+      lanes[lane]!.push(Buffer.concat([Buffer.from(head, 'latin1'), body]) as Buffer);
     }
   }
   process.stderr.write(`  signed ${perLane * CONCURRENCY} ${label} requests in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
@@ -233,7 +233,13 @@ interface AxonFigures {
   clientCpuPct: number;
 }
 
-async function measure(port: number, axonHotkey: string, total: number, label: string, mark?: () => Promise<void>): Promise<AxonFigures & { answered: number }> {
+async function measure(
+  port: number,
+  axonHotkey: string,
+  total: number,
+  label: string,
+  mark?: () => Promise<void>,
+): Promise<AxonFigures & { answered: number }> {
   const warm = signRequests(axonHotkey, port, Math.min(4000, Math.ceil(total / 10)), `${label}-warmup`);
   const lanes = signRequests(axonHotkey, port, total, label);
   await runLoad(port, warm, 30, false);
@@ -322,10 +328,14 @@ async function compileAxonServer(): Promise<string> {
 
 async function startTsAxon(minerHotkey: string, threads: number, skipVerify = false): Promise<TsAxon> {
   const compiled = COMPILED ? await compileAxonServer() : null;
-  const child: ChildProcess = fork(compiled ?? path.join(ROOT, 'bench/axon-server.ts'), [JSON.stringify({ minerHotkey, validatorHotkey: validatorAddress, threads, skipVerify })], {
-    execArgv: compiled ? NODE_FLAGS : ['--import', 'tsx', ...NODE_FLAGS],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const child: ChildProcess = fork(
+    compiled ?? path.join(ROOT, 'bench/axon-server.ts'),
+    [JSON.stringify({ minerHotkey, validatorHotkey: validatorAddress, threads, skipVerify })],
+    {
+      execArgv: compiled ? NODE_FLAGS : ['--import', 'tsx', ...NODE_FLAGS],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
   const exited = new Promise<void>((resolve) =>
     child.once('exit', () => {
       if (compiled) rmSync(path.dirname(compiled), { recursive: true, force: true });
@@ -367,7 +377,10 @@ process.stderr.write(`bench:axon on ${CORES} cores (${cpuModel}), Node ${process
 const loadAvg = os.loadavg()[0]!;
 
 const python = SKIP_PYTHON ? null : interopPython();
-if (!SKIP_PYTHON && python === null) process.stderr.write('  no .venv-interop python: the Python axon is skipped (python3 -m venv .venv-interop && .venv-interop/bin/pip install bittensor==10.5.0)\n');
+if (!SKIP_PYTHON && python === null)
+  process.stderr.write(
+    '  no .venv-interop python: the Python axon is skipped (python3 -m venv .venv-interop && .venv-interop/bin/pip install bittensor==10.5.0)\n',
+  );
 let pyAxon: PythonAxon | null = null;
 if (python) {
   process.stderr.write('  starting the Python axon…\n');
@@ -418,7 +431,12 @@ if (pyAxon) {
 }
 
 const fmt = (x: number, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-const errs = (e: Record<string, number>) => (Object.keys(e).length === 0 ? 'none' : Object.entries(e).map(([k, v]) => `${v}× ${k}`).join(', '));
+const errs = (e: Record<string, number>) =>
+  Object.keys(e).length === 0
+    ? 'none'
+    : Object.entries(e)
+        .map(([k, v]) => `${v}× ${k}`)
+        .join(', ');
 const lines = [
   `bench:axon — ${new Date().toISOString().slice(0, 10)}, ${CORES} cores (${cpuModel}), Node ${process.version}, load average before the run ${loadAvg.toFixed(2)}`,
   '',
@@ -428,8 +446,12 @@ const lines = [
   `| ceiling: wasm sr25519 verify only, ${CORES} threads (best of ${ceilings.length}) | ${fmt(wasmAll)} | | | | |`,
   `| (default @polkadot/util-crypto verify, 1 thread) | ${fmt(jsOne)} | | | | |`,
   `| TypeScript axon, ${THREADS} verify threads, ${COMPILED ? 'compiled JS' : 'tsx'}${NODE_FLAGS.length ? `, ${NODE_FLAGS.join(' ')}` : ''} (best of ${tsRounds.length}) | ${fmt(ts.rps)} | ${fmt(ts.p50, 1)} | ${fmt(ts.p99, 1)} | ${ts.peakRssMb === null ? '?' : fmt(ts.peakRssMb)} | ${errs(ts.errors)} |`,
-  overhead === null ? null : `| (TypeScript axon with verification skipped: the rest of the work; ${fmt(overhead.cpuUsPerRequest ?? NaN)} µs CPU per request) | ${fmt(overhead.rps)} | ${fmt(overhead.p50, 1)} | ${fmt(overhead.p99, 1)} | ${overhead.peakRssMb === null ? '?' : fmt(overhead.peakRssMb)} | ${errs(overhead.errors)} |`,
-  py ? `| Python bittensor 10.5 axon (best of ${pyRounds.length}) | ${fmt(py.rps)} | ${fmt(py.p50, 1)} | ${fmt(py.p99, 1)} | ${py.peakRssMb === null ? '?' : fmt(py.peakRssMb)} | ${errs(py.errors)} |` : '| Python axon | skipped | | | | |',
+  overhead === null
+    ? null
+    : `| (TypeScript axon with verification skipped: the rest of the work; ${fmt(overhead.cpuUsPerRequest ?? NaN)} µs CPU per request) | ${fmt(overhead.rps)} | ${fmt(overhead.p50, 1)} | ${fmt(overhead.p99, 1)} | ${overhead.peakRssMb === null ? '?' : fmt(overhead.peakRssMb)} | ${errs(overhead.errors)} |`,
+  py
+    ? `| Python bittensor 10.5 axon (best of ${pyRounds.length}) | ${fmt(py.rps)} | ${fmt(py.p50, 1)} | ${fmt(py.p99, 1)} | ${py.peakRssMb === null ? '?' : fmt(py.peakRssMb)} | ${errs(py.errors)} |`
+    : '| Python axon | skipped | | | | |',
   '',
   `TypeScript axon = ${fmt((100 * ts.rps) / wasmAll)} % of the ${CORES}-thread ceiling (target ≥ 60 %): ${ts.rps >= 0.6 * wasmAll ? 'PASS' : 'FAIL'}`,
   py ? `TypeScript axon = ${fmt(ts.rps / py.rps, 1)}× the Python axon (target ≥ 3×): ${ts.rps >= 3 * py.rps ? 'PASS' : 'FAIL'}` : 'Python axon skipped',

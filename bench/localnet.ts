@@ -73,7 +73,9 @@ for (let i = 0; i < Number(values.runs); i++) {
   const load = os.loadavg()[0]!.toFixed(2);
   const r = await runOnce();
   runs.push(r);
-  process.stdout.write(`run ${i + 1}: exit ${r.code}, ready ${fmt(r.readyWallS)} after spawn (${fmt(r.readyReportedS)} reported), one round done after ${fmt(r.totalS)}; load average before ${load}\n`);
+  process.stdout.write(
+    `run ${i + 1}: exit ${r.code}, ready ${fmt(r.readyWallS)} after spawn (${fmt(r.readyReportedS)} reported), one round done after ${fmt(r.totalS)}; load average before ${load}\n`,
+  );
 }
 const ready = runs.map((r) => (r.code === 0 && r.readyWallS !== null ? r.readyWallS : Number.POSITIVE_INFINITY));
 const reported = runs.flatMap((r) => (r.readyReportedS === null ? [] : [r.readyReportedS]));

@@ -40,8 +40,14 @@ const CONFIRMATIONS = 32;
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const same = (a: ReadonlyMap<string, ProviderClaims>, b: ReadonlyMap<string, ProviderClaims>) =>
-  JSON.stringify([...a].sort(([x], [y]) => (x < y ? -1 : 1)), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ===
-  JSON.stringify([...b].sort(([x], [y]) => (x < y ? -1 : 1)), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  JSON.stringify(
+    [...a].sort(([x], [y]) => (x < y ? -1 : 1)),
+    (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v),
+  ) ===
+  JSON.stringify(
+    [...b].sort(([x], [y]) => (x < y ? -1 : 1)),
+    (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v),
+  );
 
 /** The Python validator's loop: one endpoint, 2,000-block chunks, one request after the other. */
 async function baselineScan(url: string, contracts: readonly string[], from: number, to: number) {
@@ -60,7 +66,9 @@ async function baselineScan(url: string, contracts: readonly string[], from: num
         params: [{ address: contracts, topics: [CHANNEL_CLAIMED_TOPIC], fromBlock: `0x${start.toString(16)}`, toBlock: `0x${end.toString(16)}` }],
       }),
     });
-    const body = (await res.json()) as { result: { address: `0x${string}`; topics: string[]; data: string; blockNumber: string; transactionHash: `0x${string}` }[] };
+    const body = (await res.json()) as {
+      result: { address: `0x${string}`; topics: string[]; data: string; blockNumber: string; transactionHash: `0x${string}` }[];
+    };
     for (const l of body.result) {
       claims.push({
         contract: l.address,
@@ -82,16 +90,28 @@ const scanned = [chain.v1, chain.v2];
 log(`  built in ${((performance.now() - t0) / 1000).toFixed(1)} s: head ${await chain.head()}, ${chain.truth.length} claims`);
 
 // The proxies run in their own process, like remote endpoints would.
-const proxyProcess = spawn(process.execPath, ['--import', 'tsx', new URL('./scan-proxies.ts', import.meta.url).pathname, chain.url, String(ENDPOINTS), String(LAT_MIN), String(LAT_MAX)], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
+const proxyProcess = spawn(
+  process.execPath,
+  ['--import', 'tsx', new URL('./scan-proxies.ts', import.meta.url).pathname, chain.url, String(ENDPOINTS), String(LAT_MIN), String(LAT_MAX)],
+  {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
+);
 const proxyUrls = await new Promise<string[]>((resolve, reject) => {
   proxyProcess.stdout!.once('data', (d: Buffer) => resolve(JSON.parse(d.toString()) as string[]));
   proxyProcess.once('exit', (code) => reject(new Error(`proxy process exited with ${code}`)));
 });
 const proxies = proxyUrls.map((url) => ({ url }));
 try {
-  interface Run { fullMs: number; full: ScanRoundResult; baseMs: number; baseRequests: number; incMs: number; inc: ScanRoundResult; exact: boolean }
+  interface Run {
+    fullMs: number;
+    full: ScanRoundResult;
+    baseMs: number;
+    baseRequests: number;
+    incMs: number;
+    inc: ScanRoundResult;
+    exact: boolean;
+  }
   const runs: Run[] = [];
   for (let r = 1; r <= RUNS; r++) {
     // Ours: a fresh scanner's full backfill of the window.
@@ -137,9 +157,39 @@ try {
   const exact = runs.every((r) => r.exact);
   const rows = [
     ['run (median of ' + RUNS + ')', 'wall time', 'range', 'requests', 'blocks fetched', 'exact'],
-    ['baseline: 1 endpoint, sequential 2,000-block chunks', sec(baseMs), range(runs.map((r) => r.baseMs), sec), String(runs[0]!.baseRequests), String(full.window.to - full.window.from + 1), String(exact)],
-    [`hs58 full backfill: ${ENDPOINTS} endpoints × 4 in flight, 2,000-block chunks`, sec(fullMs), range(runs.map((r) => r.fullMs), sec), String(full.requests), String(full.blocksFetched), String(exact)],
-    [`hs58 incremental round, ${EPOCH} new blocks`, `${incMs.toFixed(0)} ms`, range(runs.map((r) => r.incMs), (x) => `${x.toFixed(0)} ms`), String(inc.requests), String(inc.blocksFetched), String(exact)],
+    [
+      'baseline: 1 endpoint, sequential 2,000-block chunks',
+      sec(baseMs),
+      range(
+        runs.map((r) => r.baseMs),
+        sec,
+      ),
+      String(runs[0]!.baseRequests),
+      String(full.window.to - full.window.from + 1),
+      String(exact),
+    ],
+    [
+      `hs58 full backfill: ${ENDPOINTS} endpoints × 4 in flight, 2,000-block chunks`,
+      sec(fullMs),
+      range(
+        runs.map((r) => r.fullMs),
+        sec,
+      ),
+      String(full.requests),
+      String(full.blocksFetched),
+      String(exact),
+    ],
+    [
+      `hs58 incremental round, ${EPOCH} new blocks`,
+      `${incMs.toFixed(0)} ms`,
+      range(
+        runs.map((r) => r.incMs),
+        (x) => `${x.toFixed(0)} ms`,
+      ),
+      String(inc.requests),
+      String(inc.blocksFetched),
+      String(exact),
+    ],
   ];
   const table = rows.map((row, i) => `| ${row.join(' | ')} |${i === 0 ? `\n|${row.map(() => '---').join('|')}|` : ''}`).join('\n');
   process.stdout.write(
@@ -148,7 +198,10 @@ try {
       '',
       table,
       '',
-      `speed-up over the baseline: ${(baseMs / fullMs).toFixed(1)}x median, ${range(runs.map((r) => r.baseMs / r.fullMs), (x) => `${x.toFixed(1)}x`)} (target >= 5x)`,
+      `speed-up over the baseline: ${(baseMs / fullMs).toFixed(1)}x median, ${range(
+        runs.map((r) => r.baseMs / r.fullMs),
+        (x) => `${x.toFixed(1)}x`,
+      )} (target >= 5x)`,
       `incremental / full backfill: requests ${((100 * inc.requests) / full.requests).toFixed(2)} %, wall time ${((100 * incMs) / fullMs).toFixed(1)} % (target < 2 %)`,
       `incremental / baseline: requests ${((100 * inc.requests) / runs[0]!.baseRequests).toFixed(2)} %, wall time ${((100 * incMs) / baseMs).toFixed(2)} %`,
       '',

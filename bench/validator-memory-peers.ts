@@ -93,13 +93,16 @@ const closers: (() => Promise<void> | void)[] = [];
 const h32 = (label: string) => createHash('sha256').update(label).digest();
 const hex32 = (label: string) => `0x${h32(label).toString('hex')}`;
 
-
 // ---------------------------------------------------------------------------------------------
 // Bittensor: Chopsticks with a full subnet
 
 await cryptoWaitReady();
 await initCrypto();
-const chainSpecPath = await resolveChainSpec({ explicit: values['chain-spec'] ?? process.env.SUBTENSOR_CHAIN_SPEC ?? null, cwd: process.cwd(), homeDir: os.homedir() });
+const chainSpecPath = await resolveChainSpec({
+  explicit: values['chain-spec'] ?? process.env.SUBTENSOR_CHAIN_SPEC ?? null,
+  cwd: process.cwd(),
+  homeDir: os.homedir(),
+});
 const chain = await startChopsticks({ chainSpecPath });
 closers.push(() => chain.close());
 const api = await ApiPromise.create({ provider: new WsProvider(chain.endpoint), noInitWarn: true });
@@ -111,14 +114,22 @@ const validatorHotkey = (await createWalletFiles({ walletPath, name: 'bench', ho
 const minerHotkey = (await createWalletFiles({ walletPath, name: 'bench', hotkey: 'miner' })).hotkeyAddress;
 // The validator gets its permit at the first epoch; then epochs stop (tempo raised) so the miners
 // registered after it do not compete for permits, as on a live subnet whose validators hold stake.
-const subnet = await prepareLocalSubnet(api, { sudoKey: alice, tempo: 10, weightsRateLimit: 0, servingRateLimit: 0, register: [{ hotkey: validatorHotkey, coldkey: alice }] });
+const subnet = await prepareLocalSubnet(api, {
+  sudoKey: alice,
+  tempo: 10,
+  weightsRateLimit: 0,
+  servingRateLimit: 0,
+  register: [{ hotkey: validatorHotkey, coldkey: alice }],
+});
 await sudo(api, alice, adminCalls.tempo(api, subnet.netuid, 10_000));
 const netuid = subnet.netuid;
 const synthetic = Array.from({ length: UIDS - 3 }, (_, i) => publicKeyToSs58(sr25519KeypairFromSeed(h32(`bench hotkey ${i}`)).publicKey));
 const miners = [minerHotkey, ...synthetic];
 const register = (hotkey: string) => api.tx.subtensorModule!.burnedRegister!(netuid, hotkey);
 for (let i = 0; i < miners.length; i += 64) {
-  await signAndWatch(api, api.tx.utility!.batchAll!(miners.slice(i, i + 64).map(register)), alice, { label: `burnedRegister × ${Math.min(64, miners.length - i)}` });
+  await signAndWatch(api, api.tx.utility!.batchAll!(miners.slice(i, i + 64).map(register)), alice, {
+    label: `burnedRegister × ${Math.min(64, miners.length - i)}`,
+  });
 }
 const n = Number((await api.query.subtensorModule!.subnetworkN!(netuid)).toString());
 if (n !== UIDS) throw new Error(`subnet has ${n} neurons, expected ${UIDS}`);
@@ -141,7 +152,10 @@ log(`subnet ${netuid}: ${n} neurons (validator uid ${await uidOf(validatorHotkey
 
 const random = mulberry32(58); // the same claims on every run
 const minerAccounts = miners.map((_, i) => privateKeyToAccount(hex32(`bench polygon key ${i}`) as `0x${string}`));
-const wallets = [...minerAccounts.map((a) => a.address.toLowerCase()), ...Array.from({ length: PROVIDER_WALLETS - miners.length }, (_, i) => `0x${h32(`other provider ${i}`).toString('hex').slice(0, 40)}`)];
+const wallets = [
+  ...minerAccounts.map((a) => a.address.toLowerCase()),
+  ...Array.from({ length: PROVIDER_WALLETS - miners.length }, (_, i) => `0x${h32(`other provider ${i}`).toString('hex').slice(0, 40)}`),
+];
 // Zipf-like volumes over a shuffled order: a few wallets claim a lot, most a little.
 const order = wallets.map((_, i) => i).sort(() => random() - 0.5);
 const weights = order.map((_, rank) => 1 / (rank + 1) ** 0.8);

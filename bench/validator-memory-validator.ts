@@ -35,7 +35,14 @@ function handlersFor(real: ValidatorJobHandlers): ValidatorJobHandlers {
       if (job.axon.uid === peers.minerUid) return real.providerCheck(job, signal);
       await sleep(latency(), signal);
       const p = peers.proofs[job.axon.hotkey];
-      return { uid: job.axon.uid, ok: p !== undefined, statusCode: p ? 200 : 503, polygonWallet: p?.wallet ?? null, walletProof: p?.proof ?? null, apiUrl: null };
+      return {
+        uid: job.axon.uid,
+        ok: p !== undefined,
+        statusCode: p ? 200 : 503,
+        polygonWallet: p?.wallet ?? null,
+        walletProof: p?.proof ?? null,
+        apiUrl: null,
+      };
     },
     probe: async (job: ProbeJob, signal: AbortSignal) => {
       if (job.axon.uid === peers.minerUid) return real.probe(job, signal);
@@ -67,17 +74,47 @@ const t0 = performance.now();
 const tracer = trace
   ? setInterval(() => {
       const m = process.memoryUsage();
-      appendFileSync(trace, `${((performance.now() - t0) / 1000).toFixed(2)} rss ${mb(m.rss)} heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} ext ${mb(m.external + m.arrayBuffers)}\n`);
+      appendFileSync(
+        trace,
+        `${((performance.now() - t0) / 1000).toFixed(2)} rss ${mb(m.rss)} heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} ext ${mb(m.external + m.arrayBuffers)}\n`,
+      );
     }, 250)
   : null;
 
 const argv = [
-  '--netuid', String(peers.netuid), '--subtensor.chain_endpoint', peers.subtensor, '--wallet.path', peers.walletPath, '--wallet.name', peers.walletName,
-  '--wallet.hotkey', peers.validatorHotkey, '--polygon.rpc_url', peers.rpcUrl, '--polygon.contracts', peers.contract, '--polygon.chain_id', String(peers.chainId),
-  '--registry.urls', peers.registryUrl, '--marketplace.url', peers.marketplaceUrl, '--neuron.epoch_length', String(peers.epochLength), '--neuron.timeout', '12',
-  '--neuron.state_path', statePath, '--metrics.host', '127.0.0.1', '--metrics.port', String(peers.statusPort),
+  '--netuid',
+  String(peers.netuid),
+  '--subtensor.chain_endpoint',
+  peers.subtensor,
+  '--wallet.path',
+  peers.walletPath,
+  '--wallet.name',
+  peers.walletName,
+  '--wallet.hotkey',
+  peers.validatorHotkey,
+  '--polygon.rpc_url',
+  peers.rpcUrl,
+  '--polygon.contracts',
+  peers.contract,
+  '--polygon.chain_id',
+  String(peers.chainId),
+  '--registry.urls',
+  peers.registryUrl,
+  '--marketplace.url',
+  peers.marketplaceUrl,
+  '--neuron.epoch_length',
+  String(peers.epochLength),
+  '--neuron.timeout',
+  '12',
+  '--neuron.state_path',
+  statePath,
+  '--metrics.host',
+  '127.0.0.1',
+  '--metrics.port',
+  String(peers.statusPort),
   // The heaviest preset (proofs, the claims window, probes), not the default oracle-v2.1 (probes only).
-  '--scoring.preset', 'hs58',
+  '--scoring.preset',
+  'hs58',
 ];
 const controller = new AbortController();
 process.once('SIGTERM', () => controller.abort(new Error('SIGTERM')));
@@ -127,7 +164,14 @@ const cpu = process.cpuUsage(cpu0);
 const usage = process.resourceUsage();
 // The claims database and its write-ahead log.
 const claimsFile = path.join(statePath, `${peers.walletName}-${peers.validatorHotkey}`, `netuid${peers.netuid}`, 'drain-claims.sqlite');
-const sizes = await Promise.all(['', '-wal'].map((suffix) => stat(claimsFile + suffix).then((s) => s.size, () => 0)));
+const sizes = await Promise.all(
+  ['', '-wal'].map((suffix) =>
+    stat(claimsFile + suffix).then(
+      (s) => s.size,
+      () => 0,
+    ),
+  ),
+);
 const claimsFileMb = sizes[0] ? Math.round(((sizes[0] + sizes[1]!) / 1048576) * 10) / 10 : null;
 process.stdout.write(
   `${JSON.stringify({

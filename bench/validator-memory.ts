@@ -123,7 +123,16 @@ async function compileValidator(): Promise<string> {
   const { dir, remove } = await bundleFolder('hs58-bench-validator-');
   cleanups.push(remove);
   const outfile = path.join(dir, 'validator.mjs');
-  await build({ entryPoints: [path.join(ROOT, 'bench/validator-memory-validator.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node24', packages: 'external', outfile, logLevel: 'error' });
+  await build({
+    entryPoints: [path.join(ROOT, 'bench/validator-memory-validator.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    packages: 'external',
+    outfile,
+    logLevel: 'error',
+  });
   return outfile;
 }
 
@@ -141,7 +150,15 @@ try {
   // 1. The world.
   log(`starting peers: Chopsticks with ${values.uids} uids, Polygon RPC with ${values.claims} claims, registry`);
   const peersProc = start('peers (Chopsticks, Polygon RPC, providers)', [
-    '--import', 'tsx', path.join(ROOT, 'bench/validator-memory-peers.ts'), '--claims', values.claims!, '--uids', values.uids!, '--block-ms', values['block-ms']!,
+    '--import',
+    'tsx',
+    path.join(ROOT, 'bench/validator-memory-peers.ts'),
+    '--claims',
+    values.claims!,
+    '--uids',
+    values.uids!,
+    '--block-ms',
+    values['block-ms']!,
   ]);
   const peers = await new Promise<PeersInfo>((resolve, reject) => {
     lines(peersProc.child, (line) => {
@@ -162,10 +179,37 @@ try {
   const miner = start(
     `hs58 miner (uid 2${compiled ? '' : ', sources'})`,
     [
-      ...minerFlags, hs58, 'miner', '--netuid', String(peers.netuid), '--subtensor.chain_endpoint', peers.subtensor, '--wallet.path', peers.walletPath,
-      '--wallet.name', peers.walletName, '--wallet.hotkey', peers.minerHotkey, '--axon.ip', '127.0.0.1', '--axon.port', String(minerPort),
-      '--axon.external_ip', '10.0.0.2', '--axon.external_port', String(minerPort), '--metrics.host', '127.0.0.1', '--metrics.port', String(minerOps),
-      '--marketplace.register', 'false', '--probe.allow', '127.0.0.1', '--probe.timeout_ms', '3000',
+      ...minerFlags,
+      hs58,
+      'miner',
+      '--netuid',
+      String(peers.netuid),
+      '--subtensor.chain_endpoint',
+      peers.subtensor,
+      '--wallet.path',
+      peers.walletPath,
+      '--wallet.name',
+      peers.walletName,
+      '--wallet.hotkey',
+      peers.minerHotkey,
+      '--axon.ip',
+      '127.0.0.1',
+      '--axon.port',
+      String(minerPort),
+      '--axon.external_ip',
+      '10.0.0.2',
+      '--axon.external_port',
+      String(minerPort),
+      '--metrics.host',
+      '127.0.0.1',
+      '--metrics.port',
+      String(minerOps),
+      '--marketplace.register',
+      'false',
+      '--probe.allow',
+      '127.0.0.1',
+      '--probe.timeout_ms',
+      '3000',
     ],
     { POLYGON_PRIVATE_KEY: peers.minerPolygonKey, POLYGON_WALLET: peers.minerPolygonWallet },
   );
@@ -197,8 +241,10 @@ try {
       return;
     }
     rounds.push(j);
-    log(`round ${j.round}: block ${j.block}, ${j.ms} ms, ok ${j.ok}${(j.failed as string[]).length ? ` (${(j.failed as string[]).join('; ')})` : ''}, ` +
-      `${j.answered} answered, ${j.proven} proven, ${j.credited} credited with claims, ${j.weights} weights ${j.submitted ?? 'not submitted'}, real miner ${JSON.stringify(j.realMiner)}; RSS ${j.rssMb} MB, heap ${j.heapUsedMb} MB`);
+    log(
+      `round ${j.round}: block ${j.block}, ${j.ms} ms, ok ${j.ok}${(j.failed as string[]).length ? ` (${(j.failed as string[]).join('; ')})` : ''}, ` +
+        `${j.answered} answered, ${j.proven} proven, ${j.credited} credited with claims, ${j.weights} weights ${j.submitted ?? 'not submitted'}, real miner ${JSON.stringify(j.realMiner)}; RSS ${j.rssMb} MB, heap ${j.heapUsedMb} MB`,
+    );
     // What a person or a scraper asks for after a round: rendered by the validator.
     void Promise.all([
       fetch(`http://127.0.0.1:${statusPort}/status`).then((r) => r.text()),
@@ -229,7 +275,10 @@ try {
       '',
       '| process | peak RSS MB | RSS at end MB | CPU s | wall s | mean CPU % of one core |',
       '|---|---|---|---|---|---|',
-      ...measured.map((m) => `| ${m.name} | ${m.peakMb.toFixed(0)} | ${m.rssMb.toFixed(0)} | ${m.cpuS.toFixed(1)} | ${wall(m).toFixed(0)} | ${((100 * m.cpuS) / wall(m)).toFixed(0)} |`),
+      ...measured.map(
+        (m) =>
+          `| ${m.name} | ${m.peakMb.toFixed(0)} | ${m.rssMb.toFixed(0)} | ${m.cpuS.toFixed(1)} | ${wall(m).toFixed(0)} | ${((100 * m.cpuS) / wall(m)).toFixed(0)} |`,
+      ),
       '',
     ].join('\n'),
   );

@@ -24,7 +24,9 @@ if (Number(process.versions.node.split('.')[0]) < 24) {
   } else if (existsSync(build)) {
     await import(build.href);
   } else {
-    process.stderr.write('hs58: this install has neither tsx (a devDependency) nor the build dist/hs58.mjs: run `npm ci`, then `npm run build` for production.\n');
+    process.stderr.write(
+      'hs58: this install has neither tsx (a devDependency) nor the build dist/hs58.mjs: run `npm ci`, then `npm run build` for production.\n',
+    );
     process.exitCode = 2;
   }
 }

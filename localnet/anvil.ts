@@ -44,7 +44,10 @@ export function anvilBinaryPath(): string {
   }
   const dist = path.join(path.dirname(wrapperPkg), 'dist', exe);
   if (existsSync(dist)) return dist;
-  throw new LocalChainError('LOCALCHAIN_ANVIL_MISSING', `the anvil binary for ${suffix} is missing (optional package @foundry-rs/anvil-${suffix} not installed?)`);
+  throw new LocalChainError(
+    'LOCALCHAIN_ANVIL_MISSING',
+    `the anvil binary for ${suffix} is missing (optional package @foundry-rs/anvil-${suffix} not installed?)`,
+  );
 }
 
 export interface StartAnvilOptions {
@@ -67,11 +70,15 @@ export interface AnvilInstance {
   stop(): Promise<void>;
 }
 
-
 async function answers(url: string): Promise<boolean> {
   try {
     return await withDeadline(1_000, async (signal) => {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}', signal });
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}',
+        signal,
+      });
       return res.ok && ((await res.json()) as { result?: unknown }).result !== undefined;
     });
   } catch {

@@ -14,8 +14,7 @@ import { withDeadline } from '../src/util/deadline.js';
  */
 export const CHAIN_SPEC_FILE = 'subtensor-spec218-raw.json';
 export const CHAIN_SPEC_SHA256 = 'bb2c7e34390f8fb5032750cc7d80d23f91a47f56fdebf4c35a24c7938b96c57c';
-export const CHAIN_SPEC_URL =
-  'https://raw.githubusercontent.com/opentensor/subtensor/e2b8367b8be2d9ce60ae5858c49138fa05f44a68/scripts/specs/raonet.json';
+export const CHAIN_SPEC_URL = 'https://raw.githubusercontent.com/opentensor/subtensor/e2b8367b8be2d9ce60ae5858c49138fa05f44a68/scripts/specs/raonet.json';
 
 export class ChainSpecError extends Hs58Error<'CHAIN_SPEC_NOT_FOUND' | 'CHAIN_SPEC_BAD_HASH'> {
   override name = 'ChainSpecError';
@@ -50,7 +49,8 @@ export function chainSpecCandidates(p: Pick<ResolveChainSpecParameters, 'cwd' | 
 
 export async function resolveChainSpec(p: ResolveChainSpecParameters): Promise<string> {
   if (p.explicit) {
-    if (!existsSync(p.explicit)) throw new ChainSpecError('CHAIN_SPEC_NOT_FOUND', `--subtensor.chain_spec / SUBTENSOR_CHAIN_SPEC: ${p.explicit} does not exist.`);
+    if (!existsSync(p.explicit))
+      throw new ChainSpecError('CHAIN_SPEC_NOT_FOUND', `--subtensor.chain_spec / SUBTENSOR_CHAIN_SPEC: ${p.explicit} does not exist.`);
     return p.explicit;
   }
   const { beside, cache } = chainSpecCandidates(p);
@@ -89,5 +89,7 @@ export async function resolveChainSpec(p: ResolveChainSpecParameters): Promise<s
 
 /** sha256 of a file, for checks. */
 export async function sha256File(file: string): Promise<string> {
-  return createHash('sha256').update(await readFile(file)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex');
 }

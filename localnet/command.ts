@@ -18,7 +18,8 @@ export const runLocalnet: Command = async (ctx) => {
   const intFlag = (name: string, def: number | undefined, min: number): number | undefined => {
     const v = extra[name];
     if (v === undefined) return def;
-    if (typeof v !== 'string' || !/^\d+$/.test(v) || Number(v) < min) throw new ConfigError('CONFIG_INVALID', `--${name}: expected an integer of at least ${min}.`);
+    if (typeof v !== 'string' || !/^\d+$/.test(v) || Number(v) < min)
+      throw new ConfigError('CONFIG_INVALID', `--${name}: expected an integer of at least ${min}.`);
     return Number(v);
   };
   let chainSpecPath: string;
@@ -30,7 +31,12 @@ export const runLocalnet: Command = async (ctx) => {
     epochs = intFlag('epochs', undefined, 1);
     statusPort = intFlag('status-port', DEFAULT_LOCALNET.statusPort, 0)!;
     const chainSpecFlag = typeof extra['chain-spec'] === 'string' ? extra['chain-spec'] : null;
-    chainSpecPath = await resolveChainSpec({ explicit: chainSpecFlag ?? config['subtensor.chain_spec'], cwd: ctx.cwd, homeDir: ctx.homeDir, log: (m) => ctx.stderr.write(`${m}\n`) });
+    chainSpecPath = await resolveChainSpec({
+      explicit: chainSpecFlag ?? config['subtensor.chain_spec'],
+      cwd: ctx.cwd,
+      homeDir: ctx.homeDir,
+      log: (m) => ctx.stderr.write(`${m}\n`),
+    });
   } catch (err) {
     return exitOnError(ctx, 'localnet', err);
   }

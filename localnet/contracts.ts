@@ -210,12 +210,28 @@ export async function deployDrain(client: LocalChainClient, params: DeployDrainP
 }
 
 export async function mintUsdc(client: LocalChainClient, params: { usdc: Address; to: Address; amount: bigint }, tx: TxOptions = {}): Promise<TxResult> {
-  const txHash = await client.writeContract({ address: params.usdc, abi: mockUsdcAbi, functionName: 'mint', args: [params.to, params.amount], ...txFields(tx) });
+  const txHash = await client.writeContract({
+    address: params.usdc,
+    abi: mockUsdcAbi,
+    functionName: 'mint',
+    args: [params.to, params.amount],
+    ...txFields(tx),
+  });
   return settle(client, txHash, 'USDC mint', tx.wait);
 }
 
-export async function approveUsdc(client: LocalChainClient, params: { usdc: Address; spender: Address; amount: bigint }, tx: TxOptions = {}): Promise<TxResult> {
-  const txHash = await client.writeContract({ address: params.usdc, abi: mockUsdcAbi, functionName: 'approve', args: [params.spender, params.amount], ...txFields(tx) });
+export async function approveUsdc(
+  client: LocalChainClient,
+  params: { usdc: Address; spender: Address; amount: bigint },
+  tx: TxOptions = {},
+): Promise<TxResult> {
+  const txHash = await client.writeContract({
+    address: params.usdc,
+    abi: mockUsdcAbi,
+    functionName: 'approve',
+    args: [params.spender, params.amount],
+    ...txFields(tx),
+  });
   return settle(client, txHash, 'USDC approve', tx.wait);
 }
 
@@ -278,7 +294,13 @@ const domain = (contract: Address, chainId: number) => ({ name: 'DrainChannel', 
 export function signVoucher(consumer: LocalAccount, params: VoucherParameters): Promise<Hex> {
   return consumer.signTypedData({
     domain: domain(params.contract, params.chainId),
-    types: { Voucher: [{ name: 'channelId', type: 'bytes32' }, { name: 'amount', type: 'uint256' }, { name: 'nonce', type: 'uint256' }] },
+    types: {
+      Voucher: [
+        { name: 'channelId', type: 'bytes32' },
+        { name: 'amount', type: 'uint256' },
+        { name: 'nonce', type: 'uint256' },
+      ],
+    },
     primaryType: 'Voucher',
     message: { channelId: params.channelId, amount: params.amount, nonce: params.nonce },
   });
@@ -306,15 +328,29 @@ export async function claim(client: LocalChainClient, params: ClaimParameters, t
 
 /** The consumer closes an expired channel and takes back the unclaimed rest. */
 export async function closeChannel(client: LocalChainClient, params: { contract: Address; channelId: Hex }, tx: TxOptions = {}): Promise<TxResult> {
-  const txHash = await client.writeContract({ address: params.contract, abi: drainChannelAbi, functionName: 'close', args: [params.channelId], ...txFields(tx) });
+  const txHash = await client.writeContract({
+    address: params.contract,
+    abi: drainChannelAbi,
+    functionName: 'close',
+    args: [params.channelId],
+    ...txFields(tx),
+  });
   return settle(client, txHash, 'close', tx.wait);
 }
 
 /** The provider's consent to a cooperative close at `finalAmount`. */
-export function signCloseAuthorization(provider: LocalAccount, params: { contract: Address; chainId: number; channelId: Hex; finalAmount: bigint }): Promise<Hex> {
+export function signCloseAuthorization(
+  provider: LocalAccount,
+  params: { contract: Address; chainId: number; channelId: Hex; finalAmount: bigint },
+): Promise<Hex> {
   return provider.signTypedData({
     domain: domain(params.contract, params.chainId),
-    types: { CloseAuthorization: [{ name: 'channelId', type: 'bytes32' }, { name: 'finalAmount', type: 'uint256' }] },
+    types: {
+      CloseAuthorization: [
+        { name: 'channelId', type: 'bytes32' },
+        { name: 'finalAmount', type: 'uint256' },
+      ],
+    },
     primaryType: 'CloseAuthorization',
     message: { channelId: params.channelId, finalAmount: params.finalAmount },
   });

@@ -60,10 +60,34 @@ function startMinerDaemon(p: StartMinerDaemonsParameters, i: number, at: ServedA
     env.POLYGON_WALLET = p.wallets[i]!.address;
   }
   const argv = [
-    '--netuid', String(p.subtensor.netuid), '--subtensor.chain_endpoint', p.subtensor.chain.endpoint, '--wallet.path', p.subtensor.walletPath,
-    '--wallet.name', WALLET_NAME, '--wallet.hotkey', p.names[i]!, '--axon.ip', at.host, '--axon.port', String(at.port), '--axon.external_ip', at.ip,
-    '--axon.external_port', String(at.port), '--metrics.port', '0', '--marketplace.register', 'false', '--probe.allow', '127.0.0.1',
-    '--probe.timeout_ms', '3000', '--axon.verify_threads', '1',
+    '--netuid',
+    String(p.subtensor.netuid),
+    '--subtensor.chain_endpoint',
+    p.subtensor.chain.endpoint,
+    '--wallet.path',
+    p.subtensor.walletPath,
+    '--wallet.name',
+    WALLET_NAME,
+    '--wallet.hotkey',
+    p.names[i]!,
+    '--axon.ip',
+    at.host,
+    '--axon.port',
+    String(at.port),
+    '--axon.external_ip',
+    at.ip,
+    '--axon.external_port',
+    String(at.port),
+    '--metrics.port',
+    '0',
+    '--marketplace.register',
+    'false',
+    '--probe.allow',
+    '127.0.0.1',
+    '--probe.timeout_ms',
+    '3000',
+    '--axon.verify_threads',
+    '1',
   ];
   let ready!: () => void;
   const listening = new Promise<void>((r) => (ready = r));
@@ -84,8 +108,19 @@ export async function waitForMinerAxons(reader: SubtensorClient, netuid: number,
 }
 
 /** Loopback addressing: serves each miner's 127.0.0.N address in place of the one its daemon served. */
-export async function serveLoopbackAxons(subtensor: Pick<LocalSubtensor, 'api' | 'netuid' | 'walletPath'>, names: readonly string[], axons: readonly ServedAxon[]): Promise<void> {
+export async function serveLoopbackAxons(
+  subtensor: Pick<LocalSubtensor, 'api' | 'netuid' | 'walletPath'>,
+  names: readonly string[],
+  axons: readonly ServedAxon[],
+): Promise<void> {
   for (let i = 0; i < names.length; i++) {
-    await serveOnChain(subtensor.api, { walletPath: subtensor.walletPath, walletName: WALLET_NAME, hotkeyName: names[i]!, netuid: subtensor.netuid, ip: axons[i]!.ip, port: axons[i]!.port });
+    await serveOnChain(subtensor.api, {
+      walletPath: subtensor.walletPath,
+      walletName: WALLET_NAME,
+      hotkeyName: names[i]!,
+      netuid: subtensor.netuid,
+      ip: axons[i]!.ip,
+      port: axons[i]!.port,
+    });
   }
 }

@@ -25,7 +25,14 @@ import { serveLoopbackAxons, startMinerDaemons, waitForMinerAxons } from './mine
 import { ANVIL_CHAIN_ID, anvilAccount, startLocalPolygon, type LocalPolygon } from './polygon.js';
 import { DEFAULT_LOCAL_PROVIDERS, startLocalMarketplace, type LocalMarketplace, type LocalProvider, type LocalProviderSpec } from './providers.js';
 import { startLocalSubtensor, WALLET_NAME, type LocalSubtensor } from './subtensor.js';
-import { localValidatorArgv, runLocalValidator, weightsReader, type LocalRound, type RunLocalValidatorOptions, type ValidatorArgvOptions } from './validator.js';
+import {
+  localValidatorArgv,
+  runLocalValidator,
+  weightsReader,
+  type LocalRound,
+  type RunLocalValidatorOptions,
+  type ValidatorArgvOptions,
+} from './validator.js';
 
 export type { ServedAxon } from './axons.js';
 
@@ -138,8 +145,17 @@ async function assemble(opts: StartLocalNetworkOptions, a: Assembly): Promise<Lo
   const addressing = opts.axonAddressing ?? 'mapped';
   const addresses = createAxonAddressBook(addressing);
   const miners = await startMinerDaemons({
-    subtensor, names: minerNames, wallets: minerWallets, withoutWallet: opts.withoutWallet, providers: market.providers, addresses, addressing,
-    logger: opts.logger, log, closers, signal,
+    subtensor,
+    names: minerNames,
+    wallets: minerWallets,
+    withoutWallet: opts.withoutWallet,
+    providers: market.providers,
+    addresses,
+    addressing,
+    logger: opts.logger,
+    log,
+    closers,
+    signal,
   });
   const ticking = subtensor.chain.produceBlocks(opts.blockIntervalMs);
   closers.push({ name: 'block production', close: () => ticking() });
@@ -147,7 +163,12 @@ async function assemble(opts: StartLocalNetworkOptions, a: Assembly): Promise<Lo
 
   const reader = await createSubtensor({ endpoint: subtensor.chain.endpoint, logger: opts.logger.child({ module: 'reader' }) });
   closers.push({ name: 'reader', close: () => reader.close() });
-  await waitForMinerAxons(reader, subtensor.netuid, minerNames.map((name) => subtensor.uids[name]!), signal);
+  await waitForMinerAxons(
+    reader,
+    subtensor.netuid,
+    minerNames.map((name) => subtensor.uids[name]!),
+    signal,
+  );
   if (addressing === 'loopback') await serveLoopbackAxons(subtensor, minerNames, miners.axons);
   log.info('miners serving on chain');
   return networkOf({ opts, assembly: a, workDir, polygon, subtensor, market, minerWallets, addresses, reader });
@@ -170,7 +191,13 @@ function networkOf(p: NetworkParts): LocalNetwork {
   const { netuid, walletPath, hotkeys } = subtensor;
   const weightsOnChain = weightsReader(p.reader, netuid, subtensor.uids.validator!);
   const targets = {
-    netuid, endpoint: subtensor.chain.endpoint, walletPath, walletName: WALLET_NAME, anvilUrl: polygon.url, drain: polygon.drain, chainId: ANVIL_CHAIN_ID,
+    netuid,
+    endpoint: subtensor.chain.endpoint,
+    walletPath,
+    walletName: WALLET_NAME,
+    anvilUrl: polygon.url,
+    drain: polygon.drain,
+    chainId: ANVIL_CHAIN_ID,
     registryUrl: p.market.registry.url,
   };
   return {

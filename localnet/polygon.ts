@@ -9,7 +9,15 @@ import type { Logger } from '../src/observability/logger.js';
 import type { CloseStack } from '../src/util/closeStack.js';
 import { startAnvil } from './anvil.js';
 import {
-  approveUsdc, claim, compileDrainContracts, createLocalChainClient, deployDrain, deployMockUsdc, mintUsdc, openChannel, signVoucher,
+  approveUsdc,
+  claim,
+  compileDrainContracts,
+  createLocalChainClient,
+  deployDrain,
+  deployMockUsdc,
+  mintUsdc,
+  openChannel,
+  signVoucher,
   type LocalChainClient,
 } from './contracts.js';
 
@@ -68,7 +76,10 @@ export async function startLocalPolygon(closers: CloseStack, log: Logger): Promi
     await approveUsdc(consumer, { usdc, spender: drain, amount: amount * 2n });
     const ch = await openChannel(consumer, { contract: drain, provider: provider.address, amount: amount * 2n, duration: 86_400n });
     // Two claims per channel: the voucher total grows, each claim pays the increase.
-    for (const [nonce, total] of [[1n, amount / 2n], [2n, amount]] as const) {
+    for (const [nonce, total] of [
+      [1n, amount / 2n],
+      [2n, amount],
+    ] as const) {
       const signature = await signVoucher(consumerAccount, { contract: drain, chainId: ANVIL_CHAIN_ID, channelId: ch.channelId, amount: total, nonce });
       await claim(providerClient, { contract: drain, channelId: ch.channelId, amount: total, nonce, signature });
       claims += 1;

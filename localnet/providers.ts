@@ -43,7 +43,13 @@ export async function startLocalProvider(params: StartProviderParameters): Promi
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', provider: address, providerName: params.id }));
       } else if (url.pathname === '/v1/pricing') {
         res.writeHead(200, { 'content-type': 'application/json' }).end(
-          JSON.stringify({ provider: address, chainId: 137, currency: 'USDC', decimals: 6, models: { 'local-model': { inputPer1kTokens: '100', outputPer1kTokens: '200' } } }),
+          JSON.stringify({
+            provider: address,
+            chainId: 137,
+            currency: 'USDC',
+            decimals: 6,
+            models: { 'local-model': { inputPer1kTokens: '100', outputPer1kTokens: '200' } },
+          }),
         );
       } else if (url.pathname === '/v1/chat/completions') {
         res.writeHead(402, { 'x-payment-protocol': 'drain-v2', 'x-payment-provider': address, 'x-payment-chain': '137' }).end('{"error":"payment required"}');
@@ -78,9 +84,9 @@ export async function startLocalProvider(params: StartProviderParameters): Promi
 /** A registry answering `{providers: [...]}` like handshake58.com's validator registry. */
 export async function startLocalRegistry(providers: () => { id: string; name: string; probeUrl: string }[], host = '127.0.0.1') {
   const server = http.createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' }).end(
-      JSON.stringify({ providers: providers().map((p) => ({ id: p.id, name: p.name, probeUrl: p.probeUrl, protocol: 'drain' })) }),
-    );
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ providers: providers().map((p) => ({ id: p.id, name: p.name, probeUrl: p.probeUrl, protocol: 'drain' })) }));
   });
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const port = (server.address() as { port: number }).port;

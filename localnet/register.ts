@@ -35,8 +35,14 @@ export async function burnedRegister(api: ApiPromise, params: BurnedRegisterPara
   const existing = await getUid(api, netuid, hotkey);
   if (existing !== null) return { kind: 'already-registered', uid: existing };
   const call = burnedRegisterCall(api.tx.subtensorModule as unknown as CallSection<SubmittableExtrinsic<'promise'>>, netuid, hotkey);
-  const receipt = await signAndWatch(api, call, coldkey, { waitFor: params.waitFor, timeoutMs: params.timeoutMs, signal: params.signal, label: 'burnedRegister' });
+  const receipt = await signAndWatch(api, call, coldkey, {
+    waitFor: params.waitFor,
+    timeoutMs: params.timeoutMs,
+    signal: params.signal,
+    label: 'burnedRegister',
+  });
   const uid = await getUid(await api.at(receipt.blockHash), netuid, hotkey);
-  if (uid === null) throw new SubtensorError('TX_DISPATCH_FAILED', `burnedRegister was included in block ${receipt.blockNumber} but ${hotkey} has no uid on subnet ${netuid}.`);
+  if (uid === null)
+    throw new SubtensorError('TX_DISPATCH_FAILED', `burnedRegister was included in block ${receipt.blockNumber} but ${hotkey} has no uid on subnet ${netuid}.`);
   return { kind: 'registered', uid, ...receipt };
 }

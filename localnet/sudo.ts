@@ -29,7 +29,8 @@ export const adminCalls = {
   weightsVersionKey: (api: ApiPromise, netuid: number, key: bigint | number) => txOf(api, 'adminUtils', 'sudoSetWeightsVersionKey')(netuid, key),
   minAllowedWeights: (api: ApiPromise, netuid: number, count: number) => txOf(api, 'adminUtils', 'sudoSetMinAllowedWeights')(netuid, count),
   maxWeightLimit: (api: ApiPromise, netuid: number, limit: number) => txOf(api, 'adminUtils', 'sudoSetMaxWeightLimit')(netuid, limit),
-  targetRegistrationsPerInterval: (api: ApiPromise, netuid: number, count: number) => txOf(api, 'adminUtils', 'sudoSetTargetRegistrationsPerInterval')(netuid, count),
+  targetRegistrationsPerInterval: (api: ApiPromise, netuid: number, count: number) =>
+    txOf(api, 'adminUtils', 'sudoSetTargetRegistrationsPerInterval')(netuid, count),
   maxRegistrationsPerBlock: (api: ApiPromise, netuid: number, count: number) => txOf(api, 'adminUtils', 'sudoSetMaxRegistrationsPerBlock')(netuid, count),
   networkRateLimit: (api: ApiPromise, blocks: number) => txOf(api, 'adminUtils', 'sudoSetNetworkRateLimit')(blocks),
   txRateLimit: (api: ApiPromise, blocks: number) => txOf(api, 'adminUtils', 'sudoSetTxRateLimit')(blocks),

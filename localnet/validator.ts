@@ -78,11 +78,39 @@ export interface LocalValidatorTargets {
 
 export function localValidatorArgv(t: LocalValidatorTargets, o: ValidatorArgvOptions): string[] {
   return [
-    '--netuid', String(t.netuid), '--subtensor.chain_endpoint', t.endpoint, '--wallet.path', t.walletPath, '--wallet.name', t.walletName,
-    '--wallet.hotkey', 'validator', '--polygon.rpc_url', o.polygonRpcUrl ?? t.anvilUrl, '--polygon.contracts', t.drain, '--polygon.chain_id', String(t.chainId),
-    '--polygon.confirmations', '2', '--registry.urls', t.registryUrl, '--neuron.epoch_length', String(o.epochLength),
-    '--neuron.timeout', String(o.timeoutSec ?? 6), '--neuron.state_path', o.statePath, '--metrics.host', '127.0.0.1',
-    '--metrics.port', String(o.statusPort ?? 0), ...(o.preset !== undefined ? ['--scoring.preset', o.preset] : []), '--marketplace.url', t.registryUrl.replace(/\/api\/.*$/, ''),
+    '--netuid',
+    String(t.netuid),
+    '--subtensor.chain_endpoint',
+    t.endpoint,
+    '--wallet.path',
+    t.walletPath,
+    '--wallet.name',
+    t.walletName,
+    '--wallet.hotkey',
+    'validator',
+    '--polygon.rpc_url',
+    o.polygonRpcUrl ?? t.anvilUrl,
+    '--polygon.contracts',
+    t.drain,
+    '--polygon.chain_id',
+    String(t.chainId),
+    '--polygon.confirmations',
+    '2',
+    '--registry.urls',
+    t.registryUrl,
+    '--neuron.epoch_length',
+    String(o.epochLength),
+    '--neuron.timeout',
+    String(o.timeoutSec ?? 6),
+    '--neuron.state_path',
+    o.statePath,
+    '--metrics.host',
+    '127.0.0.1',
+    '--metrics.port',
+    String(o.statusPort ?? 0),
+    ...(o.preset !== undefined ? ['--scoring.preset', o.preset] : []),
+    '--marketplace.url',
+    t.registryUrl.replace(/\/api\/.*$/, ''),
     ...(o.probesPerRound !== undefined ? ['--scoring.probes_per_round', String(o.probesPerRound)] : []),
   ];
 }
@@ -103,26 +131,29 @@ export async function runLocalValidator(deps: LocalValidatorDeps, o: RunLocalVal
   const rounds: LocalRound[] = [];
   let reading = Promise.resolve();
   const signal = o.signal ? linkSignals([o.signal, deps.signal]).signal : deps.signal;
-  const code = await startValidator({ ...daemonContext(o.argv, o.env ?? {}, signal, o.stdout), ...(o.homeDir ? { homeDir: o.homeDir } : {}) }, {
-    logger: o.logger ?? deps.logger.child({ module: 'validator' }),
-    resolveAddress: deps.resolveAddress,
-    jobHandlers: o.jobHandlers,
-    maxRounds: o.maxRounds,
-    onRound: (report: RoundReport, state: ValidatorState) => {
-      // Read the weights now, in order: the next round is at least an epoch away.
-      reading = reading.then(async () => {
-        let onChain = new Map<number, number>();
-        try {
-          onChain = await deps.weightsOnChain();
-        } catch (err) {
-          log.warn({ err: errorMessage(err) }, 'weights not read back');
-        }
-        const round: LocalRound = { round: rounds.length + 1, report, state, rows: roundRows(report, onChain), statusUrl: o.statusUrl ?? null };
-        rounds.push(round);
-        o.onRound?.(round);
-      });
+  const code = await startValidator(
+    { ...daemonContext(o.argv, o.env ?? {}, signal, o.stdout), ...(o.homeDir ? { homeDir: o.homeDir } : {}) },
+    {
+      logger: o.logger ?? deps.logger.child({ module: 'validator' }),
+      resolveAddress: deps.resolveAddress,
+      jobHandlers: o.jobHandlers,
+      maxRounds: o.maxRounds,
+      onRound: (report: RoundReport, state: ValidatorState) => {
+        // Read the weights now, in order: the next round is at least an epoch away.
+        reading = reading.then(async () => {
+          let onChain = new Map<number, number>();
+          try {
+            onChain = await deps.weightsOnChain();
+          } catch (err) {
+            log.warn({ err: errorMessage(err) }, 'weights not read back');
+          }
+          const round: LocalRound = { round: rounds.length + 1, report, state, rows: roundRows(report, onChain), statusUrl: o.statusUrl ?? null };
+          rounds.push(round);
+          o.onRound?.(round);
+        });
+      },
     },
-  });
+  );
   await reading;
   return { code, rounds };
 }

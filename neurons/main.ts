@@ -31,7 +31,10 @@ declare const __HS58_COMMIT__: string | undefined;
 function gitCommit(): string {
   try {
     const cwd = path.dirname(fileURLToPath(import.meta.url));
-    return execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5_000 }).trim() || 'unknown';
+    return (
+      execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5_000 }).trim() ||
+      'unknown'
+    );
   } catch {
     return 'unknown';
   }

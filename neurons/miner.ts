@@ -78,7 +78,12 @@ export async function startMiner(ctx: CommandContext, hooks: MinerHooks): Promis
     const settings = await checkSettings(run);
     let opsUrl: string | null = null;
     if (config['metrics.port'] > 0) {
-      const ops = await startOpsServer({ host: config['metrics.host'], port: config['metrics.port'], registry: run.metrics.registry, health: () => minerHealth(parts) });
+      const ops = await startOpsServer({
+        host: config['metrics.host'],
+        port: config['metrics.port'],
+        registry: run.metrics.registry,
+        health: () => minerHealth(parts),
+      });
       closers.push({ name: 'ops server', close: () => ops.close() });
       opsUrl = ops.url;
       logger.info({ url: ops.url }, '/health and /metrics listening');
@@ -131,7 +136,10 @@ async function checkSettings({ config, hooks, logger }: MinerRun) {
   const polygonAccount = polygonKey ? loadPolygonAccount({ privateKey: polygonKey, expectedWallet: config['polygon.wallet'] }) : null;
   const polygonWallet = config['polygon.wallet'];
   if (polygonWallet && !/^0x[0-9a-fA-F]{40}$/.test(polygonWallet.trim())) {
-    throw new ConfigError('CONFIG_INVALID', `POLYGON_WALLET (--polygon.wallet) ${JSON.stringify(polygonWallet.slice(0, 64))} is not a 0x-prefixed 20-byte address.`);
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      `POLYGON_WALLET (--polygon.wallet) ${JSON.stringify(polygonWallet.slice(0, 64))} is not a 0x-prefixed 20-byte address.`,
+    );
   }
   const prober = createProber({
     timeoutMs: config['probe.timeout_ms'],
@@ -143,7 +151,10 @@ async function checkSettings({ config, hooks, logger }: MinerRun) {
   });
   if (config['probe.allow'].length > 0) logger.warn({ allow: config['probe.allow'] }, 'probes may reach these private addresses (--probe.allow)');
   const minStakeRao = taoToRao(config['blacklist.min_stake']);
-  if (!config['blacklist.force_validator_permit']) logger.warn('callers without a validator permit are served (--blacklist.force_validator_permit false); any registered hotkey can make this miner probe URLs');
+  if (!config['blacklist.force_validator_permit'])
+    logger.warn(
+      'callers without a validator permit are served (--blacklist.force_validator_permit false); any registered hotkey can make this miner probe URLs',
+    );
   const externalPort = config['axon.external_port'] ?? config['axon.port'];
   return { hotkey, polygonAccount, polygonWallet: polygonWallet?.trim() || null, prober, minStakeRao, externalPort };
 }
@@ -215,7 +226,12 @@ async function startAxon({ config, logger, closers, metrics, parts }: MinerRun, 
 }
 
 /** On chain (served again when the external host name moves), and on the marketplace; the external address, or null when not served. */
-function announce({ config, hooks, logger, signal, parts }: MinerRun, settings: MinerSettings, chain: Awaited<ReturnType<typeof joinChain>>, polygonWallet: string | null): string | null {
+function announce(
+  { config, hooks, logger, signal, parts }: MinerRun,
+  settings: MinerSettings,
+  chain: Awaited<ReturnType<typeof joinChain>>,
+  polygonWallet: string | null,
+): string | null {
   const externalHost = config['axon.external_ip'] ?? publicInterfaceIpv4();
   if (externalHost === null) {
     logger.warn('no --axon.external_ip (AXON_EXTERNAL_IP) and no public IPv4 on this machine: the axon is NOT served on chain and validators cannot reach it');
@@ -238,7 +254,14 @@ function announce({ config, hooks, logger, signal, parts }: MinerRun, settings: 
   return externalHost === null ? null : `${externalHost}:${settings.externalPort}`;
 }
 
-async function registerMarketplace(config: Config, hotkey: { address: string; sign(m: Uint8Array): Uint8Array }, uid: number, polygonWallet: string | null, logger: Logger, signal: AbortSignal) {
+async function registerMarketplace(
+  config: Config,
+  hotkey: { address: string; sign(m: Uint8Array): Uint8Array },
+  uid: number,
+  polygonWallet: string | null,
+  logger: Logger,
+  signal: AbortSignal,
+) {
   const apiUrl = config['miner.api_url'];
   if (!apiUrl || !polygonWallet) {
     logger.info({ reason: !apiUrl ? 'no API_URL' : 'no POLYGON_WALLET' }, 'marketplace registration skipped');
@@ -246,5 +269,9 @@ async function registerMarketplace(config: Config, hotkey: { address: string; si
   }
   const result = await registerOnMarketplace({ marketplaceUrl: config['marketplace.url'], hotkey, apiUrl, providerAddress: polygonWallet, uid, signal });
   if (result.ok) logger.info({ marketplace: redactUrl(config['marketplace.url']), status: result.status }, 'registered on the marketplace');
-  else if (!signal.aborted) logger.warn({ marketplace: redactUrl(config['marketplace.url']), reason: result.reason }, 'marketplace registration failed (not fatal; retried at the next start)');
+  else if (!signal.aborted)
+    logger.warn(
+      { marketplace: redactUrl(config['marketplace.url']), reason: result.reason },
+      'marketplace registration failed (not fatal; retried at the next start)',
+    );
 }

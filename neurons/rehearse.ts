@@ -78,7 +78,9 @@ export async function startRehearsal(ctx: CommandContext, hooks: RehearseHooks):
     closers.push({ name: 'block production', close: stopBlocks });
 
     const budgetMs = roundBudgetMs(stepBudgets({ timeoutSec: config['neuron.timeout'], probesPerRound: config['scoring.probes_per_round'] })) + RUN_SLACK_MS;
-    say(`fork of block ${fork.forkedAt.number} on ${fork.endpoint}; one round of ${validator.scoring.preset.name} as ${hotkey.address} (up to ${Math.round(budgetMs / 60_000)} min)…`);
+    say(
+      `fork of block ${fork.forkedAt.number} on ${fork.endpoint}; one round of ${validator.scoring.preset.name} as ${hotkey.address} (up to ${Math.round(budgetMs / 60_000)} min)…`,
+    );
     const run = await runOneRound(ctx, validator, budgetMs, logger);
     if (ctx.signal.aborted) {
       say('interrupted');
@@ -120,10 +122,12 @@ function parseSettings(ctx: CommandContext): RehearsalSettings {
   const validator = loadValidatorConfig(ctx, ['rehearse.block', 'rehearse.port', 'json']);
   const { config, extra, positional } = validator;
   if (positional.length > 0) throw new ConfigError('CONFIG_INVALID', `unexpected argument ${JSON.stringify(positional[0])}; see \`hs58 rehearse --help\`.`);
-  if (config['neuron.worker']) throw new ConfigError('CONFIG_INVALID', 'a rehearsal runs the validator itself, not a worker: leave out --neuron.worker (HS58_WORKER).');
+  if (config['neuron.worker'])
+    throw new ConfigError('CONFIG_INVALID', 'a rehearsal runs the validator itself, not a worker: leave out --neuron.worker (HS58_WORKER).');
   const explicit = config['subtensor.chain_endpoint'];
   const json = extra.json;
-  if (json !== undefined && json !== true && !/^(true|false)$/i.test(json)) throw new ConfigError('CONFIG_INVALID', `--json: expected true or false, got ${JSON.stringify(json.slice(0, 32))}.`);
+  if (json !== undefined && json !== true && !/^(true|false)$/i.test(json))
+    throw new ConfigError('CONFIG_INVALID', `--json: expected true or false, got ${JSON.stringify(json.slice(0, 32))}.`);
   return {
     validator,
     upstream: subtensorEndpoint(config),
@@ -144,7 +148,9 @@ export function pointAtFork(operator: ValidatorConfig, forkEndpoint: string, scr
     "the round ran as a first start, in a scratch state folder deleted afterwards (your state files were not written): EMA scores from zero, or from a Python validator's state.npz where the validator found one",
   ];
   if (c['neuron.dry_run'] || c['neuron.disable_set_weights']) {
-    notes.push('your settings turn weight submission off (--neuron.dry_run or --neuron.disable_set_weights): your validator would send no weights; the rehearsal sent them to the fork anyway');
+    notes.push(
+      'your settings turn weight submission off (--neuron.dry_run or --neuron.disable_set_weights): your validator would send no weights; the rehearsal sent them to the fork anyway',
+    );
   }
   if (c['redis.url']) notes.push('REDIS_URL is set: the rehearsal ran its queries in this process, leaving your Redis queue and its workers alone');
   const config = {
@@ -180,12 +186,13 @@ async function runOneRound(ctx: CommandContext, validator: ValidatorConfig, budg
   const stderr = { write: (chunk: string | Uint8Array) => (said.push(chunk.toString()), true) } as unknown as NodeJS.WritableStream;
   let report: RoundReport | null = null;
   try {
-    const code = await startValidator(
-      { ...ctx, signal: deadline.signal, stderr },
-      { config: validator, maxRounds: 1, logger, onRound: (r) => (report = r) },
-    );
-    const text = said.join('').replace(/^hs58 validator: /gm, '').trim();
-    const error = code !== 0 ? text || `exit code ${code}` : report === null && deadline.expired ? `no round finished within ${Math.round(budgetMs / 1000)} s` : null;
+    const code = await startValidator({ ...ctx, signal: deadline.signal, stderr }, { config: validator, maxRounds: 1, logger, onRound: (r) => (report = r) });
+    const text = said
+      .join('')
+      .replace(/^hs58 validator: /gm, '')
+      .trim();
+    const error =
+      code !== 0 ? text || `exit code ${code}` : report === null && deadline.expired ? `no round finished within ${Math.round(budgetMs / 1000)} s` : null;
     return { report: report as RoundReport | null, error };
   } finally {
     deadline.clear();

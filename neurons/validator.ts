@@ -108,7 +108,16 @@ export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks)
 
     const { preset } = scoring;
     logger.info(
-      { preset: preset.name, why: scoring.presetReason, python: preset.pythonGeneration, alpha: preset.alpha, alphaFrom: scoring.alphaSource, versionKey: scoring.versionKey.toString(), versionKeyFrom: scoring.versionKeySource, sends: preset.synapses },
+      {
+        preset: preset.name,
+        why: scoring.presetReason,
+        python: preset.pythonGeneration,
+        alpha: preset.alpha,
+        alphaFrom: scoring.alphaSource,
+        versionKey: scoring.versionKey.toString(),
+        versionKeyFrom: scoring.versionKeySource,
+        sends: preset.synapses,
+      },
       'scoring',
     );
     const metrics = createValidatorMetrics();
@@ -196,7 +205,13 @@ export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks)
         heads: (signal) => subtensor.heads(signal),
         stateStore,
         alertUnreachable: (p) =>
-          void sendProbeAlert({ marketplaceUrl: config['marketplace.url'], providerId: p.id, probeUrl: p.probeUrl, secret: config['validator.secret'] ?? undefined, logger }),
+          void sendProbeAlert({
+            marketplaceUrl: config['marketplace.url'],
+            providerId: p.id,
+            probeUrl: p.probeUrl,
+            secret: config['validator.secret'] ?? undefined,
+            logger,
+          }),
       },
       {
         netuid: config.netuid,
@@ -221,7 +236,10 @@ export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks)
       hooks.onRound?.(report, state);
       if (hooks.maxRounds !== undefined && rounds >= hooks.maxRounds) runSignal.abort(new Error('rounds done'));
     });
-    logger.info({ netuid: config.netuid, preset: preset.name, formula: preset.formula, versionKey: scoring.versionKey.toString(), endpoint: redactUrl(endpoint) }, 'validator running');
+    logger.info(
+      { netuid: config.netuid, preset: preset.name, formula: preset.formula, versionKey: scoring.versionKey.toString(), endpoint: redactUrl(endpoint) },
+      'validator running',
+    );
     await running.run(runSignal.signal);
     return 0;
   } catch (err) {
@@ -233,7 +251,10 @@ export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks)
 
 /** The `--dry-run` table: one line per uid with the weight that would be set. */
 export function weightTable(report: RoundReport): string {
-  const lines = [`round at block ${report.block}${report.ok ? '' : ` (degraded: ${report.failedSteps.map((f) => f.step).join(', ')})`}`, 'uid  hotkey            proof  claims(USDC)  probe   score     weight'];
+  const lines = [
+    `round at block ${report.block}${report.ok ? '' : ` (degraded: ${report.failedSteps.map((f) => f.step).join(', ')})`}`,
+    'uid  hotkey            proof  claims(USDC)  probe   score     weight',
+  ];
   for (const r of report.rows) {
     lines.push(
       `${String(r.uid).padEnd(4)} ${r.hotkey.slice(0, 16).padEnd(17)} ${(r.proof === null ? '-' : r.proof ? 'yes' : 'no').padEnd(6)} ${(Number(r.claims) / 1e6).toFixed(6).padStart(12)}  ${r.probeAccuracy === null ? '  -   ' : r.probeAccuracy.toFixed(3).padStart(6)}  ${r.score.toFixed(6)}  ${String(r.weight).padStart(6)}`,

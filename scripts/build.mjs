@@ -21,7 +21,9 @@ const OUT = path.resolve(ROOT, values.outdir);
 try {
   import.meta.resolve('esbuild');
 } catch {
-  process.stderr.write('npm run build: esbuild is not installed (a devDependency): run `npm ci`, build, then `npm prune --omit=dev --omit=optional` (docs/deploy.md).\n');
+  process.stderr.write(
+    'npm run build: esbuild is not installed (a devDependency): run `npm ci`, build, then `npm prune --omit=dev --omit=optional` (docs/deploy.md).\n',
+  );
   process.exit(2);
 }
 const { build } = await import('esbuild');

@@ -31,7 +31,13 @@ function budgetSeconds(timeoutSec: number | null, maxSec: number): number {
  * The whole pipeline for one request to a served synapse's path (`exact`: nothing after the name);
  * `startedAt` is when the request arrived (`performance.now()`). Never throws for a bad request.
  */
-export async function runPipeline(ctx: PipelineContext, name: SynapseName, exact: boolean, req: IncomingRequest, startedAt: number): Promise<EncodedResponse | Refusal> {
+export async function runPipeline(
+  ctx: PipelineContext,
+  name: SynapseName,
+  exact: boolean,
+  req: IncomingRequest,
+  startedAt: number,
+): Promise<EncodedResponse | Refusal> {
   const timers = ctx.timers ?? undefined;
   const t0 = timers === undefined ? 0 : performance.now();
   const head = parse(name, req.raw.headersDistinct);

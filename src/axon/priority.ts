@@ -52,13 +52,16 @@ export class PriorityScheduler {
         clearTimeout(low.timer);
         low.resolve({ ok: false, reason: 'overloaded' });
       }
-      w.timer = setTimeout(() => {
-        const i = this.heap.indexOf(w);
-        if (i >= 0) {
-          this.removeAt(i);
-          resolve({ ok: false, reason: 'timeout' });
-        }
-      }, Math.max(0, timeoutMs));
+      w.timer = setTimeout(
+        () => {
+          const i = this.heap.indexOf(w);
+          if (i >= 0) {
+            this.removeAt(i);
+            resolve({ ok: false, reason: 'timeout' });
+          }
+        },
+        Math.max(0, timeoutMs),
+      );
       this.push(w);
     });
   }

@@ -6,7 +6,17 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { MinerMetrics } from '../observability/metrics.js';
-import { encodeErrorResponse, isKnownSynapse, STATUS, unknownSynapseMessage, type AxonIdentity, type EncodedResponse, type RequestHead, type SynapseName, type SynapseSpec } from '../protocol/index.js';
+import {
+  encodeErrorResponse,
+  isKnownSynapse,
+  STATUS,
+  unknownSynapseMessage,
+  type AxonIdentity,
+  type EncodedResponse,
+  type RequestHead,
+  type SynapseName,
+  type SynapseSpec,
+} from '../protocol/index.js';
 import { runPipeline } from './pipeline.js';
 import { Refusal } from './refusal.js';
 import type { PipelineContext } from './stages.js';
@@ -36,7 +46,14 @@ export function createRoutes(ctx: PipelineContext, metrics: MinerMetrics | null,
 
   const clientOf = (req: FastifyRequest) => ({ ip: req.socket.remoteAddress ?? null, port: req.socket.remotePort ?? null });
 
-  function errorFor(status: number, message: string, req: FastifyRequest, startedAt: number, request?: RequestHead<SynapseSpec>, synapseName?: string | null): Outcome {
+  function errorFor(
+    status: number,
+    message: string,
+    req: FastifyRequest,
+    startedAt: number,
+    request?: RequestHead<SynapseSpec>,
+    synapseName?: string | null,
+  ): Outcome {
     return encodeErrorResponse(status, message, {
       request,
       requestHeaders: request ? undefined : req.headers,
@@ -62,7 +79,8 @@ export function createRoutes(ctx: PipelineContext, metrics: MinerMetrics | null,
       logger.error({ synapse: name, err: String(err) }, 'axon pipeline failed');
       out = errorFor(STATUS.INTERNAL_ERROR, 'Internal Server Error', req, startedAt, undefined, name);
     }
-    if (out.status !== STATUS.SUCCESS) logger.debug({ synapse: name, status: out.status, caller: req.headers['bt_header_dendrite_hotkey'] }, 'axon refused a request');
+    if (out.status !== STATUS.SUCCESS)
+      logger.debug({ synapse: name, status: out.status, caller: req.headers['bt_header_dendrite_hotkey'] }, 'axon refused a request');
     return send(reply, out, name, startedAt);
   }
 
@@ -71,7 +89,11 @@ export function createRoutes(ctx: PipelineContext, metrics: MinerMetrics | null,
     const startedAt = performance.now();
     const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : STATUS.INTERNAL_ERROR;
     const message =
-      err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `Request body larger than ${limits.maxBodyBytes} bytes` : status === STATUS.INTERNAL_ERROR ? 'Internal Server Error' : err.message.slice(0, 200);
+      err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+        ? `Request body larger than ${limits.maxBodyBytes} bytes`
+        : status === STATUS.INTERNAL_ERROR
+          ? 'Internal Server Error'
+          : err.message.slice(0, 200);
     if (status === STATUS.INTERNAL_ERROR && ctx.warnThrottle('framework-error')) logger.error({ err: String(err) }, 'axon framework error');
     const path = (req.url.split('?')[0] ?? '').split('/')[1] ?? '';
     const synapse = isKnownSynapse(path) ? path : 'unknown';

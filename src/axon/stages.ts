@@ -117,7 +117,13 @@ export function priorityOf(ctx: PipelineContext, caller: string): number {
 }
 
 /** verify: Python's `default_verify`, nonce then signature, in its order and words; the nonce is recorded once verified. */
-export async function verify(ctx: PipelineContext, head: RequestHead<SynapseSpec>, caller: string, priority: number, deadline: number): Promise<Refusal | null> {
+export async function verify(
+  ctx: PipelineContext,
+  head: RequestHead<SynapseSpec>,
+  caller: string,
+  priority: number,
+  deadline: number,
+): Promise<Refusal | null> {
   if (head.nonce === null) return new Refusal(STATUS.UNAUTHORIZED, notVerifiedMessage(VERIFY_ERRORS.missingNonce), head);
   const uuid = head.uuid ?? 'None';
   const nonceParams = { hotkey: caller, uuid, nonce: head.nonce, version: head.version, timeoutSec: head.timeoutSec };
@@ -156,7 +162,12 @@ export async function verify(ctx: PipelineContext, head: RequestHead<SynapseSpec
  * body: Starlette routes (only the synapse's own path, `exact`, with GET or POST reaches a handler), then the
  * body is decoded for the synapse (fastify reads none for GET; Starlette does, so a Python axon accepts one).
  */
-export async function body(ctx: PipelineContext, req: IncomingRequest, head: RequestHead<SynapseSpec>, exact: boolean): Promise<DecodedRequest<SynapseSpec> | Refusal> {
+export async function body(
+  ctx: PipelineContext,
+  req: IncomingRequest,
+  head: RequestHead<SynapseSpec>,
+  exact: boolean,
+): Promise<DecodedRequest<SynapseSpec> | Refusal> {
   if (!exact) return new Refusal(STATUS.NOT_FOUND, 'Not Found', head);
   if (req.method !== 'GET' && req.method !== 'POST') return new Refusal(STATUS.METHOD_NOT_ALLOWED, 'Method Not Allowed', head);
   const maxBodyBytes = ctx.limits.maxBodyBytes;
@@ -176,7 +187,12 @@ export async function body(ctx: PipelineContext, req: IncomingRequest, head: Req
 }
 
 /** admit: a handler slot, in stake order; the caller releases it when the handler is done. */
-export async function admit(ctx: PipelineContext, request: DecodedRequest<SynapseSpec>, priority: number, deadline: number): Promise<{ release: () => void } | Refusal> {
+export async function admit(
+  ctx: PipelineContext,
+  request: DecodedRequest<SynapseSpec>,
+  priority: number,
+  deadline: number,
+): Promise<{ release: () => void } | Refusal> {
   const turn = await ctx.handlerGate.admit(priority, deadline - performance.now());
   if (!turn.ok) return turn.reason === 'overloaded' ? new Refusal(STATUS.UNAVAILABLE, OVERLOADED_MESSAGE, request) : timeoutRefusal(request);
   return turn;

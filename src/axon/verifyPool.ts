@@ -131,7 +131,8 @@ export function defaultVerifyThreads(): number {
 /** Starts the workers and waits until each has loaded the wasm. */
 export async function createVerifyPool(options: VerifyPoolOptions = {}): Promise<SignatureVerifier> {
   const threads = options.threads ?? defaultVerifyThreads();
-  if (!Number.isInteger(threads) || threads < 1) throw new VerifyPoolError('VERIFY_POOL_START_FAILED', `verify threads must be a positive integer, got ${threads}`);
+  if (!Number.isInteger(threads) || threads < 1)
+    throw new VerifyPoolError('VERIFY_POOL_START_FAILED', `verify threads must be a positive integer, got ${threads}`);
   const pool = new VerifyPool({
     threads,
     maxBatch: options.maxBatch ?? 64,
@@ -166,7 +167,9 @@ class VerifyPool implements SignatureVerifier {
   private flushScheduled = false;
   private readonly flushNow = () => this.flush();
 
-  constructor(private readonly options: { threads: number; maxBatch: number; startTimeoutMs: number; logger: Logger | undefined; lean: LeanWorkerData | undefined }) {
+  constructor(
+    private readonly options: { threads: number; maxBatch: number; startTimeoutMs: number; logger: Logger | undefined; lean: LeanWorkerData | undefined },
+  ) {
     this.threads = options.threads;
   }
 
@@ -222,7 +225,11 @@ class VerifyPool implements SignatureVerifier {
     return new Promise((resolve, reject) => {
       // Small heaps: a verify worker holds a few KiB of jobs at a time; this keeps the miner's RSS low.
       // execArgv: [] keeps the parent's loader flags (tsx) out of the worker: it is plain JavaScript.
-      const worker = new Worker(WORKER_URL, { execArgv: [], workerData: this.options.lean, resourceLimits: { maxOldGenerationSizeMb: 24, maxYoungGenerationSizeMb: 4 } });
+      const worker = new Worker(WORKER_URL, {
+        execArgv: [],
+        workerData: this.options.lean,
+        resourceLimits: { maxOldGenerationSizeMb: 24, maxYoungGenerationSizeMb: 4 },
+      });
       const slot: Slot = { worker, inflight: 0, batches: new Map() };
       const timer = setTimeout(() => {
         void worker.terminate();

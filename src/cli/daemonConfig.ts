@@ -32,12 +32,19 @@ export interface LoadDaemonConfigOptions {
 
 export function loadDaemonConfig(ctx: Pick<CommandContext, 'argv' | 'env' | 'dotenv' | 'homeDir'>, options: LoadDaemonConfigOptions = {}): DaemonConfig {
   const shortFlags = options.shortFlags ?? {};
-  const loaded = loadConfig({ argv: ctx.argv, env: ctx.env, dotenv: ctx.dotenv, homeDir: ctx.homeDir, extraFlags: [...Object.keys(shortFlags), ...(options.extraFlags ?? [])] });
+  const loaded = loadConfig({
+    argv: ctx.argv,
+    env: ctx.env,
+    dotenv: ctx.dotenv,
+    homeDir: ctx.homeDir,
+    extraFlags: [...Object.keys(shortFlags), ...(options.extraFlags ?? [])],
+  });
   const config = { ...loaded.config };
   for (const [flag, option] of Object.entries(shortFlags)) {
     const value = loaded.rest.extra[flag];
     if (value === undefined) continue;
-    if (value !== true && !/^(true|false|1|0|yes|no|on|off)$/i.test(value)) throw new ConfigError('CONFIG_INVALID', `--${flag}: expected true or false, got ${JSON.stringify(value.slice(0, 32))}.`);
+    if (value !== true && !/^(true|false|1|0|yes|no|on|off)$/i.test(value))
+      throw new ConfigError('CONFIG_INVALID', `--${flag}: expected true or false, got ${JSON.stringify(value.slice(0, 32))}.`);
     config[option] = value === true || /^(true|1|yes|on)$/i.test(value);
   }
   const notices = loaded.rest.ignored.length
@@ -51,7 +58,10 @@ export function intFlag(extra: DaemonConfig['extra'], name: string, min: number,
   const v = extra[name];
   if (v === undefined) return undefined;
   if (v === true || !/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
-    throw new ConfigError('CONFIG_INVALID', `--${name}: ${v === true ? 'needs a value' : `${JSON.stringify(v.slice(0, 32))} is not valid`}; expected an integer from ${min} to ${max}.`);
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      `--${name}: ${v === true ? 'needs a value' : `${JSON.stringify(v.slice(0, 32))} is not valid`}; expected an integer from ${min} to ${max}.`,
+    );
   }
   return Number(v);
 }
@@ -60,7 +70,9 @@ export function intFlag(extra: DaemonConfig['extra'], name: string, min: number,
  * The log level: the `--logging.trace/debug/info` flags (or their env vars, bittensor's
  * `BT_LOGGING_*` among them), else `LOG_LEVEL`, else info.
  */
-export function logLevel(config: Pick<Config, 'logging.trace' | 'logging.debug' | 'logging.info' | 'logging.level'>): 'trace' | 'debug' | 'info' | 'warn' | 'error' {
+export function logLevel(
+  config: Pick<Config, 'logging.trace' | 'logging.debug' | 'logging.info' | 'logging.level'>,
+): 'trace' | 'debug' | 'info' | 'warn' | 'error' {
   if (config['logging.trace']) return 'trace';
   if (config['logging.debug']) return 'debug';
   if (config['logging.info']) return 'info';

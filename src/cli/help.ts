@@ -68,7 +68,10 @@ function optionBlock(name: OptionName): string[] {
   const spec: OptionSpec = OPTIONS[name];
   const env = (spec.env ?? []).join(', ');
   const def = defaultText(spec);
-  const tail = [spec.envOnly ? (spec.secret ? 'environment or .env only: a secret' : 'environment or .env only') : env && `env ${env}`, def !== null && `default ${def}`]
+  const tail = [
+    spec.envOnly ? (spec.secret ? 'environment or .env only: a secret' : 'environment or .env only') : env && `env ${env}`,
+    def !== null && `default ${def}`,
+  ]
     .filter(Boolean)
     .join('; ');
   const listed = spec.choices === undefined || spec.choices.length <= 3 || spec.description.includes(spec.choices[0]!);

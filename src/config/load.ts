@@ -78,10 +78,13 @@ export function parseOptionValue(name: OptionName, raw: string | string[], label
     });
   };
   if (spec.kind === 'list') {
-    const parts = (Array.isArray(raw) ? raw : [raw]).flatMap((r) => r.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+    const parts = (Array.isArray(raw) ? raw : [raw])
+      .flatMap((r) => r.split(','))
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
     return parts;
   }
-  const text = (Array.isArray(raw) ? raw[raw.length - 1] ?? '' : raw).trim();
+  const text = (Array.isArray(raw) ? (raw[raw.length - 1] ?? '') : raw).trim();
   switch (spec.kind) {
     case 'int': {
       if (!/^-?\d+$/.test(text)) return fail();
@@ -216,7 +219,8 @@ export function parseArgv(argv: readonly string[], extraFlags: readonly string[]
     const ignoredKind = name === undefined && extraName === undefined ? pythonOnly.get(normalize(key)) : undefined;
     if (ignoredKind !== undefined) {
       const next = argv[i + 1];
-      const takesNext = inline === undefined && next !== undefined && !next.startsWith('--') && (ignoredKind === 'value' || /^(true|false|1|0|yes|no|on|off)$/i.test(next));
+      const takesNext =
+        inline === undefined && next !== undefined && !next.startsWith('--') && (ignoredKind === 'value' || /^(true|false|1|0|yes|no|on|off)$/i.test(next));
       ignored.push(takesNext ? `${tok} ${next}` : tok);
       if (takesNext) i++;
       continue;
@@ -227,7 +231,10 @@ export function parseArgv(argv: readonly string[], extraFlags: readonly string[]
     }
     if (name !== undefined && (OPTIONS[name] as OptionSpec).envOnly) {
       const envName = OPTIONS[name].env?.[0];
-      throw new ConfigError('CONFIG_INVALID', `--${name} is a secret and is not accepted on the command line; set ${envName} in the environment or .env instead.`);
+      throw new ConfigError(
+        'CONFIG_INVALID',
+        `--${name} is a secret and is not accepted on the command line; set ${envName} in the environment or .env instead.`,
+      );
     }
     const isBool = name !== undefined && OPTIONS[name].kind === 'bool';
     if (negated) {
@@ -276,7 +283,10 @@ export function loadConfig(params: LoadConfigParameters = {}): LoadConfigReturnT
       continue;
     }
     let found = false;
-    for (const [bag, source] of [[env, 'env'], [dotenv, '.env']] as const) {
+    for (const [bag, source] of [
+      [env, 'env'],
+      [dotenv, '.env'],
+    ] as const) {
       for (const e of spec.env ?? []) {
         const v = bag[e];
         if (v !== undefined && v !== '') {
@@ -323,7 +333,10 @@ export function subtensorEndpoint(config: Pick<Config, 'subtensor.network' | 'su
   const known = NETWORK_ENDPOINTS[network];
   if (known !== undefined) return known;
   if (/^wss?:\/\//.test(network)) return network;
-  throw new ConfigError('CONFIG_INVALID', `--subtensor.network: ${JSON.stringify(network)} is not a known network; expected ${Object.keys(NETWORK_ENDPOINTS).join(', ')} or a ws(s):// URL.`);
+  throw new ConfigError(
+    'CONFIG_INVALID',
+    `--subtensor.network: ${JSON.stringify(network)} is not a known network; expected ${Object.keys(NETWORK_ENDPOINTS).join(', ')} or a ws(s):// URL.`,
+  );
 }
 
 /** The text of `.env.example`, generated from the schema (a test keeps the file in step). */

@@ -52,7 +52,12 @@ export interface QueryOptions {
 export interface Dendrite {
   readonly hotkey: string;
   call<N extends SynapseName>(axon: AxonEndpoint, synapse: N, fields: Partial<RequestFields<SpecOf<N>>>, options: QueryOptions): Promise<DendriteResult<N>>;
-  query<N extends SynapseName>(axons: readonly AxonEndpoint[], synapse: N, fields: Partial<RequestFields<SpecOf<N>>>, options: QueryOptions): Promise<DendriteResult<N>[]>;
+  query<N extends SynapseName>(
+    axons: readonly AxonEndpoint[],
+    synapse: N,
+    fields: Partial<RequestFields<SpecOf<N>>>,
+    options: QueryOptions,
+  ): Promise<DendriteResult<N>[]>;
   close(): void;
 }
 
@@ -68,7 +73,12 @@ export function createDendrite(options: DendriteOptions): Dendrite {
     return lastNonce;
   };
 
-  async function call<N extends SynapseName>(axon: AxonEndpoint, synapse: N, fields: Partial<RequestFields<SpecOf<N>>>, q: QueryOptions): Promise<DendriteResult<N>> {
+  async function call<N extends SynapseName>(
+    axon: AxonEndpoint,
+    synapse: N,
+    fields: Partial<RequestFields<SpecOf<N>>>,
+    q: QueryOptions,
+  ): Promise<DendriteResult<N>> {
     const started = performance.now();
     const fail = (statusCode: number, message: string): DendriteResult<N> => failure(axon.uid, statusCode, message, started);
     let req: EncodedRequest;

@@ -8,7 +8,15 @@ const MAX_ANSWER_BYTES = 1024 * 1024;
 
 export type Answer = { status: number; headers: http.IncomingHttpHeaders; body: Buffer };
 
-export function sendRequest(agent: http.Agent, host: string, port: number, path: string, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<Answer> {
+export function sendRequest(
+  agent: http.Agent,
+  host: string,
+  port: number,
+  path: string,
+  headers: Record<string, string>,
+  body: string,
+  signal: AbortSignal,
+): Promise<Answer> {
   return new Promise((resolveAnswer, rejectAnswer) => {
     if (signal.aborted) return rejectAnswer(signal.reason);
     // Settle on the abort itself, whatever stage the exchange is in (a body stalled after its

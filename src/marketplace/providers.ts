@@ -7,7 +7,13 @@
  */
 import { Hs58Error } from '../errors.js';
 
-export type RegistryErrorCode = 'REGISTRY_BAD_URL' | 'REGISTRY_HTTP' | 'REGISTRY_TOO_LARGE' | 'REGISTRY_BAD_ANSWER' | 'REGISTRY_EMPTY' | 'REGISTRY_CACHE_CORRUPT';
+export type RegistryErrorCode =
+  | 'REGISTRY_BAD_URL'
+  | 'REGISTRY_HTTP'
+  | 'REGISTRY_TOO_LARGE'
+  | 'REGISTRY_BAD_ANSWER'
+  | 'REGISTRY_EMPTY'
+  | 'REGISTRY_CACHE_CORRUPT';
 
 export class RegistryError extends Hs58Error<RegistryErrorCode> {
   override name = 'RegistryError';

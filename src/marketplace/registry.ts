@@ -10,7 +10,15 @@ import { errorMessage, isAbortError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { redactUrl } from '../observability/redact.js';
 import { describeFetchError, discardBody, exchange, HttpTimeoutError, readCapped } from './http.js';
-import { isHttpUrl, parseRegistryAnswer, RegistryError, type Provider, type ProviderCache, type ProviderRegistry, type RegistryFetchResult } from './providers.js';
+import {
+  isHttpUrl,
+  parseRegistryAnswer,
+  RegistryError,
+  type Provider,
+  type ProviderCache,
+  type ProviderRegistry,
+  type RegistryFetchResult,
+} from './providers.js';
 
 export interface HttpRegistryOptions {
   /** `--registry.urls`, tried in order. */
@@ -71,7 +79,9 @@ async function fetchRegistry(url: string, options: HttpRegistryOptions, signal: 
   const timeoutMs = options.timeoutMs ?? 15_000;
   const maxBytes = options.maxAnswerBytes ?? 10 * 1024 * 1024;
   try {
-    return await exchange({ url, init: { headers: { accept: 'application/json' } }, timeoutMs, label: 'registry', signal, fetch: options.fetch }, (res) => readAnswer(res, maxBytes));
+    return await exchange({ url, init: { headers: { accept: 'application/json' } }, timeoutMs, label: 'registry', signal, fetch: options.fetch }, (res) =>
+      readAnswer(res, maxBytes),
+    );
   } catch (err) {
     if (signal?.aborted) throw signal.reason;
     if (err instanceof HttpTimeoutError) throw new RegistryError('REGISTRY_HTTP', `no answer within ${timeoutMs} ms`);

@@ -21,7 +21,9 @@ export function createJsonFileCache(filePath: string, now: () => number = Date.n
     async load() {
       const data = await file.load().catch((err: unknown) => {
         const notJson = err instanceof StoreError && err.code === 'STORE_INVALID';
-        throw new RegistryError('REGISTRY_CACHE_CORRUPT', notJson ? `registry cache ${filePath} is not JSON` : `cannot read the registry cache ${filePath}`, { cause: err });
+        throw new RegistryError('REGISTRY_CACHE_CORRUPT', notJson ? `registry cache ${filePath} is not JSON` : `cannot read the registry cache ${filePath}`, {
+          cause: err,
+        });
       });
       if (data === null) return null;
       const items = Array.isArray(data) ? data : isObject(data) && Array.isArray(data.providers) ? data.providers : null;

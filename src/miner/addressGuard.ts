@@ -167,8 +167,16 @@ export function formatIpv4(value: number): string {
 // ---------------------------------------------------------------------------------------------
 // Classification
 
-interface Range4 { base: number; bits: number; category: AddressCategory }
-interface Range6 { base: bigint; bits: number; category: AddressCategory }
+interface Range4 {
+  base: number;
+  bits: number;
+  category: AddressCategory;
+}
+interface Range6 {
+  base: bigint;
+  bits: number;
+  category: AddressCategory;
+}
 
 const cidr4 = (text: string, category: AddressCategory): Range4 => {
   const [ip, bits] = text.split('/');
@@ -294,8 +302,7 @@ const REFUSED_NAMES = new Map<string, AddressCategory>([
 
 export type HostVerdict =
   /** `ip` is set when the host is an IP literal: connect to exactly that address, no DNS. */
-  | { ok: true; ip: string | null }
-  | { ok: false; reason: string };
+  { ok: true; ip: string | null } | { ok: false; reason: string };
 
 export interface AddressGuard {
   /** First check, on the URL's host name before any DNS (IP literals are decided here). */

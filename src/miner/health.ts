@@ -27,12 +27,18 @@ export function minerHealth(parts: MinerHealthParts): HealthReport {
   if (parts.blacklist) {
     const s = parts.blacklist.status();
     report.parts.metagraph = s.loaded
-      ? { ok: s.lastError === null, detail: `block ${s.block}, n ${s.n}, ${Math.round((s.ageMs ?? 0) / 1000)} s old${s.lastError ? `; last refresh failed: ${s.lastError}` : ''}` }
+      ? {
+          ok: s.lastError === null,
+          detail: `block ${s.block}, n ${s.n}, ${Math.round((s.ageMs ?? 0) / 1000)} s old${s.lastError ? `; last refresh failed: ${s.lastError}` : ''}`,
+        }
       : { ok: false, detail: s.lastError ?? BLACKLIST_REASONS.noMetagraph };
   }
   if (parts.serving) {
     const s = parts.serving.status();
-    report.parts.serving = { ok: s.lastError === null && s.servedIp !== null, detail: s.lastError ?? (s.servedIp ? `${s.servedIp}:${s.port}` : `resolving ${s.externalHost}`) };
+    report.parts.serving = {
+      ok: s.lastError === null && s.servedIp !== null,
+      detail: s.lastError ?? (s.servedIp ? `${s.servedIp}:${s.port}` : `resolving ${s.externalHost}`),
+    };
   }
   if (!report.parts.axon.ok) report.status = 'down';
   else if (Object.values(report.parts).some((p) => !p.ok)) report.status = 'degraded';

@@ -280,7 +280,11 @@ function guardedLookup(guard: AddressGuard, resolver: HostResolver): LookupFunct
           err.code = 'ENOTFOUND';
           return done(err, '');
         }
-        if (typeof options === 'object' && options?.all) return done(null, wanted.map((a) => ({ address: a.address, family: a.family })));
+        if (typeof options === 'object' && options?.all)
+          return done(
+            null,
+            wanted.map((a) => ({ address: a.address, family: a.family })),
+          );
         return done(null, first.address, first.family);
       },
       (err: unknown) => done(err instanceof Error ? err : new Error(String(err)), ''),

@@ -62,7 +62,16 @@ export async function createMinerService(params: CreateMinerServiceParameters): 
       if (outcome.failure?.kind === 'refused' && refusedLog(ctx.callerHotkey)) {
         log.info({ caller: ctx.callerHotkey, reason: outcome.failure.message }, 'refused to probe a non-public address');
       } else {
-        log.debug({ caller: ctx.callerHotkey, reachable: outcome.probe_reachable, status: outcome.probe_status, latencyMs: outcome.probe_latency_ms, failure: outcome.failure?.kind }, 'probed');
+        log.debug(
+          {
+            caller: ctx.callerHotkey,
+            reachable: outcome.probe_reachable,
+            status: outcome.probe_status,
+            latencyMs: outcome.probe_latency_ms,
+            failure: outcome.failure?.kind,
+          },
+          'probed',
+        );
       }
       return {
         probe_latency_ms: outcome.probe_latency_ms,

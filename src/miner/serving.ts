@@ -68,7 +68,13 @@ export function publicInterfaceIpv4(interfaces: ReturnType<typeof os.networkInte
     for (const a of list ?? []) {
       if (a.family !== 'IPv4' || a.internal) continue;
       const [x = 0, y = 0] = a.address.split('.').map(Number);
-      const isPrivate = x === 10 || x === 127 || (x === 172 && y >= 16 && y <= 31) || (x === 192 && y === 168) || (x === 169 && y === 254) || (x === 100 && y >= 64 && y <= 127);
+      const isPrivate =
+        x === 10 ||
+        x === 127 ||
+        (x === 172 && y >= 16 && y <= 31) ||
+        (x === 192 && y === 168) ||
+        (x === 169 && y === 254) ||
+        (x === 100 && y >= 64 && y <= 127);
       if (!isPrivate) return a.address;
     }
   }
@@ -126,7 +132,8 @@ export function createAxonServing(p: AxonServingParameters): AxonServing {
     const result = await p.subtensor.serveAxon({ netuid: p.netuid, ip, port: p.externalPort, version: p.version, signal });
     servedIp = ip;
     lastError = null;
-    if (result.kind === 'served') log.info({ netuid: p.netuid, ip, port: p.externalPort, host: isLiteral ? undefined : p.externalHost, block: result.blockNumber }, 'axon served on chain');
+    if (result.kind === 'served')
+      log.info({ netuid: p.netuid, ip, port: p.externalPort, host: isLiteral ? undefined : p.externalHost, block: result.blockNumber }, 'axon served on chain');
     else log.info({ netuid: p.netuid, ip, port: p.externalPort }, 'axon already on chain with this address');
     return result;
   }
@@ -147,7 +154,10 @@ export function createAxonServing(p: AxonServingParameters): AxonServing {
           lastError = errorMessage(err);
           wait = retryMs;
           const rateLimited = isSubtensorError(err, 'ServingRateLimitExceeded');
-          log.warn({ host: p.externalHost, port: p.externalPort, err: lastError, retryInSec: Math.round(retryMs / 1000) }, rateLimited ? 'serve_axon rate-limited; retrying' : 'could not serve the axon; retrying');
+          log.warn(
+            { host: p.externalHost, port: p.externalPort, err: lastError, retryInSec: Math.round(retryMs / 1000) },
+            rateLimited ? 'serve_axon rate-limited; retrying' : 'could not serve the axon; retrying',
+          );
         }
         // A literal IP that is on chain needs no further work.
         if (isLiteral && servedIp !== null) return;

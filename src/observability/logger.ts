@@ -16,9 +16,20 @@ export interface LoggerConfig {
 
 /** Field paths that may hold secrets in any object we log. */
 export const REDACT_PATHS = [
-  'privateKey', '*.privateKey', 'secretPhrase', '*.secretPhrase', 'secretSeed', '*.secretSeed',
-  'mnemonic', '*.mnemonic', 'polygonPrivateKey', '*.polygonPrivateKey', 'validatorSecret', '*.validatorSecret',
-  'headers["x-validator-secret"]', '*.headers["x-validator-secret"]',
+  'privateKey',
+  '*.privateKey',
+  'secretPhrase',
+  '*.secretPhrase',
+  'secretSeed',
+  '*.secretSeed',
+  'mnemonic',
+  '*.mnemonic',
+  'polygonPrivateKey',
+  '*.polygonPrivateKey',
+  'validatorSecret',
+  '*.validatorSecret',
+  'headers["x-validator-secret"]',
+  '*.headers["x-validator-secret"]',
 ];
 
 export function createLogger(config: LoggerConfig = {}): Logger {

@@ -69,7 +69,10 @@ export function prettyStream(out: NodeJS.WritableStream, options: PrettyOptions)
     write(chunk: Buffer | string, _encoding, callback) {
       const lines = (rest + chunk.toString()).split('\n');
       rest = lines.pop() ?? '';
-      const text = lines.filter((l) => l !== '').map((l) => `${formatLogLine(l, options)}\n`).join('');
+      const text = lines
+        .filter((l) => l !== '')
+        .map((l) => `${formatLogLine(l, options)}\n`)
+        .join('');
       if (text === '') return callback();
       out.write(text);
       callback();

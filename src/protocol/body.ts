@@ -4,7 +4,18 @@
  * json.dumps writes it, field by field. Pure.
  */
 import { describeValue, isError, specLayout, toPyJson, type Coercion } from './fields.js';
-import { JsonSyntaxError, parseJson, PyFloat, pyJsonDumps, pyJsonFloat, pyJsonString, type JsonObject, type JsonValue, type PyJson, type PyJsonStyle } from './json.js';
+import {
+  JsonSyntaxError,
+  parseJson,
+  PyFloat,
+  pyJsonDumps,
+  pyJsonFloat,
+  pyJsonString,
+  type JsonObject,
+  type JsonValue,
+  type PyJson,
+  type PyJsonStyle,
+} from './json.js';
 import { pyFloat, pyInt } from './python.js';
 import { DEFAULT_TIMEOUT_SEC, type FieldSpec, type SynapseEnvelope, type SynapseSpec, type TerminalInfo } from './synapses.js';
 import { readTerminalInfo, terminalJson, terminalToPyJson, TOKEN } from './terminalInfo.js';
@@ -83,7 +94,8 @@ export function readEnvelope(body: JsonObject, coercion: Coercion): SynapseEnvel
     computedBodyHash = v;
   }
   const name = body.get('name'); // Python overwrites it with the class name; we only refuse nonsense
-  if (name !== undefined && coercion === 'strict' && name !== null && (typeof name !== 'string' || name.length > 128)) return { error: 'name must be a string' };
+  if (name !== undefined && coercion === 'strict' && name !== null && (typeof name !== 'string' || name.length > 128))
+    return { error: 'name must be a string' };
   return { timeout, totalSize, headerSize, dendrite, axon, computedBodyHash };
 }
 

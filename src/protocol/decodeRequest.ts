@@ -64,7 +64,12 @@ export interface DecodeRequestOptions {
  * `decodeRequestHead` then `decodeRequestBody`. An axon answering like Python's runs its
  * blacklist and verify between the two: Python reads the body only after them.
  */
-export function decodeRequest<R extends SynapseRef>(synapse: R, headers: HeaderInput, rawBody: string | Uint8Array, options: DecodeRequestOptions = {}): DecodedRequestOf<SpecOf<R>> {
+export function decodeRequest<R extends SynapseRef>(
+  synapse: R,
+  headers: HeaderInput,
+  rawBody: string | Uint8Array,
+  options: DecodeRequestOptions = {},
+): DecodedRequestOf<SpecOf<R>> {
   return decodeRequestBody(decodeRequestHead(synapse, headers), rawBody, options) as DecodedRequestOf<SpecOf<R>>;
 }
 
@@ -128,12 +133,20 @@ function isJsonContentType(value: string | null): boolean {
  * Python), then our strict reading: a JSON object whose fields have their exact types and
  * limits (400; Python 500 or, for values it coerces, 200).
  */
-export function decodeRequestBody<S extends SynapseSpec>(head: RequestHead<S>, rawBody: string | Uint8Array, options: DecodeRequestOptions = {}): DecodedRequest<S> {
+export function decodeRequestBody<S extends SynapseSpec>(
+  head: RequestHead<S>,
+  rawBody: string | Uint8Array,
+  options: DecodeRequestOptions = {},
+): DecodedRequest<S> {
   return guarded(() => {
     const spec: SynapseSpec = head.synapse;
     if ((typeof rawBody === 'string' ? rawBody.length : rawBody.byteLength) === 0) throw new ProtocolError('malformed-json', 'body is empty');
     const text = bodyText(rawBody, options.maxBodyBytes ?? MAX_REQUEST_BODY_BYTES, refuseRequestBody);
-    if (!isJsonContentType(head.contentType)) throw new ProtocolError('unsupported-media-type', `content-type must be application/json, got ${head.contentType === null ? 'none' : excerpt(head.contentType)}`);
+    if (!isJsonContentType(head.contentType))
+      throw new ProtocolError(
+        'unsupported-media-type',
+        `content-type must be application/json, got ${head.contentType === null ? 'none' : excerpt(head.contentType)}`,
+      );
     const body = parseBodyObject(text, true, refuseRequestJson);
     const envelope = readEnvelope(body, 'strict');
     if (isError(envelope)) throw new ProtocolError('invalid-field', envelope.error);
@@ -154,7 +167,13 @@ function refuseRequestJson(message: string, kind: 'syntax' | 'shape'): never {
 
 /** The message to verify the request's signature against, with the axon's OWN hotkey (as Python's `default_verify`). */
 export function requestSigningMessage(request: RequestHead<SynapseSpec>, ownHotkey: string): string {
-  return signingMessage({ nonce: request.nonce, dendriteHotkey: request.dendriteHotkey, axonHotkey: ownHotkey, uuid: request.uuid, bodyHash: request.headerBodyHash });
+  return signingMessage({
+    nonce: request.nonce,
+    dendriteHotkey: request.dendriteHotkey,
+    axonHotkey: ownHotkey,
+    uuid: request.uuid,
+    bodyHash: request.headerBodyHash,
+  });
 }
 
 /** The axon's integrity check (after verify): the signed header hash must equal the body's. Python answers 500. */

@@ -4,7 +4,17 @@ import { describeValue, isError, readSynapseFields, type Coercion } from './fiel
 import { excerpt, HeaderTable, type HeaderInput } from './headers.js';
 import { pyFloatFromText, pyIntFromText } from './python.js';
 import { ProtocolError, STATUS } from './status.js';
-import { emptyTerminalInfo, resolveSynapse, TERMINAL_INFO_FIELDS, type SpecOf, type SynapseEnvelope, type SynapseFields, type SynapseRef, type SynapseSpec, type TerminalInfo } from './synapses.js';
+import {
+  emptyTerminalInfo,
+  resolveSynapse,
+  TERMINAL_INFO_FIELDS,
+  type SpecOf,
+  type SynapseEnvelope,
+  type SynapseFields,
+  type SynapseRef,
+  type SynapseSpec,
+  type TerminalInfo,
+} from './synapses.js';
 
 /** Response bodies above this count as unparseable. */
 export const MAX_RESPONSE_BODY_BYTES = 1024 * 1024;
@@ -100,7 +110,11 @@ function decodeResponseUnsafe<R extends SynapseRef>(
  * `Synapse.from_headers(response headers)`: every known header must parse, or Python raises (`fail`);
  * returns the `bt_header_axon_*` / `bt_header_dendrite_*` values that overlay the body's terminals.
  */
-function readResponseHeaders(headers: HeaderInput, coercion: Coercion, fail: (msg: string) => never): { axon: Partial<TerminalInfo>; dendrite: Partial<TerminalInfo> } {
+function readResponseHeaders(
+  headers: HeaderInput,
+  coercion: Coercion,
+  fail: (msg: string) => never,
+): { axon: Partial<TerminalInfo>; dendrite: Partial<TerminalInfo> } {
   const headerTable = new HeaderTable(headers, (name) => (coercion === 'strict' ? fail(`header ${name} given more than once`) : undefined));
   const get = (name: string): string | null => headerTable.get(name);
   const headerInt = (name: string): bigint | null => {

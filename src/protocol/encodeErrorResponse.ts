@@ -50,7 +50,9 @@ export function encodeErrorResponse(status: number, message: string, options: Er
   let axon = emptyTerminalInfo();
   let timeout: number = DEFAULT_TIMEOUT_SEC;
   if (spec !== null) {
-    const source = options.request ? { timeoutSec: options.request.timeoutSec, ...options.request.headerTerminals } : readRequestHeaders(options.requestHeaders, { strict: false });
+    const source = options.request
+      ? { timeoutSec: options.request.timeoutSec, ...options.request.headerTerminals }
+      : readRequestHeaders(options.requestHeaders, { strict: false });
     const h = { timeoutSec: source.timeoutSec, dendrite: echoable(source.dendrite), axon: echoable(source.axon) };
     // Echoed only when it prints as a plain number (Python would echo `nan` or `inf` too).
     timeout = h.timeoutSec !== null && Number.isFinite(h.timeoutSec) ? h.timeoutSec : DEFAULT_TIMEOUT_SEC;

@@ -72,7 +72,14 @@ export function encodeRequest<R extends SynapseRef>(params: EncodeRequestParams<
   }
   const bodyHash = computeBodyHash(spec, fields as never);
 
-  const dendriteInfo: TerminalInfo = { ...emptyTerminalInfo(), ip: dendrite.ip ?? null, version, nonce: params.nonce, uuid: dendrite.uuid, hotkey: dendrite.hotkey };
+  const dendriteInfo: TerminalInfo = {
+    ...emptyTerminalInfo(),
+    ip: dendrite.ip ?? null,
+    version,
+    nonce: params.nonce,
+    uuid: dendrite.uuid,
+    hotkey: dendrite.hotkey,
+  };
   const axonInfo: TerminalInfo = { ...emptyTerminalInfo(), ip: axon.ip, port: axon.port, hotkey: axon.hotkey };
   const message = signingMessage({ nonce: params.nonce, dendriteHotkey: dendrite.hotkey, axonHotkey: axon.hotkey, uuid: dendrite.uuid, bodyHash });
   const signature = params.sign(new TextEncoder().encode(message));
@@ -82,7 +89,12 @@ export function encodeRequest<R extends SynapseRef>(params: EncodeRequestParams<
   // Python's body: model_dump() in declaration order; header_size stays 0 and
   // computed_body_hash "" (frozen); total_size equals the header's (set by to_headers first).
   const renderBody = (totalSize: number): string =>
-    synapseBodyJson(spec, { timeout: params.timeoutSec, totalSize, headerSize: 0, dendrite: dendriteInfo, axon: axonInfo, computedBodyHash: '' }, fields, PY_DUMPS_DEFAULT);
+    synapseBodyJson(
+      spec,
+      { timeout: params.timeoutSec, totalSize, headerSize: 0, dendrite: dendriteInfo, axon: axonInfo, computedBodyHash: '' },
+      fields,
+      PY_DUMPS_DEFAULT,
+    );
   let totalSize = 0;
   let body = renderBody(totalSize);
   for (let round = 0; round < 4 && Buffer.byteLength(body, 'utf8') !== totalSize; round++) {

@@ -28,7 +28,11 @@ export interface EncodeResponseOptions {
  * the request body's synapse echoed, the handler's fields filled, `axon.status_code`,
  * `status_message` and `process_time` set; headers are its `to_headers()`.
  */
-export function encodeResponse<S extends SynapseSpec>(request: DecodedRequest<S>, filled: Partial<ResponseFields<S>>, options: EncodeResponseOptions): EncodedResponse {
+export function encodeResponse<S extends SynapseSpec>(
+  request: DecodedRequest<S>,
+  filled: Partial<ResponseFields<S>>,
+  options: EncodeResponseOptions,
+): EncodedResponse {
   const spec: SynapseSpec = request.synapse;
   const status = options.status ?? STATUS.SUCCESS;
   checkEncode(Number.isInteger(status) && status >= 100 && status <= 999, 'status must be an HTTP status');

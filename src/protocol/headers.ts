@@ -279,7 +279,8 @@ export function readRequestHeaders(input: HeaderInput | undefined, options: Read
   }
 
   const timeoutText = headers.get('timeout');
-  const timeoutSec = timeoutText === null ? null : (pyFloatFromText(timeoutText) ?? invalidHeader(strict, 'timeout', `${excerpt(timeoutText)} is not a number`));
+  const timeoutSec =
+    timeoutText === null ? null : (pyFloatFromText(timeoutText) ?? invalidHeader(strict, 'timeout', `${excerpt(timeoutText)} is not a number`));
   for (const name of ['header_size', 'total_size']) {
     const text = headers.get(name);
     if (text !== null) intHeader(name, text, strict);

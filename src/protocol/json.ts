@@ -128,16 +128,40 @@ class JsonParser {
       const e = text[i + 1];
       i += 2;
       switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
+        case '"':
+          out += '"';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '/':
+          out += '/';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
         case 'u': {
-          if (!(i + 4 <= n && isHexDigit(text.charCodeAt(i)) && isHexDigit(text.charCodeAt(i + 1)) && isHexDigit(text.charCodeAt(i + 2)) && isHexDigit(text.charCodeAt(i + 3)))) {
+          if (
+            !(
+              i + 4 <= n &&
+              isHexDigit(text.charCodeAt(i)) &&
+              isHexDigit(text.charCodeAt(i + 1)) &&
+              isHexDigit(text.charCodeAt(i + 2)) &&
+              isHexDigit(text.charCodeAt(i + 3))
+            )
+          ) {
             this.i = i;
             this.fail('bad \\u escape');
           }
@@ -311,14 +335,22 @@ export const PY_STARLETTE: PyJsonStyle = { compact: true, ensureAscii: false };
 
 function escapeChar(ch: string): string {
   switch (ch) {
-    case '"': return '\\"';
-    case '\\': return '\\\\';
-    case '\n': return '\\n';
-    case '\r': return '\\r';
-    case '\t': return '\\t';
-    case '\b': return '\\b';
-    case '\f': return '\\f';
-    default: return '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0');
+    case '"':
+      return '\\"';
+    case '\\':
+      return '\\\\';
+    case '\n':
+      return '\\n';
+    case '\r':
+      return '\\r';
+    case '\t':
+      return '\\t';
+    case '\b':
+      return '\\b';
+    case '\f':
+      return '\\f';
+    default:
+      return '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0');
   }
 }
 

@@ -105,7 +105,14 @@ export const ProviderCheck = defineSynapse({
   description: 'Validator asks the miner for its Polygon wallet, an EIP-191 proof over its hotkey, and its API URL.',
   fields: {
     polygon_wallet: { type: 'string', role: 'response', nullable: true, default: null, maxLength: 256, description: 'Polygon address (0x + 40 hex).' },
-    wallet_proof: { type: 'string', role: 'response', nullable: true, default: null, maxLength: 1024, description: 'personal_sign of "Bittensor Subnet 58 Miner: {hotkey}", hex.' },
+    wallet_proof: {
+      type: 'string',
+      role: 'response',
+      nullable: true,
+      default: null,
+      maxLength: 1024,
+      description: 'personal_sign of "Bittensor Subnet 58 Miner: {hotkey}", hex.',
+    },
     api_url: { type: 'string', role: 'response', nullable: true, default: null, maxLength: 2048, description: "The miner's provider API URL." },
   },
   hashFields: [],
@@ -117,8 +124,24 @@ export const ProviderProbe = defineSynapse({
   description: 'Validator sends a provider URL; the miner GETs it and reports reachability, status and latency.',
   fields: {
     target_url: { type: 'string', role: 'request', nullable: false, default: '', maxLength: 2048, description: 'URL to probe.' },
-    probe_latency_ms: { type: 'int', role: 'response', nullable: true, default: null, min: 0, max: 600_000, description: 'Whole GET including redirects and body, in ms.' },
-    probe_status: { type: 'int', role: 'response', nullable: true, default: null, min: 0, max: 999, description: 'HTTP status of the final answer; 0 when unreachable.' },
+    probe_latency_ms: {
+      type: 'int',
+      role: 'response',
+      nullable: true,
+      default: null,
+      min: 0,
+      max: 600_000,
+      description: 'Whole GET including redirects and body, in ms.',
+    },
+    probe_status: {
+      type: 'int',
+      role: 'response',
+      nullable: true,
+      default: null,
+      min: 0,
+      max: 999,
+      description: 'HTTP status of the final answer; 0 when unreachable.',
+    },
     probe_reachable: { type: 'bool', role: 'response', nullable: true, default: null, description: 'Whether any HTTP answer came back.' },
   },
   hashFields: [],
@@ -198,7 +221,18 @@ export const TERMINAL_INFO_FIELDS = [
 ] as const satisfies readonly { key: keyof TerminalInfo; wire: string; kind: 'int' | 'float' | 'string' | 'bigint' }[];
 
 export function emptyTerminalInfo(): TerminalInfo {
-  return { statusCode: null, statusMessage: null, processTime: null, ip: null, port: null, version: null, nonce: null, uuid: null, hotkey: null, signature: null };
+  return {
+    statusCode: null,
+    statusMessage: null,
+    processTime: null,
+    ip: null,
+    port: null,
+    version: null,
+    nonce: null,
+    uuid: null,
+    hotkey: null,
+    signature: null,
+  };
 }
 
 /** The fields every synapse carries besides its own (bittensor's `Synapse` base class). */

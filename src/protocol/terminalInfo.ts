@@ -110,7 +110,6 @@ if (TERMINAL_INFO_FIELDS.map((f) => f.key).join() !== Object.keys(emptyTerminalI
   throw new Error('readTerminalInfo: TERMINAL_INFO_FIELDS and TerminalInfo disagree on the field order');
 }
 
-
 // --- writing ---------------------------------------------------------------------------------
 
 /** `{"status_code":`, `,"status_message":`, … (compact) and `{"status_code": `, `, "status_message": `, … */

@@ -108,7 +108,8 @@ export async function createRedisQueue<H extends JobHandlers>(params: RedisQueue
       try {
         jobs = await withDeadline(
           options.timeoutMs,
-          () => queue.addBulk(payloads.map((data) => ({ name: kind, data, opts: { removeOnComplete: { age: 3600 }, removeOnFail: { age: 3600 }, attempts: 1 } }))),
+          () =>
+            queue.addBulk(payloads.map((data) => ({ name: kind, data, opts: { removeOnComplete: { age: 3600 }, removeOnFail: { age: 3600 }, attempts: 1 } }))),
           { parent: options.signal, label: `adding ${payloads.length} ${kind} jobs to Redis` },
         );
       } catch (err) {
@@ -143,7 +144,9 @@ export interface RedisWorkerParameters<H extends JobHandlers> extends RedisQueue
   workerName?: string;
 }
 
-export async function startRedisWorker<H extends JobHandlers>(params: RedisWorkerParameters<H>): Promise<{ close: () => Promise<void>; processed: () => number }> {
+export async function startRedisWorker<H extends JobHandlers>(
+  params: RedisWorkerParameters<H>,
+): Promise<{ close: () => Promise<void>; processed: () => number }> {
   const log = params.logger.child({ module: 'worker' });
   const conn = connection(params.redisUrl, log, 'worker');
   let processed = 0;

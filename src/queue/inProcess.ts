@@ -22,7 +22,9 @@ export function createInProcessQueue<H extends JobHandlers>(handlers: H, options
           payloads.map(async (payload): Promise<Settled<any>> => {
             try {
               const value = await raceSignal(
-                limit(() => (deadline.signal.aborted ? Promise.reject(deadline.signal.reason) : raceSignal(handler(payload, deadline.signal), deadline.signal))),
+                limit(() =>
+                  deadline.signal.aborted ? Promise.reject(deadline.signal.reason) : raceSignal(handler(payload, deadline.signal), deadline.signal),
+                ),
                 deadline.signal,
               );
               return { ok: true, value };

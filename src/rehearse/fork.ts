@@ -99,7 +99,10 @@ export async function startFork(options: StartForkOptions, modules?: Modules): P
   let server: Awaited<ReturnType<typeof createServer>>;
   try {
     // One block first: a fork that cannot build blocks (a runtime Chopsticks cannot run) fails here, named.
-    await withDeadline(options.timeoutMs ?? 180_000, () => chain.newBlock(), { parent: options.signal, label: `building the first block on the fork of ${where}` });
+    await withDeadline(options.timeoutMs ?? 180_000, () => chain.newBlock(), {
+      parent: options.signal,
+      label: `building the first block on the fork of ${where}`,
+    });
     server = await createServer(handler(context), options.port ?? 0, FORK_HOST);
   } catch (err) {
     await closeContext(context).catch(() => undefined);

@@ -53,7 +53,13 @@ export async function readSignedExtrinsics(api: ApiPromise, signer: string, afte
   return { head, extrinsics: found };
 }
 
-function describeExtrinsic(api: ApiPromise, ext: GenericExtrinsic, index: number, records: EventRecord[], block: { number: number; hash: string }): ForkExtrinsic {
+function describeExtrinsic(
+  api: ApiPromise,
+  ext: GenericExtrinsic,
+  index: number,
+  records: EventRecord[],
+  block: { number: number; hash: string },
+): ForkExtrinsic {
   const own = records.filter(({ phase }) => phase.isApplyExtrinsic && phase.asApplyExtrinsic.eqn(index)).map(({ event }) => event);
   let error: ForkExtrinsic['error'] = null;
   let fee: ForkExtrinsic['fee'] = null;

@@ -86,7 +86,13 @@ export function buildVerdict(f: RehearsalFacts): Verdict {
   const sent = new Map((f.report?.weights?.uids ?? []).map((u, i) => [u, f.report!.weights!.weights[i]!]));
   const weights: VerdictWeight[] = (f.report?.rows ?? [])
     .filter((r) => (sent.get(r.uid) ?? 0) > 0)
-    .map((r) => ({ uid: r.uid, hotkey: r.hotkey, score: r.score, u16: sent.get(r.uid)!, stored: directlySet && f.storedRow ? (f.storedRow.get(r.uid) ?? 0) : null }));
+    .map((r) => ({
+      uid: r.uid,
+      hotkey: r.hotkey,
+      score: r.score,
+      u16: sent.get(r.uid)!,
+      stored: directlySet && f.storedRow ? (f.storedRow.get(r.uid) ?? 0) : null,
+    }));
   return {
     accepted,
     network: f.network,
@@ -129,13 +135,16 @@ function failures(f: RehearsalFacts, uid: number | null, chainKey: bigint | null
   else if (f.report === null) out.push('no round ran');
   if (mg && uid === null) out.push(`hotkey ${f.hotkey} is not registered on subnet ${f.netuid}: the chain refuses its weights (HotKeyNotRegisteredInSubNet)`);
   if (mg && uid !== null && !mg.validatorPermit[uid]) {
-    out.push(`uid ${uid} has no validator permit: the chain refuses its weights (NeuronNoValidatorPermit) until its stake ranks it among the subnet's validators`);
+    out.push(
+      `uid ${uid} has no validator permit: the chain refuses its weights (NeuronNoValidatorPermit) until its stake ranks it among the subnet's validators`,
+    );
   }
   const failed = f.report?.failedSteps ?? [];
   const keyRefused = chainKey === null ? null : versionKeyTooLow(BigInt(f.scoring.versionKey), chainKey);
   if (keyRefused && !failed.some((s) => s.error.includes('WeightsVersionKey'))) out.push(errorMessage(keyRefused));
   for (const s of failed) out.push(`${s.step}: ${s.error}`);
-  if (x && !x.success) out.push(`the fork's runtime refused ${x.call}: ${x.error ? `${x.error.name}${x.error.docs ? ` (${x.error.docs})` : ''}` : 'no ExtrinsicSuccess event'}`);
+  if (x && !x.success)
+    out.push(`the fork's runtime refused ${x.call}: ${x.error ? `${x.error.name}${x.error.docs ? ` (${x.error.docs})` : ''}` : 'no ExtrinsicSuccess event'}`);
   if (!x && f.report && out.length === 0) out.push('no weights extrinsic went in (see the notes)');
   return out;
 }
@@ -147,7 +156,9 @@ function notes(f: RehearsalFacts, uid: number | null, x: ForkExtrinsic | null, d
   if (tooFast && mg && uid !== null) {
     const last = mg.lastUpdate[uid] ?? 0;
     const limit = mg.hyperparameters.weightsRateLimit;
-    out.push(`your hotkey last set weights at block ${last} and the subnet takes them once every ${limit} blocks: rehearse again from block ${last + limit} (your live validator's own submission is what blocks this one)`);
+    out.push(
+      `your hotkey last set weights at block ${last} and the subnet takes them once every ${limit} blocks: rehearse again from block ${last + limit} (your live validator's own submission is what blocks this one)`,
+    );
   }
   if (x?.success && !directlySet) out.push(`${x.call} is a commit: the weights are stored when revealed, which the rehearsal does not wait for`);
   return out;
@@ -172,7 +183,10 @@ export function formatVerdict(v: Verdict): string {
       : `hs58 rehearse: NOT ACCEPTED, ${v.wouldHaveFailed[0] ?? 'no weights went in'}`,
     '',
     line('network', `${v.network} (${v.upstream}), forked at block ${group(v.forkedAt.block)} ${v.forkedAt.hash}; the fork ran on ${v.forkEndpoint}`),
-    line('hotkey', `${v.hotkey}, ${v.uid === null ? 'not registered' : `uid ${v.uid}`} on subnet ${v.netuid}${v.validatorPermit === null ? '' : v.validatorPermit ? ', validator permit' : ', NO validator permit'}`),
+    line(
+      'hotkey',
+      `${v.hotkey}, ${v.uid === null ? 'not registered' : `uid ${v.uid}`} on subnet ${v.netuid}${v.validatorPermit === null ? '' : v.validatorPermit ? ', validator permit' : ', NO validator permit'}`,
+    ),
     line('preset', `${v.scoring.preset} (${v.scoring.why}), EMA α ${v.scoring.alpha}`),
     line('version key', `${v.scoring.versionKey}, ${v.scoring.versionKeySource}; the subnet's WeightsVersionKey: ${v.scoring.chainVersionKey ?? 'not read'}`),
     line('round', v.round ? `at block ${group(v.round.block)}, ${v.round.seconds} s, ${v.round.ok ? 'every step ran' : 'some steps failed'}` : 'none ran'),
@@ -180,14 +194,18 @@ export function formatVerdict(v: Verdict): string {
   ];
   if (x) {
     out.push(line('outcome', x.outcome === 'accepted' ? `accepted: ${x.events.join(', ')}` : `failed: ${x.error ?? 'no ExtrinsicSuccess event'}`));
-    out.push(line('fee', x.fee ? `${formatTao(BigInt(x.fee.actualRao))} (TransactionFeePaid; tip ${formatTao(BigInt(x.fee.tipRao))})` : 'no TransactionFeePaid event'));
+    out.push(
+      line('fee', x.fee ? `${formatTao(BigInt(x.fee.actualRao))} (TransactionFeePaid; tip ${formatTao(BigInt(x.fee.tipRao))})` : 'no TransactionFeePaid event'),
+    );
   }
   out.push('', `weights: ${v.weights.length} uids above 0${v.zeroWeights > 0 ? `, ${v.zeroWeights} at 0 not shown` : ''}`);
   if (v.weights.length > 0) {
     const stored = v.weights.some((w) => w.stored !== null);
     out.push(`  uid   hotkey              score      u16${stored ? '  stored on fork' : ''}`);
     for (const w of v.weights) {
-      out.push(`  ${String(w.uid).padEnd(5)} ${w.hotkey.slice(0, 18).padEnd(19)} ${w.score.toFixed(6)}  ${String(w.u16).padStart(5)}${stored ? `  ${String(w.stored ?? 0).padStart(14)}` : ''}`);
+      out.push(
+        `  ${String(w.uid).padEnd(5)} ${w.hotkey.slice(0, 18).padEnd(19)} ${w.score.toFixed(6)}  ${String(w.u16).padStart(5)}${stored ? `  ${String(w.stored ?? 0).padStart(14)}` : ''}`,
+      );
     }
   }
   out.push('', 'what would have failed:', ...(v.wouldHaveFailed.length ? v.wouldHaveFailed.map((f) => `  - ${f}`) : ['  nothing']));

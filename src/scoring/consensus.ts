@@ -125,11 +125,7 @@ export function computeConsensus(responses: readonly ProbeResponse[]): ProbeCons
  * the same order as Python so the double is identical. No answer, or an answer
  * without `reachable`, scores 0.
  */
-export function probeAccuracy(
-  response: ProbeResponse | null | undefined,
-  consensus: ProbeConsensus,
-  rule: LatencyRule,
-): number {
+export function probeAccuracy(response: ProbeResponse | null | undefined, consensus: ProbeConsensus, rule: LatencyRule): number {
   if (response === null || response === undefined) return 0;
   assertProbeResponse(response);
   if (response.reachable === null) return 0;
@@ -149,9 +145,5 @@ export function probeAccuracy(
   } else {
     throw invalidInput('unknown latency rule', { rule: String(rule) });
   }
-  return (
-    ACCURACY_WEIGHTS.reachable * reachableMatch +
-    ACCURACY_WEIGHTS.status * statusMatch +
-    ACCURACY_WEIGHTS.latency * latencyScore
-  );
+  return ACCURACY_WEIGHTS.reachable * reachableMatch + ACCURACY_WEIGHTS.status * statusMatch + ACCURACY_WEIGHTS.latency * latencyScore;
 }

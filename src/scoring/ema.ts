@@ -23,12 +23,7 @@ export function assertAlpha(alpha: number): void {
  * `f32(f32(f32(α)·r) + f32(f32(1 − α)·s))`, with `1 − α` taken in doubles first
  * as Python does.
  */
-export function updateEma(
-  scores: ArrayLike<number>,
-  rewards: ArrayLike<number>,
-  alpha: number,
-  precision: ScorePrecision = 'float32',
-): Float64Array {
+export function updateEma(scores: ArrayLike<number>, rewards: ArrayLike<number>, alpha: number, precision: ScorePrecision = 'float32'): Float64Array {
   assertAlpha(alpha);
   if (scores.length !== rewards.length) {
     throw invalidInput('rewards and scores differ in length; resync the scores to the metagraph first', {

@@ -48,9 +48,7 @@ function pairwise(a: ArrayLike<number>, start: number, n: number, round: (x: num
     for (; i < n - (n % 8); i += 8) {
       for (let j = 0; j < 8; j++) r[j] = round(r[j]! + round(a[start + i + j]!));
     }
-    let res = round(
-      round(round(r[0]! + r[1]!) + round(r[2]! + r[3]!)) + round(round(r[4]! + r[5]!) + round(r[6]! + r[7]!)),
-    );
+    let res = round(round(round(r[0]! + r[1]!) + round(r[2]! + r[3]!)) + round(round(r[4]! + r[5]!) + round(r[6]! + r[7]!)));
     for (; i < n; i++) res = round(res + round(a[start + i]!));
     return res;
   }

@@ -142,8 +142,7 @@ const DEFINITIONS: Record<PresetName, PresetDefinition> = {
     latencyRule: '2.1',
     querySelection: 'all-uids',
     uses: { walletProofs: true, claims: true, probes: false },
-    formula:
-      'reward = proof·(0.4 + 0.6·claims/max_claims), max_claims over every claiming address (generation A, HS58-subnet 1.0.0); EMA α 0.1',
+    formula: 'reward = proof·(0.4 + 0.6·claims/max_claims), max_claims over every claiming address (generation A, HS58-subnet 1.0.0); EMA α 0.1',
     rewards(input, preset) {
       const credit = creditClaims(required(input.provenWallets, 'provenWallets'), required(input.claimsByAddress, 'claimsByAddress'), preset.walletCredit);
       const out = new Float64Array(input.n);

@@ -109,9 +109,7 @@ export interface CreditedClaims {
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 
 /** Claims totals keyed by lowercase address, summing keys that differ only in case. */
-export function normalizeClaimsByAddress(
-  claimsByAddress: ReadonlyMap<string, bigint> | Readonly<Record<string, bigint>>,
-): Map<string, bigint> {
+export function normalizeClaimsByAddress(claimsByAddress: ReadonlyMap<string, bigint> | Readonly<Record<string, bigint>>): Map<string, bigint> {
   const entries = claimsByAddress instanceof Map ? [...claimsByAddress.entries()] : Object.entries(claimsByAddress);
   const out = new Map<string, bigint>();
   for (const [address, amount] of entries) {

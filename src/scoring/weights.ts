@@ -11,7 +11,13 @@
  */
 import { Hs58Error } from '../errors.js';
 
-export type WeightsErrorCode = 'WEIGHTS_NEGATIVE' | 'WEIGHTS_NOT_FINITE' | 'WEIGHTS_LENGTH_MISMATCH' | 'WEIGHTS_EMPTY' | 'WEIGHTS_BAD_UID' | 'WEIGHTS_BAD_PARAMETER';
+export type WeightsErrorCode =
+  | 'WEIGHTS_NEGATIVE'
+  | 'WEIGHTS_NOT_FINITE'
+  | 'WEIGHTS_LENGTH_MISMATCH'
+  | 'WEIGHTS_EMPTY'
+  | 'WEIGHTS_BAD_UID'
+  | 'WEIGHTS_BAD_PARAMETER';
 
 export class WeightsError extends Hs58Error<WeightsErrorCode> {
   override name = 'WeightsError';
@@ -164,8 +170,10 @@ function checkUids(uids: readonly number[], length: number): void {
 /** Negative, NaN and infinite weights have no meaning on chain: refuse them by name instead of letting them through. */
 function checkWeights(weights: readonly number[], float32: boolean): void {
   weights.forEach((w, i) => {
-    if (typeof w !== 'number' || Number.isNaN(w)) throw new WeightsError('WEIGHTS_NOT_FINITE', `weight at index ${i} is not a number: ${String(w)}.`, { details: { index: i } });
-    if (w < 0) throw new WeightsError('WEIGHTS_NEGATIVE', `weight at index ${i} is negative (${w}); weights cannot be negative on chain.`, { details: { index: i } });
+    if (typeof w !== 'number' || Number.isNaN(w))
+      throw new WeightsError('WEIGHTS_NOT_FINITE', `weight at index ${i} is not a number: ${String(w)}.`, { details: { index: i } });
+    if (w < 0)
+      throw new WeightsError('WEIGHTS_NEGATIVE', `weight at index ${i} is negative (${w}); weights cannot be negative on chain.`, { details: { index: i } });
     if (!Number.isFinite(float32 ? f32(w) : w)) {
       throw new WeightsError('WEIGHTS_NOT_FINITE', `weight at index ${i} (${w}) is infinite${float32 ? ' as a float32' : ''}.`, { details: { index: i } });
     }

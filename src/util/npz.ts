@@ -25,10 +25,7 @@ export class NpzError extends Hs58Error<NpzErrorCode> {
 }
 
 /** The values of one array, flattened (a 0-d array has one value). */
-export type NpyValues =
-  | { kind: 'float'; values: Float64Array }
-  | { kind: 'int'; values: bigint[] }
-  | { kind: 'unicode'; values: string[] };
+export type NpyValues = { kind: 'float'; values: Float64Array } | { kind: 'int'; values: bigint[] } | { kind: 'unicode'; values: string[] };
 
 export type NpyArray = NpyValues & {
   /** numpy's dtype string, e.g. `<f4`, `<i8`, `<U48`. */
@@ -67,7 +64,8 @@ function view(bytes: Uint8Array): DataView {
 }
 
 function need(bytes: Uint8Array, offset: number, length: number, what: string): void {
-  if (!Number.isSafeInteger(offset) || offset < 0 || offset + length > bytes.length) throw invalid(`truncated file: ${what} lies beyond its end`, { offset, length });
+  if (!Number.isSafeInteger(offset) || offset < 0 || offset + length > bytes.length)
+    throw invalid(`truncated file: ${what} lies beyond its end`, { offset, length });
 }
 
 function u64(v: DataView, at: number, what: string): number {
@@ -177,7 +175,11 @@ function entryData(bytes: Uint8Array, entry: ZipEntry): Uint8Array {
     } catch (err) {
       throw new NpzError('NPZ_INVALID', `entry ${entry.name} does not inflate`, { cause: err, details: { entry: entry.name } });
     }
-  } else throw unsupported(`entry ${entry.name} uses zip compression method ${entry.method} (stored and deflate are read)`, { entry: entry.name, method: entry.method });
+  } else
+    throw unsupported(`entry ${entry.name} uses zip compression method ${entry.method} (stored and deflate are read)`, {
+      entry: entry.name,
+      method: entry.method,
+    });
   if (data.length !== entry.size) throw invalid(`entry ${entry.name} has ${data.length} bytes, its header says ${entry.size}`, { entry: entry.name });
   if (crc32(data) !== entry.crc) throw invalid(`entry ${entry.name} fails its CRC-32 check`, { entry: entry.name });
   return data;
@@ -233,7 +235,11 @@ export function parseNpyHeader(text: string): Map<string, Literal> {
   const value = (): Literal => {
     ws();
     if (text[i] === "'" || text[i] === '"') return str();
-    for (const [word, v] of [['True', true], ['False', false], ['None', null]] as const) {
+    for (const [word, v] of [
+      ['True', true],
+      ['False', false],
+      ['None', null],
+    ] as const) {
       if (text.startsWith(word, i)) {
         i += word.length;
         return v;

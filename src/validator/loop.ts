@@ -130,8 +130,12 @@ class ValidatorLoop implements Validator {
     };
     const given = 'given by the caller';
     this.scoring =
-      settings.scoring ?? summarizeScoring({ preset: settings.preset, presetReason: given, alphaSource: given, versionKey: settings.versionKey, versionKeySource: given });
-    this.log.info({ step: state.step, uids: state.scores.length, lastRoundBlock: state.lastRoundBlock, roundBudgetSec: Math.round(this.budgetMs / 1000) }, 'state loaded');
+      settings.scoring ??
+      summarizeScoring({ preset: settings.preset, presetReason: given, alphaSource: given, versionKey: settings.versionKey, versionKeySource: given });
+    this.log.info(
+      { step: state.step, uids: state.scores.length, lastRoundBlock: state.lastRoundBlock, roundBudgetSec: Math.round(this.budgetMs / 1000) },
+      'state loaded',
+    );
   }
 
   onRound(cb: (report: RoundReport, state: ValidatorState) => void): void {
@@ -229,7 +233,9 @@ class ValidatorLoop implements Validator {
       degraded: Object.entries(this.healthParts())
         .filter(([, p]) => !p.ok)
         .map(([name, p]) => `${name}: ${p.detail ?? 'failing'}`),
-      current: current ? { block: current.block, step: current.step, stepMs: current.step ? this.now() - current.stepStartedAt : 0, budgetMs: current.budgetMs } : null,
+      current: current
+        ? { block: current.block, step: current.step, stepMs: current.step ? this.now() - current.stepStartedAt : 0, budgetMs: current.budgetMs }
+        : null,
       roundBudgetMs: this.budgetMs,
     };
   }
@@ -254,7 +260,9 @@ class ValidatorLoop implements Validator {
     const { lastHead, lastHeadAt, now, staleHeadMs, startedAt } = this;
     if (this.headError !== null) return { ok: false, detail: this.headError };
     if (lastHead === null || lastHeadAt === null) {
-      return now() - startedAt > staleHeadMs ? { ok: false, detail: `no head for ${Math.round((now() - startedAt) / 1000)} s` } : { ok: true, detail: 'no head yet' };
+      return now() - startedAt > staleHeadMs
+        ? { ok: false, detail: `no head for ${Math.round((now() - startedAt) / 1000)} s` }
+        : { ok: true, detail: 'no head yet' };
     }
     const age = now() - lastHeadAt;
     if (age > staleHeadMs) return { ok: false, detail: `head ${lastHead} is ${Math.round(age / 1000)} s old: no new block since` };
@@ -267,7 +275,10 @@ class ValidatorLoop implements Validator {
     if (current?.step) {
       const running = this.now() - current.stepStartedAt;
       if (running > current.budgetMs + OVERRUN_GRACE_MS) {
-        return { ok: false, detail: `step ${current.step} of the round at block ${current.block} has run ${Math.round(running / 1000)} s, past its budget of ${Math.round(current.budgetMs / 1000)} s` };
+        return {
+          ok: false,
+          detail: `step ${current.step} of the round at block ${current.block} has run ${Math.round(running / 1000)} s, past its budget of ${Math.round(current.budgetMs / 1000)} s`,
+        };
       }
     }
     if (failed) return { ok: false, detail: failed.error };

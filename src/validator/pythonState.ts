@@ -69,7 +69,9 @@ export function parsePythonValidatorState(bytes: Uint8Array): PythonValidatorSta
   for (let uid = 0; uid < raw.length; uid++) {
     const s = raw[uid]!;
     if (!Number.isFinite(s) || s < 0) {
-      throw new PythonStateError('PYTHON_STATE_BAD_SCORES', `score of uid ${uid} is ${s}: scores must be finite and not negative`, { details: { uid, score: String(s) } });
+      throw new PythonStateError('PYTHON_STATE_BAD_SCORES', `score of uid ${uid} is ${s}: scores must be finite and not negative`, {
+        details: { uid, score: String(s) },
+      });
     }
   }
   const hotkeys = hotkeysArray.kind === 'unicode' ? hotkeysArray.values : [];

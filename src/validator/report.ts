@@ -46,7 +46,15 @@ export interface StepValues {
   weights: WeightsValue;
 }
 
-export function roundReport(block: number, mg: MetagraphSnapshot, preset: ScoringPreset, v: StepValues, failedSteps: FailedStep[], notes: string[], started: number): RoundReport {
+export function roundReport(
+  block: number,
+  mg: MetagraphSnapshot,
+  preset: ScoringPreset,
+  v: StepValues,
+  failedSteps: FailedStep[],
+  notes: string[],
+  started: number,
+): RoundReport {
   return {
     block,
     ok: failedSteps.length === 0,
@@ -63,7 +71,19 @@ export function roundReport(block: number, mg: MetagraphSnapshot, preset: Scorin
 }
 
 export function emptyReport(block: number, failedSteps: FailedStep[], notes: string[], started: number): RoundReport {
-  return { block, ok: false, failedSteps, notes, metagraph: null, rows: [], sampledProviders: [], claimsComplete: null, weights: null, submitted: null, durationMs: performance.now() - started };
+  return {
+    block,
+    ok: false,
+    failedSteps,
+    notes,
+    metagraph: null,
+    rows: [],
+    sampledProviders: [],
+    claimsComplete: null,
+    weights: null,
+    submitted: null,
+    durationMs: performance.now() - started,
+  };
 }
 
 function minerRows(mg: MetagraphSnapshot, preset: ScoringPreset, { proofs, claims, probes, rewards, weights }: StepValues): MinerRow[] {

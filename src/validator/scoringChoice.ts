@@ -35,7 +35,9 @@ export function chooseScoring(config: Pick<Config, ScoringOptions>, sources: Rec
   const preset = getPreset(explicitPreset ?? DEFAULT_PRESET, { alpha: config['neuron.moving_average_alpha'] });
   const presetReason = explicitPreset === null ? DEFAULT_PRESET_REASON : `set by ${describeSource('scoring.preset', sources['scoring.preset'])}`;
   const alphaSource =
-    config['neuron.moving_average_alpha'] === null ? `the ${preset.name} preset's` : `set by ${describeSource('neuron.moving_average_alpha', sources['neuron.moving_average_alpha'])}`;
+    config['neuron.moving_average_alpha'] === null
+      ? `the ${preset.name} preset's`
+      : `set by ${describeSource('neuron.moving_average_alpha', sources['neuron.moving_average_alpha'])}`;
   const configuredKey = config['neuron.weights_version'];
   return {
     preset,

@@ -37,10 +37,16 @@ export async function loadValidatorState(store: StateStore<ValidatorState>, netu
   if (raw === null) return emptyState(netuid, hotkey);
   const s = raw as Partial<ValidatorState>;
   if (typeof s !== 'object' || s === null || s.version !== STATE_VERSION) {
-    throw new StateError('STATE_INVALID', `validator state has version ${String((s as { version?: unknown })?.version)}, expected ${STATE_VERSION}; move the file away to start fresh`);
+    throw new StateError(
+      'STATE_INVALID',
+      `validator state has version ${String((s as { version?: unknown })?.version)}, expected ${STATE_VERSION}; move the file away to start fresh`,
+    );
   }
   if (s.netuid !== netuid || s.hotkey !== hotkey) {
-    throw new StateError('STATE_MISMATCH', `validator state belongs to netuid ${s.netuid} / hotkey ${s.hotkey}, not ${netuid} / ${hotkey}; use another --neuron.state_path`);
+    throw new StateError(
+      'STATE_MISMATCH',
+      `validator state belongs to netuid ${s.netuid} / hotkey ${s.hotkey}, not ${netuid} / ${hotkey}; use another --neuron.state_path`,
+    );
   }
   const okArray = (a: unknown, check: (x: unknown) => boolean) => Array.isArray(a) && a.every(check);
   if (!okArray(s.hotkeys, (x) => typeof x === 'string') || !Array.isArray(s.scores)) {
@@ -50,7 +56,10 @@ export async function loadValidatorState(store: StateStore<ValidatorState>, netu
   // then null in JSON) would break every later round.
   const bad = s.scores.findIndex((x) => !isScore(x));
   if (bad >= 0) {
-    throw new StateError('STATE_INVALID', `validator state: the score of uid ${bad} is ${JSON.stringify(s.scores[bad])}, not a number from 0 to 1; move the file away to start fresh`);
+    throw new StateError(
+      'STATE_INVALID',
+      `validator state: the score of uid ${bad} is ${JSON.stringify(s.scores[bad])}, not a number from 0 to 1; move the file away to start fresh`,
+    );
   }
   // The original's fault: a scores array longer or shorter than its hotkeys. Fix the size here;
   // the first metagraph sync then resizes both to n.

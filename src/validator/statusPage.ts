@@ -40,7 +40,11 @@ export function statusToJson(s: ValidatorStatus) {
           sampledProviders: r.sampledProviders.map((p) => ({ id: p.id, name: p.name, probeUrl: p.probeUrl })),
           weights: r.weights,
           submitted: r.submitted
-            ? { kind: r.submitted.kind, blockNumber: r.submitted.blockNumber, revealRound: r.submitted.kind === 'committed-timelocked' ? r.submitted.revealRound.toString() : null }
+            ? {
+                kind: r.submitted.kind,
+                blockNumber: r.submitted.blockNumber,
+                revealRound: r.submitted.kind === 'committed-timelocked' ? r.submitted.revealRound.toString() : null,
+              }
             : null,
         }
       : null,
@@ -61,8 +65,7 @@ export function statusToJson(s: ValidatorStatus) {
   };
 }
 
-const esc = (v: unknown) =>
-  String(v).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const esc = (v: unknown) => String(v).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const fmt = (x: number | null | undefined, d = 4) => (x === null || x === undefined ? '—' : x.toFixed(d));
 const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777'];
 /** A chart of 256 lines says nothing: it draws the uids with the highest EMA; the table lists all. */
@@ -125,11 +128,10 @@ function chart(history: ValidatorStatus['state']['history']): string {
     for (const [i, h] of history.entries()) parts.push(`<circle cx="${x(i).toFixed(1)}" cy="${y(h.scores[uid] ?? 0).toFixed(1)}" r="3" fill="${color}"/>`);
   }
   const last = history.at(-1)!.scores;
-  const legend = shown.map((uid, k) => `<span class="key"><i style="background:${COLORS[k % COLORS.length]}"></i>uid ${uid} · ${fmt(last[uid] ?? 0)}</span>`).join(' ');
-  const caption =
-    uids > shown.length
-      ? `<p class="muted">The ${shown.length} uids with the highest EMA score of ${uids}; the table lists all.</p>`
-      : '';
+  const legend = shown
+    .map((uid, k) => `<span class="key"><i style="background:${COLORS[k % COLORS.length]}"></i>uid ${uid} · ${fmt(last[uid] ?? 0)}</span>`)
+    .join(' ');
+  const caption = uids > shown.length ? `<p class="muted">The ${shown.length} uids with the highest EMA score of ${uids}; the table lists all.</p>` : '';
   return `<svg id="ema-chart" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="EMA score per uid over the last ${history.length} rounds">
 ${parts.join('\n')}</svg><div class="legend">${legend}</div>${caption}`;
 }

@@ -8,14 +8,7 @@ import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/pro
 import path from 'node:path';
 import { bip39Generate, bip39ToMiniSecret } from '@polkadot/wasm-crypto';
 import { WalletError } from './errors.js';
-import {
-  COLDKEY_B64_VAR,
-  COLDKEYPUB_B64_VAR,
-  decodeBase64Var,
-  HOTKEY_B64_VAR,
-  walletPaths,
-  type WalletLocation,
-} from './hotkey.js';
+import { COLDKEY_B64_VAR, COLDKEYPUB_B64_VAR, decodeBase64Var, HOTKEY_B64_VAR, walletPaths, type WalletLocation } from './hotkey.js';
 import { parseColdkeyPubFile, parseHotkeyFile, renderKeyfile, renderPubKeyfile } from './keyfile.js';
 import { initCrypto, publicKeyToSs58, sr25519KeypairFromSeed } from './sr25519.js';
 
@@ -136,9 +129,7 @@ export async function encodeWalletEnv(params: EncodeWalletEnvParameters): Promis
   if (params.withColdkey) {
     const coldkeyBytes = await readOrExplain(paths.coldkey, 'this wallet has no coldkey file on this machine');
     lines.push(`${COLDKEY_B64_VAR}=${b64(coldkeyBytes)}`);
-    warnings.push(
-      `${COLDKEY_B64_VAR} carries your coldkey, which controls your funds; the daemons do not need it. Prefer not to upload it.`,
-    );
+    warnings.push(`${COLDKEY_B64_VAR} carries your coldkey, which controls your funds; the daemons do not need it. Prefer not to upload it.`);
   }
   return { lines, warnings, hotkeyAddress: hotkey.address, coldkeyAddress: coldkeyPub.address };
 }

@@ -91,7 +91,8 @@ async function readWalletFile(file: string, missingHelp: string): Promise<Uint8A
     return await readFile(file);
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new WalletError('WALLET_FILE_MISSING', `${file} not found: ${missingHelp}`, { cause, details: { file } });
+    if (code === 'ENOENT' || code === 'ENOTDIR')
+      throw new WalletError('WALLET_FILE_MISSING', `${file} not found: ${missingHelp}`, { cause, details: { file } });
     throw new WalletError('WALLET_FILE_UNREADABLE', `cannot read ${file} (${code ?? 'error'}); check its owner and permissions`, { cause, details: { file } });
   }
 }

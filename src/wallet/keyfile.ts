@@ -127,7 +127,10 @@ export async function parseHotkeyFile(bytes: Uint8Array, source: string): Promis
     // The public key came from the file itself: prove the secret belongs to it.
     const probe = Uint8Array.from([0x68, 0x73, 0x35, 0x38]);
     if (!verifySr25519(probe, signSr25519(keypair, probe), keypair.publicKey)) {
-      throw new WalletError('WALLET_ADDRESS_MISMATCH', `${source}: privateKey does not belong to ${address} (its public key in the file); the file is corrupt or was edited`);
+      throw new WalletError(
+        'WALLET_ADDRESS_MISMATCH',
+        `${source}: privateKey does not belong to ${address} (its public key in the file); the file is corrupt or was edited`,
+      );
     }
   }
   return { keypair, address, derivedFrom };

@@ -9,13 +9,7 @@
  * `schnorrkelToPolkadotSecret`.
  */
 import { decodeAddress, encodeAddress } from '@polkadot/util-crypto';
-import {
-  isReady,
-  sr25519KeypairFromSeed as wasmKeypairFromSeed,
-  sr25519Sign as wasmSign,
-  sr25519Verify as wasmVerify,
-  waitReady,
-} from '@polkadot/wasm-crypto';
+import { isReady, sr25519KeypairFromSeed as wasmKeypairFromSeed, sr25519Sign as wasmSign, sr25519Verify as wasmVerify, waitReady } from '@polkadot/wasm-crypto';
 import { WalletError } from './errors.js';
 
 export const SS58_PREFIX_BITTENSOR = 42;

@@ -36,7 +36,10 @@ function probeRequest(port: number, uuid: string) {
 
 test.each([
   ['ignores its signal', () => new Promise<never>(() => undefined)],
-  ['waits for its signal, then never answers either', (signal: AbortSignal) => new Promise<never>((_, reject) => signal.addEventListener('abort', () => void setTimeout(reject, 60_000)))],
+  [
+    'waits for its signal, then never answers either',
+    (signal: AbortSignal) => new Promise<never>((_, reject) => signal.addEventListener('abort', () => void setTimeout(reject, 60_000))),
+  ],
 ] as const)('a handler that %s: 408 at the synapse timeout through forced GCs, the slot freed', async (_what, body) => {
   const { axon, port } = await startTestAxon({
     miner,

@@ -56,10 +56,62 @@ function valid(synapse: 'ProviderCheck' | 'ProviderProbe' = 'ProviderCheck'): En
   });
 }
 
-const JUNK_VALUES = ['null', 'true', '1e999', '-1', '18446744073709551616', '"x"', '[]', '{}', '1.5', '"\\ud800"', `"${'a'.repeat(5000)}"`, '9'.repeat(5000), '{"a":'.repeat(40) + '1' + '}'.repeat(40)];
-const FIELDS = ['target_url', 'probe_latency_ms', 'probe_status', 'probe_reachable', 'polygon_wallet', 'timeout', 'total_size', 'header_size', 'dendrite', 'axon', 'computed_body_hash', 'name'];
-const HEADERS = ['timeout', 'bt_header_dendrite_nonce', 'bt_header_dendrite_version', 'bt_header_dendrite_hotkey', 'bt_header_dendrite_uuid', 'bt_header_dendrite_signature', 'computed_body_hash', 'bt_header_axon_port', 'bt_header_dendrite_port', 'content-type'];
-const HEADER_VALUES = ['', 'abc', '-5', '1e3', '99999999999999999999999', '0x', '0x' + '00'.repeat(64), 'None', ' 12 ', 'nan', 'inf', '12.0.0', 'x'.repeat(300)];
+const JUNK_VALUES = [
+  'null',
+  'true',
+  '1e999',
+  '-1',
+  '18446744073709551616',
+  '"x"',
+  '[]',
+  '{}',
+  '1.5',
+  '"\\ud800"',
+  `"${'a'.repeat(5000)}"`,
+  '9'.repeat(5000),
+  '{"a":'.repeat(40) + '1' + '}'.repeat(40),
+];
+const FIELDS = [
+  'target_url',
+  'probe_latency_ms',
+  'probe_status',
+  'probe_reachable',
+  'polygon_wallet',
+  'timeout',
+  'total_size',
+  'header_size',
+  'dendrite',
+  'axon',
+  'computed_body_hash',
+  'name',
+];
+const HEADERS = [
+  'timeout',
+  'bt_header_dendrite_nonce',
+  'bt_header_dendrite_version',
+  'bt_header_dendrite_hotkey',
+  'bt_header_dendrite_uuid',
+  'bt_header_dendrite_signature',
+  'computed_body_hash',
+  'bt_header_axon_port',
+  'bt_header_dendrite_port',
+  'content-type',
+];
+const HEADER_VALUES = [
+  '',
+  'abc',
+  '-5',
+  '1e3',
+  '99999999999999999999999',
+  '0x',
+  '0x' + '00'.repeat(64),
+  'None',
+  ' 12 ',
+  'nan',
+  'inf',
+  '12.0.0',
+  'x'.repeat(300),
+];
 
 interface Mutant {
   method: string;
@@ -103,7 +155,18 @@ function mutant(): Mutant {
       for (let i = rng.int(1, 4); i > 0; i--) delete m.headers[rng.pick(HEADERS)];
       break;
     case 7: // odd paths
-      m.path = rng.pick(['/', '/providercheck', '/ProviderCheck/x', '/%E0%A4%A', '/Provider%00Check', `/${'A'.repeat(3000)}`, '/../ProviderCheck', '/__proto__', '/constructor', '/Synapse']);
+      m.path = rng.pick([
+        '/',
+        '/providercheck',
+        '/ProviderCheck/x',
+        '/%E0%A4%A',
+        '/Provider%00Check',
+        `/${'A'.repeat(3000)}`,
+        '/../ProviderCheck',
+        '/__proto__',
+        '/constructor',
+        '/Synapse',
+      ]);
       break;
     case 8: // odd methods
       m.method = rng.pick(['PUT', 'DELETE', 'PATCH', 'OPTIONS']);
@@ -117,12 +180,15 @@ function mutant(): Mutant {
 
 function send(agent: http.Agent, m: Mutant): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method: m.method, path: m.path, agent, headers: { ...m.headers, 'content-length': String(m.body.length) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port, method: m.method, path: m.path, agent, headers: { ...m.headers, 'content-length': String(m.body.length) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
     req.setTimeout(10_000, () => req.destroy(new Error('no answer within 10 s')));
     req.on('error', reject);
     req.end(m.body);
@@ -164,7 +230,13 @@ test(`${'3000'} malformed requests over keep-alive, valid ones still answered (s
           expect(typeof (JSON.parse(a.body) as { message?: unknown }).message, what).toBe('string');
         }
       });
-      const ok = await send(agent, { method: 'POST', ...(() => { const v = valid(); return { path: v.path, headers: v.headers, body: Buffer.from(v.body) }; })() });
+      const ok = await send(agent, {
+        method: 'POST',
+        ...(() => {
+          const v = valid();
+          return { path: v.path, headers: v.headers, body: Buffer.from(v.body) };
+        })(),
+      });
       validSent++;
       if (ok.status === 200) validOk++;
     }

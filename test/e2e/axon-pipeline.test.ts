@@ -28,7 +28,7 @@ let provider: LocalServer;
 const metrics = createMinerMetrics();
 
 beforeAll(async () => {
-  [miner, validator, noPermit, stranger] = await Promise.all([1, 2, 3, 4].map(signerFromSeed)) as [TestSigner, TestSigner, TestSigner, TestSigner];
+  [miner, validator, noPermit, stranger] = (await Promise.all([1, 2, 3, 4].map(signerFromSeed))) as [TestSigner, TestSigner, TestSigner, TestSigner];
   verifier = await createVerifyPool({ threads: 2 });
   provider = await startLocalServer((_req, res) => {
     res.writeHead(402, { 'content-type': 'application/json' });
@@ -60,7 +60,19 @@ afterAll(async () => {
 const endpoint = () => ({ uid: 0, hotkey: miner.address, ip: '127.0.0.1', port: axonPort });
 
 /** A request as a Python dendrite builds it, signed by `signer` unless told otherwise. */
-function request(o: { signer?: TestSigner; as?: string; nonce?: bigint; uuid?: string; synapse?: 'ProviderCheck' | 'ProviderProbe'; fields?: Record<string, unknown>; timeoutSec?: number; axonHotkey?: string; version?: number } = {}): EncodedRequest {
+function request(
+  o: {
+    signer?: TestSigner;
+    as?: string;
+    nonce?: bigint;
+    uuid?: string;
+    synapse?: 'ProviderCheck' | 'ProviderProbe';
+    fields?: Record<string, unknown>;
+    timeoutSec?: number;
+    axonHotkey?: string;
+    version?: number;
+  } = {},
+): EncodedRequest {
   const signer = o.signer ?? validator;
   return encodeRequest({
     synapse: o.synapse ?? 'ProviderCheck',
@@ -117,9 +129,17 @@ describe('answers a dendrite like a Python axon', () => {
     expect(a.headers['bt_header_axon_status_code']).toBe('200');
     expect(a.headers['bt_header_axon_status_message']).toBe('Success');
     expect(Number.isFinite(Number(a.headers['bt_header_axon_process_time']))).toBe(true);
-    for (const h of ['timeout', 'header_size', 'total_size', 'bt_header_dendrite_nonce', 'bt_header_axon_port']) expect(Number.isFinite(Number(a.headers[h])), h).toBe(true);
+    for (const h of ['timeout', 'header_size', 'total_size', 'bt_header_dendrite_nonce', 'bt_header_axon_port'])
+      expect(Number.isFinite(Number(a.headers[h])), h).toBe(true);
     // An empty target is an exception in the Python miner: unreachable, 0, 0.
-    expect(a.json).toMatchObject({ name: 'ProviderProbe', target_url: '', probe_reachable: false, probe_status: 0, probe_latency_ms: 0, axon: { status_code: 200, status_message: 'Success' } });
+    expect(a.json).toMatchObject({
+      name: 'ProviderProbe',
+      target_url: '',
+      probe_reachable: false,
+      probe_status: 0,
+      probe_latency_ms: 0,
+      axon: { status_code: 200, status_message: 'Success' },
+    });
     expect((a.json!.dendrite as Record<string, unknown>).hotkey).toBe(validator.address);
   });
 
@@ -150,7 +170,9 @@ describe('refusals carry Python’s status codes and messages', () => {
     const req = request({ signer: stranger, as: validator.address });
     const a = await send(req);
     expect(a.status).toBe(401);
-    expect(a.json).toEqual({ message: `Not Verified with error: Signature mismatch with ${req.signingMessage} and ${req.headers['bt_header_dendrite_signature']}` });
+    expect(a.json).toEqual({
+      message: `Not Verified with error: Signature mismatch with ${req.signingMessage} and ${req.headers['bt_header_dendrite_signature']}`,
+    });
   });
 
   test('signed for another axon: the axon verifies with its own hotkey and refuses', async () => {
@@ -199,16 +221,22 @@ describe('refusals carry Python’s status codes and messages', () => {
     const req = request({ uuid: 'short' });
     const message = signingMessage({ nonce: 2n ** 64n, dendriteHotkey: validator.address, axonHotkey: miner.address, uuid, bodyHash: req.bodyHash });
     const signature = `0x${Buffer.from(validator.sign(new TextEncoder().encode(message))).toString('hex')}`;
-    const ok = await send(req, { headers: { bt_header_dendrite_nonce: String(2n ** 64n), bt_header_dendrite_uuid: uuid, bt_header_dendrite_signature: signature } });
+    const ok = await send(req, {
+      headers: { bt_header_dendrite_nonce: String(2n ** 64n), bt_header_dendrite_uuid: uuid, bt_header_dendrite_signature: signature },
+    });
     expect(ok.status).toBe(200);
-    const again = await send(req, { headers: { bt_header_dendrite_nonce: String(2n ** 64n), bt_header_dendrite_uuid: uuid, bt_header_dendrite_signature: signature } });
+    const again = await send(req, {
+      headers: { bt_header_dendrite_nonce: String(2n ** 64n), bt_header_dendrite_uuid: uuid, bt_header_dendrite_signature: signature },
+    });
     expect(again.json).toEqual({ message: 'Not Verified with error: Nonce is too old, a newer one was last processed' });
   });
 
   test('without a timeout header the nonce window is 4 s, as Python’s (its synapse timeout is then None)', async () => {
     const a = await send(request({ nonce: timeNs() - 10_000_000_000n }), { dropHeaders: ['timeout'] });
     expect(a.status).toBe(401);
-    expect(String(a.json!.message)).toMatch(/^Not Verified with error: Nonce is too old: acceptable delta is 4\.00 seconds but request was 10\.\d\d seconds old$/);
+    expect(String(a.json!.message)).toMatch(
+      /^Not Verified with error: Nonce is too old: acceptable delta is 4\.00 seconds but request was 10\.\d\d seconds old$/,
+    );
   });
 
   test('replayed: the second use of a nonce is 401, as is any older nonce of the same dendrite', async () => {
@@ -227,7 +255,9 @@ describe('refusals carry Python’s status codes and messages', () => {
   test('a first nonce older than 4 s + timeout: 401 with Python’s numbers', async () => {
     const a = await send(request({ nonce: timeNs() - 20_000_000_000n, timeoutSec: 12 }));
     expect(a.status).toBe(401);
-    expect(String(a.json!.message)).toMatch(/^Not Verified with error: Nonce is too old: acceptable delta is 16\.00 seconds but request was 20\.\d\d seconds old$/);
+    expect(String(a.json!.message)).toMatch(
+      /^Not Verified with error: Nonce is too old: acceptable delta is 16\.00 seconds but request was 20\.\d\d seconds old$/,
+    );
   });
 
   test('no nonce: 401 Missing Nonce', async () => {
@@ -260,7 +290,13 @@ describe('refusals carry Python’s status codes and messages', () => {
     const req = request();
     const fakeHash = 'ab'.repeat(32);
     const nonce = req.headers['bt_header_dendrite_nonce']!;
-    const message = signingMessage({ nonce: BigInt(nonce), dendriteHotkey: validator.address, axonHotkey: miner.address, uuid: req.headers['bt_header_dendrite_uuid']!, bodyHash: fakeHash });
+    const message = signingMessage({
+      nonce: BigInt(nonce),
+      dendriteHotkey: validator.address,
+      axonHotkey: miner.address,
+      uuid: req.headers['bt_header_dendrite_uuid']!,
+      bodyHash: fakeHash,
+    });
     const signature = `0x${Buffer.from(validator.sign(new TextEncoder().encode(message))).toString('hex')}`;
     const a = await send(req, { headers: { computed_body_hash: fakeHash, bt_header_dendrite_signature: signature } });
     expect(a.status).toBe(500);
@@ -277,7 +313,9 @@ describe('refusals carry Python’s status codes and messages', () => {
     expect((await send(request({ signer: stranger }), { path: '/ProviderCheck/x' })).status).toBe(403);
     // The path is percent-decoded before its first segment names the synapse, as uvicorn does.
     expect((await send(request(), { path: '/Provider%43heck' })).status).toBe(200);
-    expect((await send(request(), { path: '/%2FProviderCheck' })).json).toEqual({ message: "Synapse name '' not found. Available synapses ['ProviderCheck', 'ProviderProbe']" });
+    expect((await send(request(), { path: '/%2FProviderCheck' })).json).toEqual({
+      message: "Synapse name '' not found. Available synapses ['ProviderCheck', 'ProviderProbe']",
+    });
   });
 
   test('unknown synapse: 404 with Python’s list of synapses', async () => {
@@ -300,7 +338,11 @@ describe('malformed input: a 4xx with a message, the server keeps serving', () =
     ];
     for (const c of cases) {
       const req = request({ synapse: 'ProviderProbe', fields: { target_url: 'x' } }); // signed anew: each passes verification
-      const a = await rawRequest(axonPort, { path: '/ProviderProbe', headers: { ...req.headers, ...(c.headers ?? {}) }, body: c.body ? c.body(req.body) : req.body });
+      const a = await rawRequest(axonPort, {
+        path: '/ProviderProbe',
+        headers: { ...req.headers, ...(c.headers ?? {}) },
+        body: c.body ? c.body(req.body) : req.body,
+      });
       expect(a.status, c.expect.source).toBe(c.status);
       expect(String(a.json?.message), c.expect.source).toMatch(c.expect);
     }
@@ -321,7 +363,11 @@ describe('malformed input: a 4xx with a message, the server keeps serving', () =
   });
 
   test('a body over the limit: 413; a head over the limit: 431', async () => {
-    const big = await rawRequest(axonPort, { path: '/ProviderCheck', headers: { 'content-type': 'application/json' }, body: `{"pad":"${'x'.repeat(70_000)}"}` });
+    const big = await rawRequest(axonPort, {
+      path: '/ProviderCheck',
+      headers: { 'content-type': 'application/json' },
+      body: `{"pad":"${'x'.repeat(70_000)}"}`,
+    });
     expect(big.status).toBe(413);
     expect(big.json).toEqual({ message: 'Request body larger than 65536 bytes' });
     const head = await rawRequest(axonPort, { path: '/ProviderCheck', headers: { 'x-pad': 'y'.repeat(20_000) }, body: '{}' });
@@ -486,11 +532,21 @@ test('keep-alive connections are reused by a dendrite', async () => {
     for (let i = 0; i < 5; i++) {
       const req = request();
       const a = await new Promise<number>((resolve, reject) => {
-        const r = http.request({ host: '127.0.0.1', port: axonPort, method: 'POST', path: req.path, agent, headers: { ...req.headers, 'content-length': String(Buffer.byteLength(req.body)) } }, (res) => {
-          sockets.add(res.socket);
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        });
+        const r = http.request(
+          {
+            host: '127.0.0.1',
+            port: axonPort,
+            method: 'POST',
+            path: req.path,
+            agent,
+            headers: { ...req.headers, 'content-length': String(Buffer.byteLength(req.body)) },
+          },
+          (res) => {
+            sockets.add(res.socket);
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
         r.on('error', reject);
         r.end(req.body);
       });

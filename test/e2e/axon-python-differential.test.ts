@@ -65,7 +65,9 @@ function startPythonAxon(interpreter: string, neurons: readonly NeuronEntry[]): 
   const child = spawn(interpreter, [SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PYTHONIOENCODING: 'utf-8' } });
   python = child;
   child.stderr.on('data', (d: Buffer) => (pythonStderr = (pythonStderr + d.toString()).slice(-8000)));
-  child.stdin.write(`${JSON.stringify({ miner_seed: `0x${MINER_SEED.toString(16).padStart(2, '0').repeat(32)}`, neurons: neurons.map((n) => ({ hotkey: n.hotkey, stake: n.stakeTao, permit: n.permit })) })}\n`);
+  child.stdin.write(
+    `${JSON.stringify({ miner_seed: `0x${MINER_SEED.toString(16).padStart(2, '0').repeat(32)}`, neurons: neurons.map((n) => ({ hotkey: n.hotkey, stake: n.stakeTao, permit: n.permit })) })}\n`,
+  );
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the Python axon did not start within 90 s: ${pythonStderr}`)), 90_000);
     child.on('close', (code) => {
@@ -89,7 +91,12 @@ beforeAll(async () => {
     skipReason = reason ?? 'no interop python';
     return;
   }
-  const [miner, validator, noPermit, stranger] = (await Promise.all([MINER_SEED, 0x3e, 0x3f, 0x40].map(signerFromSeed))) as [TestSigner, TestSigner, TestSigner, TestSigner];
+  const [miner, validator, noPermit, stranger] = (await Promise.all([MINER_SEED, 0x3e, 0x3f, 0x40].map(signerFromSeed))) as [
+    TestSigner,
+    TestSigner,
+    TestSigner,
+    TestSigner,
+  ];
   const neurons: NeuronEntry[] = [
     { hotkey: miner.address, stakeTao: 0, permit: false },
     { hotkey: validator.address, stakeTao: 1000, permit: true },
@@ -144,7 +151,9 @@ async function differences(c: CorpusCase): Promise<string[]> {
   const allowed = ALLOWED_DIFFERENCES.find((d) => d.case === id);
   if (allowed) {
     const got = [py.at(-1)!.status, ts.at(-1)!.status];
-    return got[0] === allowed.python && got[1] === allowed.ours ? [] : [`${id}: allowed difference ${allowed.python}/${allowed.ours} but Python ${got[0]}, ours ${got[1]} (${ts.at(-1)!.text.slice(0, 200)})`];
+    return got[0] === allowed.python && got[1] === allowed.ours
+      ? []
+      : [`${id}: allowed difference ${allowed.python}/${allowed.ours} but Python ${got[0]}, ours ${got[1]} (${ts.at(-1)!.text.slice(0, 200)})`];
   }
   const out: string[] = [];
   py.forEach((p, k) => {

@@ -120,9 +120,11 @@ describe('local anvil', () => {
     const ac = new AbortController();
     const a = await startAnvil({ signal: ac.signal, chainId: 31337 });
     const ask = () =>
-      fetch(a.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}' }).then(
-        async (r) => ((await r.json()) as { result: string }).result,
-      );
+      fetch(a.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}',
+      }).then(async (r) => ((await r.json()) as { result: string }).result);
     expect(await ask()).toBe('0x7a69');
     ac.abort();
     await a.stop();
@@ -143,7 +145,10 @@ describe('scanner totals equal the ground truth', () => {
     expect(r.totals.size).toBeGreaterThanOrEqual(4);
     expect(plain(s.claimsByProvider())).toEqual(plain(r.totals));
     const seen = (await s.claims()).map((c) => `${c.txHash}:${c.amount}`).sort();
-    const truth = chain.truth.filter((t) => scanned.includes(t.contract)).map((t) => `${t.txHash.toLowerCase()}:${t.amount}`).sort();
+    const truth = chain.truth
+      .filter((t) => scanned.includes(t.contract))
+      .map((t) => `${t.txHash.toLowerCase()}:${t.amount}`)
+      .sort();
     expect(seen).toEqual(truth);
     // The load was spread: every endpoint served part of it.
     for (const st of p.stats()) expect(st.requests).toBeGreaterThan(3);
@@ -320,8 +325,24 @@ describe('hs58 scan', () => {
     const slow = await proxy({ upstream: chain.url, latencyMs: [15, 30], seed: 61 });
     const statePath = path.join(dir, 'killed.sqlite');
     const to = await chain.head();
-    const args = ['--rpc', slow.url, '--contract', scanned.join(','), '--from', '0', '--to', String(to), '--state', statePath,
-      '--polygon.confirmations', '0', '--polygon.log_chunk_size', '500', '--polygon.concurrency', '2'];
+    const args = [
+      '--rpc',
+      slow.url,
+      '--contract',
+      scanned.join(','),
+      '--from',
+      '0',
+      '--to',
+      String(to),
+      '--state',
+      statePath,
+      '--polygon.confirmations',
+      '0',
+      '--polygon.log_chunk_size',
+      '500',
+      '--polygon.concurrency',
+      '2',
+    ];
     const first = runScanProcess(args);
     const total = to + 1;
     let coveredAtKill = 0;
@@ -341,13 +362,20 @@ describe('hs58 scan', () => {
     const saved = readClaimsDatabase(statePath)!;
     const inCovered = (b: number) => saved.covered.some(([a, z]) => a <= b && b <= z);
     const savedClaims = saved.claims.map((c) => `${c.tx}:${c.amount}`).sort();
-    const truthCovered = chain.truth.filter((t) => scanned.includes(t.contract) && inCovered(t.block)).map((t) => `${t.txHash.toLowerCase()}:${t.amount}`).sort();
+    const truthCovered = chain.truth
+      .filter((t) => scanned.includes(t.contract) && inCovered(t.block))
+      .map((t) => `${t.txHash.toLowerCase()}:${t.amount}`)
+      .sort();
     expect(savedClaims).toEqual(truthCovered);
     const coveredSaved = saved.covered.reduce((n, [a, b]) => n + b - a + 1, 0);
 
     const second = await runScanProcess(args).done;
     expect(second.code).toBe(0);
-    const out = JSON.parse(second.stdout) as { complete: boolean; blocksFetched: number; providers: Record<string, { amount: string; claims: number; channels: number }> };
+    const out = JSON.parse(second.stdout) as {
+      complete: boolean;
+      blocksFetched: number;
+      providers: Record<string, { amount: string; claims: number; channels: number }>;
+    };
     expect(out.complete).toBe(true);
     expect(out.blocksFetched).toBe(total - coveredSaved);
     const expected = Object.fromEntries(plain(chain.expected(scanned, { from: 0, to })).map(([p, t]) => [p, t]));
@@ -358,10 +386,24 @@ describe('hs58 scan', () => {
   test('Ctrl-C saves progress and exits 130; non-terminal progress is plain lines', async () => {
     const slow = await proxy({ upstream: chain.url, latencyMs: [20, 30], seed: 62 });
     const statePath = path.join(dir, 'interrupted.sqlite');
-    const run = runScanProcess(['--rpc', slow.url, '--contract', scanned.join(','), '--from', '0', '--state', statePath,
-      '--polygon.confirmations', '0', '--polygon.log_chunk_size', '500', '--polygon.concurrency', '1']);
+    const run = runScanProcess([
+      '--rpc',
+      slow.url,
+      '--contract',
+      scanned.join(','),
+      '--from',
+      '0',
+      '--state',
+      statePath,
+      '--polygon.confirmations',
+      '0',
+      '--polygon.log_chunk_size',
+      '500',
+      '--polygon.concurrency',
+      '1',
+    ]);
     // Each fetched range is stored as it completes: interrupt once the first one is.
-    for (let i = 0; i < 200 && !(readClaimsDatabase(statePath)?.covered.length); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 200 && !readClaimsDatabase(statePath)?.covered.length; i++) await new Promise((r) => setTimeout(r, 50));
     run.child.kill('SIGINT');
     const res = await run.done;
     expect(res.code).toBe(130);
@@ -384,9 +426,17 @@ describe('hs58 scan', () => {
       signal: new AbortController().signal,
     });
     const head = await chain.head();
-    const code = await runCli(ctx(['--rpc', chain.url, '--contract', chain.v1, '--contract', chain.v2, '--from', '0', '--to', String(head), '--polygon.confirmations', '0']), { daemons: {} });
+    const code = await runCli(
+      ctx(['--rpc', chain.url, '--contract', chain.v1, '--contract', chain.v2, '--from', '0', '--to', String(head), '--polygon.confirmations', '0']),
+      { daemons: {} },
+    );
     expect(code).toBe(0);
-    const out = JSON.parse(stdout) as { complete: boolean; window: unknown; providers: Record<string, { amount: string; usdc: string }>; totals: { amount: string } };
+    const out = JSON.parse(stdout) as {
+      complete: boolean;
+      window: unknown;
+      providers: Record<string, { amount: string; usdc: string }>;
+      totals: { amount: string };
+    };
     expect(out.complete).toBe(true);
     expect(out.window).toEqual({ from: 0, to: head });
     const expected = chain.expected(scanned, { from: 0, to: head });
@@ -476,7 +526,11 @@ describe('hs58 scan', () => {
       signal: new AbortController().signal,
     };
     expect(await runCli(ctx, { daemons: {} })).toBe(0);
-    const out = JSON.parse(stdout) as { complete: boolean; blocksFetched: number; providers: Record<string, { amount: string; claims: number; channels: number }> };
+    const out = JSON.parse(stdout) as {
+      complete: boolean;
+      blocksFetched: number;
+      providers: Record<string, { amount: string; claims: number; channels: number }>;
+    };
     expect(out.complete).toBe(true);
     expect(out.blocksFetched).toBe(head - half);
     const got = Object.fromEntries(Object.entries(out.providers).map(([a, t]) => [a, { amount: t.amount, claims: t.claims, channels: t.channels }]));

@@ -272,7 +272,12 @@ describe('entrypoint.sh', () => {
     ]);
 
     // On Railway without AXON_EXTERNAL_IP: the TCP proxy Railway describes is served; an explicit AXON_EXTERNAL_IP wins.
-    const railway = { NEURON_TYPE: 'miner', RAILWAY_TCP_PROXY_DOMAIN: 'shuttle.proxy.rlwy.net', RAILWAY_TCP_PROXY_PORT: '41234', RAILWAY_TCP_APPLICATION_PORT: '9002' };
+    const railway = {
+      NEURON_TYPE: 'miner',
+      RAILWAY_TCP_PROXY_DOMAIN: 'shuttle.proxy.rlwy.net',
+      RAILWAY_TCP_PROXY_PORT: '41234',
+      RAILWAY_TCP_APPLICATION_PORT: '9002',
+    };
     expect((await runEntrypoint(baseEnv(c, railway))).code).toBe(0);
     expect((await lines(path.join(c.record, 'run-3.args'))).slice(7)).toEqual([
       '--axon.port',
@@ -284,7 +289,14 @@ describe('entrypoint.sh', () => {
     ]);
     const explicit = await runEntrypoint(baseEnv(c, { ...railway, AXON_PORT: '8091', AXON_EXTERNAL_IP: '203.0.113.7' }));
     expect(explicit.stderr).toContain('TCP proxy forwards to port 9002 but the axon listens on 8091');
-    expect((await lines(path.join(c.record, 'run-4.args'))).slice(7)).toEqual(['--axon.port', '8091', '--axon.external_port', '8091', '--axon.external_ip', '203.0.113.7']);
+    expect((await lines(path.join(c.record, 'run-4.args'))).slice(7)).toEqual([
+      '--axon.port',
+      '8091',
+      '--axon.external_port',
+      '8091',
+      '--axon.external_ip',
+      '203.0.113.7',
+    ]);
   });
 
   test('runs dist/hs58.mjs when built, the sources when the build is older than them, and says which', async () => {
@@ -360,9 +372,7 @@ describe('entrypoint.sh', () => {
 
   test('a failing daemon is restarted after 5, 10, 20, 40, 80, 120, 120 s; exit 0 then stops', async () => {
     const c = await freshCase();
-    const res = await runEntrypoint(
-      mountedEnv(c, { FAKE_PLAN: '1 3 1 1 1 1 1 0' }),
-    );
+    const res = await runEntrypoint(mountedEnv(c, { FAKE_PLAN: '1 3 1 1 1 1 1 0' }));
     expect(res.code).toBe(0);
     expect(await lines(path.join(c.record, 'sleeps'))).toEqual(['5', '10', '20', '40', '80', '120', '120']);
     expect(await runsIn(c.record)).toBe(8);

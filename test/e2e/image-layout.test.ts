@@ -40,7 +40,20 @@ const npm = (args: string[], cwd: string) => run('npm', args, { cwd, env: { ...p
 /** The prune of the Dockerfile's "deps" stage: production modules, without optional ones. */
 const PRUNE = ['prune', '--omit=dev', '--omit=optional', '--ignore-scripts', '--no-audit', '--no-fund'];
 /** Packages of the development harness and of the build and test tools: none may be in the image. */
-const DEV_ONLY = ['@acala-network/', '@foundry-rs/', 'solc', 'typeorm', 'sqlite3', 'esbuild', '@esbuild/', 'tsx', 'typescript', '@typescript/', 'vitest', '@biomejs/'];
+const DEV_ONLY = [
+  '@acala-network/',
+  '@foundry-rs/',
+  'solc',
+  'typeorm',
+  'sqlite3',
+  'esbuild',
+  '@esbuild/',
+  'tsx',
+  'typescript',
+  '@typescript/',
+  'vitest',
+  '@biomejs/',
+];
 /**
  * `du -sm node_modules` of the image, in MB: 188 on 2026-12-04 (466 when the harness was a
  * dependency; 257 before @polkadot/types-support's 70 MB of mock fixtures gave way to the stand-in
@@ -112,9 +125,13 @@ describe('the Docker image, stage by stage, on this machine', () => {
 
     // A wallet made with the real CLI, passed as the base64 variables an operator sets.
     const wallets = path.join(work, 'wallets');
-    const created = await run(process.execPath, [path.join(app, 'dist/hs58.mjs'), 'wallet', 'create', '--wallet.path', wallets, '--wallet.name', 'w', '--wallet.hotkey', 'h'], {
-      env: { PATH: process.env.PATH ?? '', HOME: work },
-    });
+    const created = await run(
+      process.execPath,
+      [path.join(app, 'dist/hs58.mjs'), 'wallet', 'create', '--wallet.path', wallets, '--wallet.name', 'w', '--wallet.hotkey', 'h'],
+      {
+        env: { PATH: process.env.PATH ?? '', HOME: work },
+      },
+    );
     const hotkeyAddress = /hotkey\s+(\w+)/.exec(created.stdout)![1]!;
     const b64 = async (rel: string) => (await readFile(path.join(wallets, 'w', rel))).toString('base64');
     const home = path.join(work, 'home');
@@ -152,11 +169,20 @@ describe('the Docker image, stage by stage, on this machine', () => {
     expect(sizeMb).toBeLessThanOrEqual(PRODUCTION_MODULES_MAX_MB);
 
     const hs58 = (args: string[], entry = path.join(app, 'dist/hs58.mjs')) =>
-      spawnSync(process.execPath, [entry, ...args], { cwd: app, env: { PATH: process.env.PATH ?? '', HOME: work, HS58_ENV_FILE: path.join(work, 'no.env') }, encoding: 'utf8', timeout: 60_000 });
+      spawnSync(process.execPath, [entry, ...args], {
+        cwd: app,
+        env: { PATH: process.env.PATH ?? '', HOME: work, HS58_ENV_FILE: path.join(work, 'no.env') },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
     // Each daemon's code loads from these modules (a missing package fails at import); then the flag is refused.
     for (const daemon of ['miner', 'validator', 'rehearse']) {
       const r = hs58([daemon, '--netuid', 'x']);
-      expect({ daemon, status: r.status, stderr: r.stderr }).toEqual({ daemon, status: 2, stderr: `hs58 ${daemon}: --netuid: "x" is not valid; expected an integer from 0 to 65535.\n` });
+      expect({ daemon, status: r.status, stderr: r.stderr }).toEqual({
+        daemon,
+        status: 2,
+        stderr: `hs58 ${daemon}: --netuid: "x" is not valid; expected an integer from 0 to 65535.\n`,
+      });
     }
     const localnet = hs58(['localnet', '--epochs', '1']);
     expect(localnet.status, localnet.stderr).toBe(2);

@@ -201,13 +201,19 @@ describe('hs58 localnet --epochs 2', () => {
     expect(result.stdout).toContain(`status ${result.statusUrl}`);
 
     const rounds = parseRounds(result.stdout);
-    expect(rounds.map((r) => r.round), tail).toEqual([1, 2]);
+    expect(
+      rounds.map((r) => r.round),
+      tail,
+    ).toEqual([1, 2]);
     expect(rounds[1]!.block).toBeGreaterThan(rounds[0]!.block);
     for (const round of rounds) {
       const where = `round ${round.round}${tail}`;
       expect(round.degraded, where).toBe('');
       // Subnet owner, validator and the miners: one row per uid.
-      expect(round.rows.map((r) => r.uid), where).toEqual(Array.from({ length: EXPECTED_MINERS + 2 }, (_, uid) => uid));
+      expect(
+        round.rows.map((r) => r.uid),
+        where,
+      ).toEqual(Array.from({ length: EXPECTED_MINERS + 2 }, (_, uid) => uid));
       const miners = round.rows.filter((r) => r.probe !== null);
       expect(miners, where).toHaveLength(EXPECTED_MINERS);
       for (const r of round.rows.filter((r) => r.probe === null)) expect(r.chainWeight, where).toBe(0);
@@ -237,7 +243,9 @@ describe('hs58 localnet --epochs 2', () => {
 
     // The miners' Polygon keys went to the miners through their environment; never to the output.
     for (let i = 1; i <= EXPECTED_MINERS; i++) {
-      const key = Buffer.from(mnemonicToAccount('test test test test test test test test test test test junk', { addressIndex: i }).getHdKey().privateKey!).toString('hex');
+      const key = Buffer.from(
+        mnemonicToAccount('test test test test test test test test test test test junk', { addressIndex: i }).getHdKey().privateKey!,
+      ).toString('hex');
       expect(result.stdout + result.stderr).not.toContain(key);
     }
   });
@@ -266,8 +274,15 @@ describe('hs58 localnet --epochs 2', () => {
     await writeFile(page, result.statusHtml!);
     const url = `file://${page}`;
     const flags = [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', `--user-data-dir=${path.join(workDir, 'chromium')}`,
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      `--user-data-dir=${path.join(workDir, 'chromium')}`,
     ];
     const { stdout: dom } = await run(chromium!, [...flags, '--dump-dom', url], { timeout: 60_000, maxBuffer: 16 << 20 });
 

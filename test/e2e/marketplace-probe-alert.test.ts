@@ -73,7 +73,10 @@ describe('sendProbeAlert against a local marketplace', () => {
     expect(refused.ok).toBe(false);
     if (!refused.ok) expect(refused.reason).toMatch(/ECONNREFUSED/);
 
-    expect(await sendProbeAlert({ ...base(), marketplaceUrl: 'not a url', secret: SECRET })).toEqual({ ok: false, reason: 'invalid marketplace URL <invalid url>' });
+    expect(await sendProbeAlert({ ...base(), marketplaceUrl: 'not a url', secret: SECRET })).toEqual({
+      ok: false,
+      reason: 'invalid marketplace URL <invalid url>',
+    });
     // failures are logged at debug, without the secret
     expect(logLines.some((l) => l.includes('probe alert not delivered'))).toBe(true);
   });

@@ -91,7 +91,14 @@ describe('registerOnMarketplace against a local marketplace', () => {
 
   test('timeout: a marketplace that does not answer in time', async () => {
     const t0 = performance.now();
-    const result = await registerOnMarketplace({ marketplaceUrl: `${marketplace.origin}/slow/`, hotkey, apiUrl: API_URL, providerAddress: WALLET, uid: 5, timeoutMs: 200 });
+    const result = await registerOnMarketplace({
+      marketplaceUrl: `${marketplace.origin}/slow/`,
+      hotkey,
+      apiUrl: API_URL,
+      providerAddress: WALLET,
+      uid: 5,
+      timeoutMs: 200,
+    });
     expect(result).toEqual({ ok: false, reason: 'marketplace did not answer within 200 ms' });
     expect(performance.now() - t0).toBeLessThan(1500);
   });
@@ -108,7 +115,12 @@ describe('registerOnMarketplace against a local marketplace', () => {
     expect(await registerOnMarketplace({ ...base, apiUrl: '' })).toEqual({ ok: false, reason: 'no API_URL (--miner.api_url) set' });
     expect(await registerOnMarketplace({ ...base, providerAddress: '' })).toEqual({ ok: false, reason: 'no POLYGON_WALLET (--polygon.wallet) set' });
     expect(await registerOnMarketplace({ ...base, marketplaceUrl: 'ftp://user:pw@x/y' })).toEqual({ ok: false, reason: 'invalid marketplace URL ftp://x/…' });
-    const broken: HotkeySigner = { address: pair.address, sign: () => { throw new Error('hotkey locked'); } };
+    const broken: HotkeySigner = {
+      address: pair.address,
+      sign: () => {
+        throw new Error('hotkey locked');
+      },
+    };
     expect(await registerOnMarketplace({ ...base, hotkey: broken })).toEqual({ ok: false, reason: 'could not sign the registration: hotkey locked' });
   });
 });

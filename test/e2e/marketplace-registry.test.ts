@@ -86,7 +86,14 @@ describe('parseRegistryAnswer (shapes)', () => {
     const catalog = {
       version: 1,
       services: [
-        { id: 'openai', name: 'OpenAI', serviceUrl: 'https://openai.mpp.tempo.xyz', description: 'x', categories: ['ai'], endpoints: [{ method: 'POST', path: '/v1/responses', payment: { amount: '1' } }] },
+        {
+          id: 'openai',
+          name: 'OpenAI',
+          serviceUrl: 'https://openai.mpp.tempo.xyz',
+          description: 'x',
+          categories: ['ai'],
+          endpoints: [{ method: 'POST', path: '/v1/responses', payment: { amount: '1' } }],
+        },
         { id: 'alias', name: 'Alias', url: 'https://alias.example' },
         { id: 'bad-first', serviceUrl: 'not a url', apiUrl: 'https://second-field.example' },
         { id: 'none', name: 'No URL', endpoints: [] },
@@ -205,7 +212,12 @@ describe('createHttpRegistry against local registries', () => {
 
   test('a failing cache write does not lose the answer', async () => {
     answers.set('/good', json({ providers: [{ id: 'p', probeUrl: 'https://p.example' }] }));
-    const failing: ProviderCache = { load: async () => null, save: async () => { throw new Error('disk full'); } };
+    const failing: ProviderCache = {
+      load: async () => null,
+      save: async () => {
+        throw new Error('disk full');
+      },
+    };
     const r = await createHttpRegistry({ urls: [u('/good')], cache: failing }).fetchProviders();
     expect(r.source).toBe(u('/good'));
     expect(r.providers).toHaveLength(1);
@@ -222,7 +234,9 @@ describe('createHttpRegistry against local registries', () => {
     answers.set('/slow', { ...json({ providers: [{ probeUrl: 'https://slow.example' }] }), delayMs: 2000 });
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error('shutdown')), 100);
-    await expect(createHttpRegistry({ urls: [u('/slow')], cache: createJsonFileCache(cachePath) }).fetchProviders(controller.signal)).rejects.toThrow('shutdown');
+    await expect(createHttpRegistry({ urls: [u('/slow')], cache: createJsonFileCache(cachePath) }).fetchProviders(controller.signal)).rejects.toThrow(
+      'shutdown',
+    );
   });
 
   test('a registry URL that is not http(s) is a configuration error', () => {

@@ -63,7 +63,12 @@ function context(argv: string[], env: Record<string, string>, signal: AbortSigna
 beforeAll(async () => {
   if (local.skipReason) return;
   await initCrypto();
-  [alice, validator, latecomer, stranger] = (await Promise.all(['//Alice', '//Bob', '//Dave', '//Eve'].map(devPair))) as [KeyringPair, KeyringPair, KeyringPair, KeyringPair];
+  [alice, validator, latecomer, stranger] = (await Promise.all(['//Alice', '//Bob', '//Dave', '//Eve'].map(devPair))) as [
+    KeyringPair,
+    KeyringPair,
+    KeyringPair,
+    KeyringPair,
+  ];
   sub = await createSubtensor({ endpoint: local.chain.endpoint, logger: createLogger({ level: 'silent' }), autoReveal: false });
   api = await sub.api();
   // The validator registers and gets its permit at the first epoch; then epochs stop (tempo raised),
@@ -95,17 +100,28 @@ describe('the miner daemon on a local subtensor', () => {
     const stop = new AbortController();
     const { ctx: cmd, stderr } = context(
       [
-        '--netuid', String(subnet.netuid),
-        '--subtensor.chain_endpoint', local.chain.endpoint,
-        '--axon.ip', '127.0.0.1',
-        '--axon.port', String(axonPort),
-        '--axon.external_ip', 'miner.proxy.example',
-        '--axon.external_port', '31001',
-        '--axon.verify_threads', '1',
-        '--metrics.host', '127.0.0.1',
-        '--metrics.port', String(opsPort),
-        '--marketplace.url', marketplace.origin,
-        '--miner.api_url', 'https://provider.example/v1',
+        '--netuid',
+        String(subnet.netuid),
+        '--subtensor.chain_endpoint',
+        local.chain.endpoint,
+        '--axon.ip',
+        '127.0.0.1',
+        '--axon.port',
+        String(axonPort),
+        '--axon.external_ip',
+        'miner.proxy.example',
+        '--axon.external_port',
+        '31001',
+        '--axon.verify_threads',
+        '1',
+        '--metrics.host',
+        '127.0.0.1',
+        '--metrics.port',
+        String(opsPort),
+        '--marketplace.url',
+        marketplace.origin,
+        '--miner.api_url',
+        'https://provider.example/v1',
       ],
       { BT_HOTKEY_B64: hotkey.b64, POLYGON_PRIVATE_KEY: POLYGON_KEY },
       stop.signal,
@@ -124,7 +140,9 @@ describe('the miner daemon on a local subtensor', () => {
     });
     try {
       // Not registered yet: it says so, keeps checking, and /health is down.
-      await waitUntil('the registration warning', () => logs.messages().some((m) => m.includes(`hotkey ${hotkey.address} is not registered on netuid ${subnet.netuid}`)));
+      await waitUntil('the registration warning', () =>
+        logs.messages().some((m) => m.includes(`hotkey ${hotkey.address} is not registered on netuid ${subnet.netuid}`)),
+      );
       const waiting = await fetch(`http://127.0.0.1:${opsPort}/health`);
       expect(waiting.status).toBe(503);
       expect(await waiting.json()).toMatchObject({ status: 'down', parts: { axon: { ok: false, detail: 'waiting for registration' } } });
@@ -157,7 +175,11 @@ describe('the miner daemon on a local subtensor', () => {
       const asStranger = createDendrite({ signer: stranger, resolveAddress: () => ({ host: '127.0.0.1', port: axonPort }) });
       const asLatecomer = createDendrite({ signer: latecomer, resolveAddress: () => ({ host: '127.0.0.1', port: axonPort }) });
       try {
-        expect(await asStranger.call(axonOf, 'ProviderCheck', {}, { timeoutSec: 10 })).toMatchObject({ ok: false, statusCode: 403, message: 'Forbidden. Key is blacklisted: Unrecognized hotkey.' });
+        expect(await asStranger.call(axonOf, 'ProviderCheck', {}, { timeoutSec: 10 })).toMatchObject({
+          ok: false,
+          statusCode: 403,
+          message: 'Forbidden. Key is blacklisted: Unrecognized hotkey.',
+        });
         await burnedRegister(api, { netuid: subnet.netuid, hotkey: latecomer.address, coldkey: alice });
         let last = '';
         await waitUntil('the latecomer to be known without a permit', async () => {
@@ -179,7 +201,12 @@ describe('the miner daemon on a local subtensor', () => {
       await waitUntil('the marketplace registration', () => marketplace.hits.length > 0);
       const posted = JSON.parse(marketplace.hits[0]!.body) as Record<string, string>;
       expect(marketplace.hits[0]!.url).toBe('/api/directory/providers');
-      expect(posted).toMatchObject({ bittensorHotkey: hotkey.address, apiUrl: 'https://provider.example/v1', providerAddress: loadPolygonAccount({ privateKey: POLYGON_KEY }).address, name: `Miner ${reg.uid}` });
+      expect(posted).toMatchObject({
+        bittensorHotkey: hotkey.address,
+        apiUrl: 'https://provider.example/v1',
+        providerAddress: loadPolygonAccount({ privateKey: POLYGON_KEY }).address,
+        name: `Miner ${reg.uid}`,
+      });
       expect(verifySr25519(registrationMessage(hotkey.address, 'https://provider.example/v1'), posted.hotkeySignature!, hotkey.address)).toBe(true);
 
       // The chain shows the new address a moment before the serve call returns to the miner.
@@ -189,7 +216,10 @@ describe('the miner daemon on a local subtensor', () => {
         health = (await res.json()) as typeof health;
         return res.status === 200 && health.parts?.serving?.detail === '10.0.0.8:31001';
       });
-      expect(health).toMatchObject({ status: 'ok', parts: { axon: { ok: true }, chain: { ok: true }, metagraph: { ok: true }, serving: { ok: true, detail: '10.0.0.8:31001' } } });
+      expect(health).toMatchObject({
+        status: 'ok',
+        parts: { axon: { ok: true }, chain: { ok: true }, metagraph: { ok: true }, serving: { ok: true, detail: '10.0.0.8:31001' } },
+      });
       const metrics = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
       expect(metrics).toMatch(/hs58_axon_requests_total\{synapse="ProviderCheck",status="200"\} 1/);
       expect(metrics).toMatch(/hs58_axon_requests_total\{synapse="ProviderCheck",status="403"\} \d/);
@@ -239,11 +269,15 @@ describe('the miner daemon on a local subtensor', () => {
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
-      await waitUntil('the process to serve', async () => {
-        if (child.exitCode !== null) throw new Error(`hs58 miner exited ${child.exitCode}: ${output.slice(-2000)}`);
-        const h = await fetch(`http://127.0.0.1:${opsPort}/health`).catch(() => null);
-        return h !== null && h.status === 200 && ((await h.json()) as { parts: { serving?: { ok: boolean } } }).parts.serving?.ok === true;
-      }, 60_000);
+      await waitUntil(
+        'the process to serve',
+        async () => {
+          if (child.exitCode !== null) throw new Error(`hs58 miner exited ${child.exitCode}: ${output.slice(-2000)}`);
+          const h = await fetch(`http://127.0.0.1:${opsPort}/health`).catch(() => null);
+          return h !== null && h.status === 200 && ((await h.json()) as { parts: { serving?: { ok: boolean } } }).parts.serving?.ok === true;
+        },
+        60_000,
+      );
       const dendrite = createDendrite({ signer: validator });
       try {
         for (let i = 0; i < 50; i++) {
@@ -255,7 +289,8 @@ describe('the miner daemon on a local subtensor', () => {
       }
       const status = await readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => '');
       const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
-      if (hwm) console.info(`hs58 miner process (${form}): peak RSS ${(Number(hwm[1]) / 1024).toFixed(0)} MB (connected to Chopsticks, 1 verify thread per core)`);
+      if (hwm)
+        console.info(`hs58 miner process (${form}): peak RSS ${(Number(hwm[1]) / 1024).toFixed(0)} MB (connected to Chopsticks, 1 verify thread per core)`);
     } finally {
       const t0 = Date.now();
       child.kill('SIGTERM');
@@ -282,12 +317,18 @@ describe('a bad configuration stops the miner before any network, naming the fla
   test('a bad flag value, an invalid Polygon key, a bad --probe.allow entry, a missing hotkey', async () => {
     await initCrypto();
     expect(await run(['--axon.port', 'http'])).toEqual({ code: 2, stderr: expect.stringContaining('--axon.port: "http" is not valid') });
-    expect(await run([], { POLYGON_PRIVATE_KEY: '0x1234' })).toEqual({ code: 2, stderr: expect.stringContaining('POLYGON_PRIVATE_KEY must be 32 bytes of hex') });
+    expect(await run([], { POLYGON_PRIVATE_KEY: '0x1234' })).toEqual({
+      code: 2,
+      stderr: expect.stringContaining('POLYGON_PRIVATE_KEY must be 32 bytes of hex'),
+    });
     const mismatch = await run([], { POLYGON_PRIVATE_KEY: POLYGON_KEY, POLYGON_WALLET: '0x' + '12'.repeat(20) });
     expect(mismatch.code).toBe(2);
     expect(mismatch.stderr).toContain('POLYGON_WALLET');
     expect(mismatch.stderr).not.toContain(POLYGON_KEY.slice(2));
-    expect(await run(['--polygon.wallet', '0x1234'])).toEqual({ code: 2, stderr: expect.stringContaining('POLYGON_WALLET (--polygon.wallet) "0x1234" is not a 0x-prefixed 20-byte address') });
+    expect(await run(['--polygon.wallet', '0x1234'])).toEqual({
+      code: 2,
+      stderr: expect.stringContaining('POLYGON_WALLET (--polygon.wallet) "0x1234" is not a 0x-prefixed 20-byte address'),
+    });
     expect(await run(['--probe.allow', '10.0.0.0/99'])).toEqual({ code: 2, stderr: expect.stringContaining('--probe.allow entry "10.0.0.0/99"') });
     expect(await run([], { BT_HOTKEY_B64: '' })).toEqual({ code: 2, stderr: expect.stringContaining('not found') });
   });

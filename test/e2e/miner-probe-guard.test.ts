@@ -18,11 +18,13 @@ let miner: TestSigner;
 let port: number;
 let close: () => Promise<void>;
 
-const dns = (table: Record<string, string[]>): HostResolver => async (hostname) => {
-  const list = table[hostname];
-  if (!list) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
-  return list.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
-};
+const dns =
+  (table: Record<string, string[]>): HostResolver =>
+  async (hostname) => {
+    const list = table[hostname];
+    if (!list) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
+    return list.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+  };
 
 beforeAll(async () => {
   internal = await startLocalServer((_req, res) => {
@@ -47,7 +49,11 @@ beforeAll(async () => {
     'mixed.example': ['127.0.0.2', '127.0.0.1'],
     'public.example': ['127.0.0.2'],
   });
-  const started = await startTestMiner({ miner, probe: { allow: ['127.0.0.2'], lookup, timeoutMs: 2000 }, neurons: [{ hotkey: validator.address, stakeTao: 1, permit: true }] });
+  const started = await startTestMiner({
+    miner,
+    probe: { allow: ['127.0.0.2'], lookup, timeoutMs: 2000 },
+    neurons: [{ hotkey: validator.address, stakeTao: 1, permit: true }],
+  });
   port = started.port;
   close = () => started.axon.close();
   dendrite = createDendrite({ signer: validator });

@@ -75,12 +75,23 @@ beforeAll(async () => {
     { uri: '//Alice', synapse: 'ProviderProbe', fields: { target_url: 'http://169.254.169.254/latest/meta-data/' } },
     { uri: '//Bob', synapse: 'ProviderCheck', fields: {} },
     { uri: '//Eve', synapse: 'ProviderProbe', fields: { target_url: provider.origin } },
-    { uri: '//Alice', dendrite: 'alice-stale', synapse: 'ProviderCheck', fields: {}, timeout: 10.0, nonce_ns: (BigInt(Date.now() - 30_000) * 1_000_000n).toString() },
+    {
+      uri: '//Alice',
+      dendrite: 'alice-stale',
+      synapse: 'ProviderCheck',
+      fields: {},
+      timeout: 10.0,
+      nonce_ns: (BigInt(Date.now() - 30_000) * 1_000_000n).toString(),
+    },
     { uri: '//Alice', dendrite: 'alice-replay', synapse: 'ProviderCheck', fields: {}, nonce_ns: fixedNonce },
     { uri: '//Alice', dendrite: 'alice-replay', synapse: 'ProviderCheck', fields: {}, nonce_ns: fixedNonce },
   );
   // Asynchronous: the axon answering the Python dendrite runs in this very process.
-  const run = await runPython(python, path.join(REPO_ROOT, 'test/interop/miner_dendrite.py'), `${JSON.stringify({ port, miner_hotkey: miner.address, calls: ALL_CALLS })}\n`);
+  const run = await runPython(
+    python,
+    path.join(REPO_ROOT, 'test/interop/miner_dendrite.py'),
+    `${JSON.stringify({ port, miner_hotkey: miner.address, calls: ALL_CALLS })}\n`,
+  );
   const line = run.stdout.split('\n').find((l) => l.startsWith('@@HS58 '));
   if (!line) throw new Error(`miner_dendrite.py failed (${run.code}): ${run.stderr.slice(-3000)}`);
   results = (JSON.parse(line.slice(7)) as { results: PyResult[] }).results;
@@ -165,7 +176,9 @@ describe('a Python dendrite gets Python’s refusals', () => {
   test('a first nonce older than 4 s + timeout: 401 with the nonce window message', (ctx) => {
     const r = result(6, ctx);
     expect(r.dendrite_status_code).toBe(401);
-    expect(r.dendrite_status_message).toMatch(/^Not Verified with error: Nonce is too old: acceptable delta is 14\.00 seconds but request was 3\d\.\d\d seconds old$/);
+    expect(r.dendrite_status_message).toMatch(
+      /^Not Verified with error: Nonce is too old: acceptable delta is 14\.00 seconds but request was 3\d\.\d\d seconds old$/,
+    );
   });
 
   test('the same nonce twice from one dendrite: 200 then 401 Nonce is too old', (ctx) => {

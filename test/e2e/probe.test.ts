@@ -221,7 +221,10 @@ describe('probeUrl against real local servers (127.0.0.1 allowed)', () => {
 
   test('a dual-stack name: every address is checked, and the socket tries only those', async () => {
     const lookup = fakeDns({ 'dual.test': ['::1', '127.0.0.1'] }); // the server listens on 127.0.0.1 only
-    expect(await probeUrl(`http://dual.test:${server.port}/ok`, { allow: ['127.0.0.1', '::1'], lookup })).toMatchObject({ probe_reachable: true, probe_status: 200 });
+    expect(await probeUrl(`http://dual.test:${server.port}/ok`, { allow: ['127.0.0.1', '::1'], lookup })).toMatchObject({
+      probe_reachable: true,
+      probe_status: 200,
+    });
     expect(await probeUrl(`http://dual.test:${server.port}/ok`, { allow: ['127.0.0.1'], lookup })).toMatchObject({
       probe_reachable: false,
       failure: { kind: 'refused', message: 'refused: resolves to loopback address ::1' },
@@ -279,7 +282,10 @@ describe('refused targets: nothing is fetched', () => {
     const before = server.hits.length;
     for (const [target, reason] of cases) {
       const r = await probeUrl(target, { lookup: evil() });
-      expect({ target, r }).toEqual({ target, r: { probe_reachable: false, probe_status: 0, probe_latency_ms: 0, failure: { kind: 'refused', message: expect.stringMatching(reason) } } });
+      expect({ target, r }).toEqual({
+        target,
+        r: { probe_reachable: false, probe_status: 0, probe_latency_ms: 0, failure: { kind: 'refused', message: expect.stringMatching(reason) } },
+      });
     }
     expect(server.hits.length).toBe(before);
   });
@@ -315,7 +321,10 @@ describe('refused targets: nothing is fetched', () => {
     for (const [target, reason, kind] of cases) {
       const before = server.hits.length;
       const r = await probeUrl(`http://provider.test:${p}/to?target=${encodeURIComponent(target)}`, opts);
-      expect({ target, r }).toEqual({ target, r: { probe_reachable: false, probe_status: 0, probe_latency_ms: 0, failure: { kind, message: expect.stringMatching(reason) } } });
+      expect({ target, r }).toEqual({
+        target,
+        r: { probe_reachable: false, probe_status: 0, probe_latency_ms: 0, failure: { kind, message: expect.stringMatching(reason) } },
+      });
       expect(server.hits.slice(before).map((h) => h.url.split('?')[0])).toEqual(['/to']);
     }
   });
@@ -377,17 +386,22 @@ describe('https', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'hs58-probe-tls-'));
     const key = path.join(dir, 'key.pem');
     const cert = path.join(dir, 'cert.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=provider.test'], { stdio: 'ignore' });
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=provider.test'], {
+      stdio: 'ignore',
+    });
     const seenNames: string[] = [];
     // record the server name the client asks for (sent before the client rejects the certificate)
-    const sniServer = https.createServer({
-      key: readFileSync(key),
-      cert: readFileSync(cert),
-      SNICallback: (name, cb) => {
-        seenNames.push(name);
-        cb(null, undefined);
+    const sniServer = https.createServer(
+      {
+        key: readFileSync(key),
+        cert: readFileSync(cert),
+        SNICallback: (name, cb) => {
+          seenNames.push(name);
+          cb(null, undefined);
+        },
       },
-    }, (_req, res) => res.end('secret page'));
+      (_req, res) => res.end('secret page'),
+    );
     await new Promise<void>((resolve) => sniServer.listen(0, '127.0.0.1', () => resolve()));
     const port = (sniServer.address() as AddressInfo).port;
     try {

@@ -132,19 +132,95 @@ interface VectorInput {
   dendrite_ip: string;
 }
 const VECTORS: VectorInput[] = [
-  { synapse: 'ProviderProbe', fields: { target_url: 'https://example.com/health' }, timeout: 30, nonce: '1700000000000000001', uuid: 'a6b1c2d4-0000-11f1-9570-02fc00000001', dendrite_ip: '1.2.3.4' },
-  { synapse: 'ProviderProbe', fields: { target_url: 'https://ex.com/ü/😀?q="x"&b=\\\u0001\u007f\u2028' }, timeout: 12.5, nonce: '1795318990457350190', uuid: 'u', dendrite_ip: '2001:db8::1' },
+  {
+    synapse: 'ProviderProbe',
+    fields: { target_url: 'https://example.com/health' },
+    timeout: 30,
+    nonce: '1700000000000000001',
+    uuid: 'a6b1c2d4-0000-11f1-9570-02fc00000001',
+    dendrite_ip: '1.2.3.4',
+  },
+  {
+    synapse: 'ProviderProbe',
+    fields: { target_url: 'https://ex.com/ü/😀?q="x"&b=\\\u0001\u007f\u2028' },
+    timeout: 12.5,
+    nonce: '1795318990457350190',
+    uuid: 'u',
+    dendrite_ip: '2001:db8::1',
+  },
   { synapse: 'ProviderProbe', fields: {}, timeout: 0.1 + 0.2, nonce: '18446744073709551615', uuid: 'uuid-b', dendrite_ip: '10.0.0.1' },
   { synapse: 'ProviderProbe', fields: { target_url: 'h'.repeat(2048) }, timeout: 1e-5, nonce: '1', uuid: 'uuid-c', dendrite_ip: '10.0.0.1' },
   { synapse: 'ProviderCheck', fields: {}, timeout: 12, nonce: '1700000000000000002', uuid: 'uuid-d', dendrite_ip: '203.0.113.9' },
 ];
 
 const LAX_VALUES = [
-  '12', '12.0', '12.5', '-1', '0', '1', '2', '1.0', '0.0', '-0.0', '1e20', '1e18', '9.3e18', '1000000000000000000000000000000',
-  '"12"', '" 12 "', '"12.0"', '"12.00"', '"12."', '"1_000"', '"1__0"', '"_1"', '"0x10"', '"+5"', '"-0"', '"1e3"', '"\\u00a05"', '"5\\u001c"', '"\\t5\\n"', '"\\u20005"', '"\\u00855"', '"\\u000b5"', '"5\\u3000"', '"\\ufeff5"',
-  '"\\u0661\\u0662"', '"\\u0661.\\u0665"', '"\\uff11\\uff12"', '"\\ud835\\udfd7"', '"\\u00b2"', '"\\u2167"',
-  'true', 'false', 'null', '[]', '{}', '""', '"true"', '"True"', '"yes"', '"on"', '"off"', '"no"', '"f"', '"T"', '" true"', '"abc"', '"abcdefgh"',
-  '"nan"', '"inf"', '"-Infinity"', 'NaN', 'Infinity', '-Infinity', '1.5e308', '"1_0.5"', '".5"', '"5."',
+  '12',
+  '12.0',
+  '12.5',
+  '-1',
+  '0',
+  '1',
+  '2',
+  '1.0',
+  '0.0',
+  '-0.0',
+  '1e20',
+  '1e18',
+  '9.3e18',
+  '1000000000000000000000000000000',
+  '"12"',
+  '" 12 "',
+  '"12.0"',
+  '"12.00"',
+  '"12."',
+  '"1_000"',
+  '"1__0"',
+  '"_1"',
+  '"0x10"',
+  '"+5"',
+  '"-0"',
+  '"1e3"',
+  '"\\u00a05"',
+  '"5\\u001c"',
+  '"\\t5\\n"',
+  '"\\u20005"',
+  '"\\u00855"',
+  '"\\u000b5"',
+  '"5\\u3000"',
+  '"\\ufeff5"',
+  '"\\u0661\\u0662"',
+  '"\\u0661.\\u0665"',
+  '"\\uff11\\uff12"',
+  '"\\ud835\\udfd7"',
+  '"\\u00b2"',
+  '"\\u2167"',
+  'true',
+  'false',
+  'null',
+  '[]',
+  '{}',
+  '""',
+  '"true"',
+  '"True"',
+  '"yes"',
+  '"on"',
+  '"off"',
+  '"no"',
+  '"f"',
+  '"T"',
+  '" true"',
+  '"abc"',
+  '"abcdefgh"',
+  '"nan"',
+  '"inf"',
+  '"-Infinity"',
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  '1.5e308',
+  '"1_0.5"',
+  '".5"',
+  '"5."',
 ];
 const LAX_TEMPLATES = [
   (v: string) => `{"i": ${v}}`,
@@ -161,7 +237,23 @@ const LAX_TEMPLATES = [
 ];
 const LAX_BODIES = LAX_TEMPLATES.flatMap((t) => LAX_VALUES.map(t));
 
-const HEADER_TEXTS = ['200', ' 200 ', '200.0', '2_00', '+200', '-1', 'abc', '', '1e3', 'nan', 'None', '0x1', '0.25', '6.318092346191406e-05', '1795318990457350190'];
+const HEADER_TEXTS = [
+  '200',
+  ' 200 ',
+  '200.0',
+  '2_00',
+  '+200',
+  '-1',
+  'abc',
+  '',
+  '1e3',
+  'nan',
+  'None',
+  '0x1',
+  '0.25',
+  '6.318092346191406e-05',
+  '1795318990457350190',
+];
 const HEADER_NAMES = ['bt_header_axon_status_code', 'bt_header_axon_process_time', 'timeout', 'total_size'];
 const LAX_HEADERS = HEADER_NAMES.flatMap((name) => HEADER_TEXTS.map((text) => ({ [name]: text })));
 
@@ -179,7 +271,8 @@ let tsAxonPort = 0;
 let closedPort = 0;
 let server: http.Server | undefined;
 let peer: ReturnType<typeof spawn> | undefined;
-const toPython: Record<string, { status: number; decoded: DecodedResponse | ProtocolError; request: EncodedRequest; raw: { headers: Headers; body: string } }> = {};
+const toPython: Record<string, { status: number; decoded: DecodedResponse | ProtocolError; request: EncodedRequest; raw: { headers: Headers; body: string } }> =
+  {};
 
 const signer = (pair: KeyringPair) => (m: Uint8Array) => pair.sign(m);
 
@@ -203,7 +296,8 @@ function tsAxonHandler(req: http.IncomingMessage, res: http.ServerResponse): voi
       return send(res, encodeErrorResponse(e.status, e.shortMessage, { synapseName: name, requestHeaders: req.headers }));
     }
     const sig = parseSignatureHex(decoded.signature);
-    const signatureValid = sig !== null && decoded.dendriteHotkey !== null && signatureVerify(requestSigningMessage(decoded, bob.address), sig, decoded.dendriteHotkey).isValid;
+    const signatureValid =
+      sig !== null && decoded.dendriteHotkey !== null && signatureVerify(requestSigningMessage(decoded, bob.address), sig, decoded.dendriteHotkey).isValid;
     tsAxonSeen.push({ decoded, signatureValid, hashOk: checkBodyHash(decoded) === null });
     const errorOptions = {
       request: decoded,
@@ -213,12 +307,21 @@ function tsAxonHandler(req: http.IncomingMessage, res: http.ServerResponse): voi
     };
     if (!signatureValid) return send(res, encodeErrorResponse(401, notVerifiedMessage('bad signature'), errorOptions));
     if (decoded.synapse.name === 'ProviderCheck') {
-      return send(res, encodeResponse(decoded as DecodedRequest<typeof ProviderCheck>, { polygon_wallet: '0x' + 'ab'.repeat(20), wallet_proof: '0x' + 'cd'.repeat(65), api_url: 'https://api.example/ü' }, { processTimeSec: 0.25 }));
+      return send(
+        res,
+        encodeResponse(
+          decoded as DecodedRequest<typeof ProviderCheck>,
+          { polygon_wallet: '0x' + 'ab'.repeat(20), wallet_proof: '0x' + 'cd'.repeat(65), api_url: 'https://api.example/ü' },
+          { processTimeSec: 0.25 },
+        ),
+      );
     }
     const probe = decoded as DecodedRequest<typeof ProviderProbe>;
     const url = probe.fields.target_url;
-    if (url.startsWith('https://ok.example/')) return send(res, encodeResponse(probe, { probe_latency_ms: 123, probe_status: 402, probe_reachable: true }, { processTimeSec: 6.318092346191406e-5 }));
-    if (url === 'https://down.example/') return send(res, encodeResponse(probe, { probe_latency_ms: 0, probe_status: 0, probe_reachable: false }, { processTimeSec: 5 }));
+    if (url.startsWith('https://ok.example/'))
+      return send(res, encodeResponse(probe, { probe_latency_ms: 123, probe_status: 402, probe_reachable: true }, { processTimeSec: 6.318092346191406e-5 }));
+    if (url === 'https://down.example/')
+      return send(res, encodeResponse(probe, { probe_latency_ms: 0, probe_status: 0, probe_reachable: false }, { processTimeSec: 5 }));
     if (url === 'https://null.example/') return send(res, encodeResponse(probe, {}, { processTimeSec: 0 }));
     if (url === 'https://blacklist.example/') return send(res, encodeErrorResponse(403, blacklistedMessage('Hotkey not in metagraph'), errorOptions));
     if (url === 'https://slow.example/') {
@@ -279,21 +382,69 @@ async function queryPythonAxon(port: number, axonHotkey: string): Promise<void> 
     }
     toPython[key] = { status: raw.status, decoded, request, raw };
   };
-  const probe = encodeRequest({ synapse: 'ProviderProbe', fields: { target_url: 'https://probe.example/ü' }, timeoutSec: 12, nonce: freshNonce(), dendrite: me, axon: target, sign: signer(alice) });
+  const probe = encodeRequest({
+    synapse: 'ProviderProbe',
+    fields: { target_url: 'https://probe.example/ü' },
+    timeoutSec: 12,
+    nonce: freshNonce(),
+    dendrite: me,
+    axon: target,
+    sign: signer(alice),
+  });
   await run('probe', 'ProviderProbe', probe);
-  await run('check', 'ProviderCheck', encodeRequest({ synapse: 'ProviderCheck', fields: {}, timeoutSec: 12, nonce: freshNonce(), dendrite: me, axon: target, sign: signer(alice) }));
+  await run(
+    'check',
+    'ProviderCheck',
+    encodeRequest({ synapse: 'ProviderCheck', fields: {}, timeoutSec: 12, nonce: freshNonce(), dendrite: me, axon: target, sign: signer(alice) }),
+  );
   await run(
     'blacklisted',
     'ProviderCheck',
-    encodeRequest({ synapse: 'ProviderCheck', fields: {}, timeoutSec: 12, nonce: freshNonce(), dendrite: { ...me, hotkey: charlie.address }, axon: target, sign: signer(charlie) }),
+    encodeRequest({
+      synapse: 'ProviderCheck',
+      fields: {},
+      timeoutSec: 12,
+      nonce: freshNonce(),
+      dendrite: { ...me, hotkey: charlie.address },
+      axon: target,
+      sign: signer(charlie),
+    }),
   );
   await run('replay', 'ProviderProbe', probe);
-  await run('forged', 'ProviderProbe', encodeRequest({ synapse: 'ProviderProbe', fields: { target_url: 'https://x/' }, timeoutSec: 12, nonce: freshNonce(), dendrite: me, axon: target, sign: signer(charlie) }));
+  await run(
+    'forged',
+    'ProviderProbe',
+    encodeRequest({
+      synapse: 'ProviderProbe',
+      fields: { target_url: 'https://x/' },
+      timeoutSec: 12,
+      nonce: freshNonce(),
+      dendrite: me,
+      axon: target,
+      sign: signer(charlie),
+    }),
+  );
   const nope = encodeRequest({ synapse: 'ProviderProbe', fields: {}, timeoutSec: 12, nonce: freshNonce(), dendrite: me, axon: target, sign: signer(alice) });
   await run('unknown', 'ProviderProbe', nope, '/Nope');
-  const old = encodeRequest({ synapse: 'ProviderProbe', fields: {}, timeoutSec: 12, nonce: freshNonce() - 60_000_000_000n, dendrite: { ...me, uuid: 'hs58-ts-old' }, axon: target, sign: signer(alice) });
+  const old = encodeRequest({
+    synapse: 'ProviderProbe',
+    fields: {},
+    timeoutSec: 12,
+    nonce: freshNonce() - 60_000_000_000n,
+    dendrite: { ...me, uuid: 'hs58-ts-old' },
+    axon: target,
+    sign: signer(alice),
+  });
   await run('old', 'ProviderProbe', old);
-  const unsigned = encodeRequest({ synapse: 'ProviderProbe', fields: {}, timeoutSec: 12, nonce: freshNonce(), dendrite: me, axon: target, sign: signer(alice) });
+  const unsigned = encodeRequest({
+    synapse: 'ProviderProbe',
+    fields: {},
+    timeoutSec: 12,
+    nonce: freshNonce(),
+    dendrite: me,
+    axon: target,
+    sign: signer(alice),
+  });
   const { bt_header_dendrite_signature: _dropped, ...noSignature } = unsigned.headers;
   await run('unsigned', 'ProviderProbe', unsigned, unsigned.path, noSignature);
 }
@@ -327,7 +478,9 @@ beforeAll(async () => {
     verify: verifyCases,
     lax: LAX_BODIES,
     lax_headers: LAX_HEADERS,
-    calls: PY_CALLS.map(({ closed, ...c }: { closed?: boolean; synapse: string; fields: object; timeout: number }) => (closed ? { ...c, port: closedPort } : c)),
+    calls: PY_CALLS.map(({ closed, ...c }: { closed?: boolean; synapse: string; fields: object; timeout: number }) =>
+      closed ? { ...c, port: closedPort } : c,
+    ),
     ts_axon_port: tsAxonPort,
     ts_axon_hotkey: bob.address,
   };
@@ -427,14 +580,29 @@ describe('wire compatibility with the bittensor SDK', () => {
     expect(ok!.axon_hotkey).toBe(bob.address);
     expect(ok!.timeout).toEqual({ type: 'float', value: '5.0' });
 
-    expect(down!.fields).toEqual({ target_url: { type: 'str', value: 'https://down.example/' }, probe_latency_ms: int(0), probe_status: int(0), probe_reachable: { type: 'bool', value: false } });
+    expect(down!.fields).toEqual({
+      target_url: { type: 'str', value: 'https://down.example/' },
+      probe_latency_ms: int(0),
+      probe_status: int(0),
+      probe_reachable: { type: 'bool', value: false },
+    });
     const none = { type: 'NoneType', value: null };
-    expect(empty!.fields).toEqual({ target_url: { type: 'str', value: 'https://null.example/' }, probe_latency_ms: none, probe_status: none, probe_reachable: none });
+    expect(empty!.fields).toEqual({
+      target_url: { type: 'str', value: 'https://null.example/' },
+      probe_latency_ms: none,
+      probe_status: none,
+      probe_reachable: none,
+    });
     expect(empty!.dendrite_status_code).toEqual(int(200));
 
     expect(blacklisted!.dendrite_status_code).toEqual(int(403));
     expect(blacklisted!.dendrite_status_message).toBe(blacklistedMessage('Hotkey not in metagraph'));
-    expect(blacklisted!.fields).toEqual({ target_url: { type: 'str', value: 'https://blacklist.example/' }, probe_latency_ms: none, probe_status: none, probe_reachable: none });
+    expect(blacklisted!.fields).toEqual({
+      target_url: { type: 'str', value: 'https://blacklist.example/' },
+      probe_latency_ms: none,
+      probe_status: none,
+      probe_reachable: none,
+    });
 
     expect(slow!.dendrite_status_code).toEqual(int(408));
     expect(slow!.dendrite_status_message).toBe(dendriteTimeoutMessage(0.5));
@@ -476,7 +644,12 @@ describe('wire compatibility with the bittensor SDK', () => {
       // The body carries the same 19-digit nonce exactly (a double could not hold it).
       expect(d.envelope.dendrite?.nonce).toBe(d.nonce);
     });
-    expect(tsAxonSeen[0]!.decoded.fields).toEqual({ target_url: 'https://ok.example/ä?x="y"', probe_latency_ms: null, probe_status: null, probe_reachable: null });
+    expect(tsAxonSeen[0]!.decoded.fields).toEqual({
+      target_url: 'https://ok.example/ä?x="y"',
+      probe_latency_ms: null,
+      probe_status: null,
+      probe_reachable: null,
+    });
     const nonces = tsAxonSeen.map((s) => s.decoded.nonce!);
     expect([...nonces].sort((a, b) => (a < b ? -1 : 1))).toEqual(nonces);
   });
@@ -509,7 +682,9 @@ describe('wire compatibility with the bittensor SDK', () => {
     const forged = ok('forged');
     const forgedReq = toPython.forged!.request;
     expect(forged.statusCode).toBe(401);
-    expect(forged.statusMessage).toBe(notVerifiedMessage(VERIFY_ERRORS.signatureMismatch(forgedReq.signingMessage, forgedReq.headers.bt_header_dendrite_signature!)));
+    expect(forged.statusMessage).toBe(
+      notVerifiedMessage(VERIFY_ERRORS.signatureMismatch(forgedReq.signingMessage, forgedReq.headers.bt_header_dendrite_signature!)),
+    );
 
     const unknown = ok('unknown');
     expect([unknown.statusCode, unknown.statusMessage]).toEqual([404, unknownSynapseMessage('Nope', served)]);
@@ -524,10 +699,7 @@ describe('wire compatibility with the bittensor SDK', () => {
     expect([unsigned.statusCode, unsigned.statusMessage]).toEqual([401, notVerifiedMessage(VERIFY_ERRORS.missingSignature)]);
 
     // The Python handler received our fields exactly.
-    expect(axonLog).toEqual([
-      { synapse: 'ProviderProbe', target_url: 'https://probe.example/ü', timeout: '12.0' },
-      { synapse: 'ProviderCheck' },
-    ]);
+    expect(axonLog).toEqual([{ synapse: 'ProviderProbe', target_url: 'https://probe.example/ü', timeout: '12.0' }, { synapse: 'ProviderCheck' }]);
   });
 
   test("decodeResponse({coercion: 'python'}) accepts exactly what pydantic accepts, with the same values; strict only a subset", (ctx) => {
@@ -552,7 +724,8 @@ describe('wire compatibility with the bittensor SDK', () => {
       if (py.type === 'bool') return ts === py.value;
       if (py.type === 'str') return ts === py.value;
       if (py.type === 'float') return typeof ts === 'number' && pyFloatRepr(ts) === py.value;
-      if (py.type === 'int') return (typeof ts === 'bigint' && ts === BigInt(py.value as string)) || (typeof ts === 'number' && ts === Number(BigInt(py.value as string)));
+      if (py.type === 'int')
+        return (typeof ts === 'bigint' && ts === BigInt(py.value as string)) || (typeof ts === 'number' && ts === Number(BigInt(py.value as string)));
       return false;
     };
     const mismatches: string[] = [];
@@ -574,10 +747,12 @@ describe('wire compatibility with the bittensor SDK', () => {
       if (strict !== null && !py.ok) mismatches.push(`${body}: strict accepts what python refuses`);
       if (py.ok && lax) {
         const ours = project(lax);
-        for (const [key, value] of Object.entries(py)) if (key !== 'ok' && !same(value as PyValue, ours[key])) mismatches.push(`${body}: ${key} python ${JSON.stringify(value)} ours ${String(ours[key])}`);
+        for (const [key, value] of Object.entries(py))
+          if (key !== 'ok' && !same(value as PyValue, ours[key])) mismatches.push(`${body}: ${key} python ${JSON.stringify(value)} ours ${String(ours[key])}`);
         if (strict) {
           const s = project(strict);
-          for (const key of Object.keys(s)) if (s[key] !== ours[key] && !(Number.isNaN(s[key]) && Number.isNaN(ours[key]))) mismatches.push(`${body}: strict ${key} differs`);
+          for (const key of Object.keys(s))
+            if (s[key] !== ours[key] && !(Number.isNaN(s[key]) && Number.isNaN(ours[key]))) mismatches.push(`${body}: strict ${key} differs`);
         }
       }
     });

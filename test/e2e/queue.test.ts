@@ -79,7 +79,11 @@ describe('job queues', () => {
     const caller = new AbortController();
     const stopGc = collectGarbageEvery(100);
     try {
-      const res = await within(15_000, 'the in-process batch', q.runAll('hang', [{ x: 1 }, { x: 2 }, { x: 3 }, { x: 4 }, { x: 5 }], { timeoutMs: 1_000, signal: caller.signal }));
+      const res = await within(
+        15_000,
+        'the in-process batch',
+        q.runAll('hang', [{ x: 1 }, { x: 2 }, { x: 3 }, { x: 4 }, { x: 5 }], { timeoutMs: 1_000, signal: caller.signal }),
+      );
       expect(res).toHaveLength(5);
       for (const r of res) expect(r).toEqual({ ok: false, error: 'hang job timed out after 1000 ms' });
     } finally {
@@ -90,7 +94,15 @@ describe('job queues', () => {
   test('in-process: a batch with more jobs than slots ends at its deadline, not one deadline per wave', async () => {
     const q = createInProcessQueue(handlers, { concurrency: 2 });
     const started = Date.now();
-    const res = await within(15_000, 'the batch', q.runAll('hang', Array.from({ length: 10 }, (_, x) => ({ x })), { timeoutMs: 1_000 }));
+    const res = await within(
+      15_000,
+      'the batch',
+      q.runAll(
+        'hang',
+        Array.from({ length: 10 }, (_, x) => ({ x })),
+        { timeoutMs: 1_000 },
+      ),
+    );
     expect(res.every((r) => !r.ok)).toBe(true);
     // Five waves of 1 s would be 5 s; a job still waiting for a slot fails with the batch.
     expect(Date.now() - started).toBeLessThan(4_000);
@@ -104,7 +116,12 @@ describe('job queues', () => {
     console.error = (...a: unknown[]) => void consoleErrors.push(a);
     try {
       const started = Date.now();
-      const err = await createRedisQueue({ redisUrl: `redis://:hunter2@127.0.0.1:${port}`, name: 'hs58-down', logger: cap.logger, readyTimeoutMs: 2_500 }).catch((e: unknown) => e);
+      const err = await createRedisQueue({
+        redisUrl: `redis://:hunter2@127.0.0.1:${port}`,
+        name: 'hs58-down',
+        logger: cap.logger,
+        readyTimeoutMs: 2_500,
+      }).catch((e: unknown) => e);
       expect(err).toMatchObject({ code: 'REDIS_UNAVAILABLE' });
       expect(String((err as Error).message)).toMatch(/Redis at redis:\/\/127\.0\.0\.1:\d+\/… did not answer within 3 s .*unset it to run jobs in-process/);
       expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
@@ -116,9 +133,17 @@ describe('job queues', () => {
       const stop = new AbortController();
       setTimeout(() => stop.abort(new Error('received SIGTERM')), 200);
       const t0 = Date.now();
-      await expect(startRedisWorker({ redisUrl: `redis://127.0.0.1:${port}`, name: 'hs58-down', logger: quiet, signal: stop.signal, handlers, concurrency: 1, jobTimeoutMs: 1_000 })).rejects.toThrow(
-        'received SIGTERM',
-      );
+      await expect(
+        startRedisWorker({
+          redisUrl: `redis://127.0.0.1:${port}`,
+          name: 'hs58-down',
+          logger: quiet,
+          signal: stop.signal,
+          handlers,
+          concurrency: 1,
+          jobTimeoutMs: 1_000,
+        }),
+      ).rejects.toThrow('received SIGTERM');
       expect(Date.now() - t0).toBeLessThan(30_000);
     } finally {
       console.error = origError;
@@ -143,7 +168,18 @@ describe('job queues', () => {
       expect(hung[0]!.ok).toBe(false);
 
       await redis.stop();
-      const down = await within(20_000, 'a batch while Redis is down', q.runAll('square', [{ x: 2, delayMs: 1 }, { x: 3, delayMs: 1 }], { timeoutMs: 1_500 }));
+      const down = await within(
+        20_000,
+        'a batch while Redis is down',
+        q.runAll(
+          'square',
+          [
+            { x: 2, delayMs: 1 },
+            { x: 3, delayMs: 1 },
+          ],
+          { timeoutMs: 1_500 },
+        ),
+      );
       expect(down.map((r) => r.ok)).toEqual([false, false]);
       expect(cap.messages().filter((m) => m.startsWith('Redis unreachable')).length).toBeGreaterThanOrEqual(1);
       expect(cap.messages().filter((m) => m.startsWith('Redis unreachable')).length).toBeLessThanOrEqual(2);
@@ -151,10 +187,14 @@ describe('job queues', () => {
       stopGc();
     }
 
-    current = await startRedis({ port: Number(new URL(redis.url).port) }) as RedisServer;
-    await within(30_000, 'Redis back', (async () => {
-      while (!cap.messages().includes('Redis reachable again')) await new Promise((r) => setTimeout(r, 100));
-    })());
+    current = (await startRedis({ port: Number(new URL(redis.url).port) })) as RedisServer;
+    await within(
+      30_000,
+      'Redis back',
+      (async () => {
+        while (!cap.messages().includes('Redis reachable again')) await new Promise((r) => setTimeout(r, 100));
+      })(),
+    );
     const back = await within(30_000, 'a batch after the outage', q.runAll('square', [{ x: 4, delayMs: 1 }], { timeoutMs: 10_000 }));
     expect(back[0]).toMatchObject({ ok: true, value: { y: 16 } });
   });

@@ -56,7 +56,11 @@ async function rehearse(argv: string[]) {
 /** `node bin/hs58.js rehearse …` as an operator runs it (asynchronously: the chain it forks runs in this process). */
 function rehearseCommand(argv: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const { LOG_LEVEL: _ignored, ...inherited } = process.env;
-  const child = spawn(process.execPath, ['bin/hs58.js', 'rehearse', ...argv], { cwd: REPO_ROOT, env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['bin/hs58.js', 'rehearse', ...argv], {
+    cwd: REPO_ROOT,
+    env: { ...inherited, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -152,7 +156,9 @@ describe('hs58 rehearse', () => {
     if (fx.skipReason) return ctx.skip(fx.skipReason);
     const { net } = fx;
     await cryptoWaitReady();
-    await withOriginalApi((api) => sudo(api, new Keyring({ type: 'sr25519' }).addFromUri('//Alice'), adminCalls.weightsVersionKey(api, net.netuid, RAISED_KEY)));
+    await withOriginalApi((api) =>
+      sudo(api, new Keyring({ type: 'sr25519' }).addFromUri('//Alice'), adminCalls.weightsVersionKey(api, net.netuid, RAISED_KEY)),
+    );
     const rowBefore = await net.weightsOnChain();
     const { argv } = await operatorArgv();
 
@@ -165,7 +171,9 @@ describe('hs58 rehearse', () => {
     expect(v.scoring).toMatchObject({ preset: 'oracle-v2.1', versionKey: '2011', chainVersionKey: String(RAISED_KEY) });
     expect(v.extrinsic).toBeNull();
     expect(v.wouldHaveFailed.join('\n')).toMatch(
-      new RegExp(`weights: .*version key 2011 is below the subnet's WeightsVersionKey ${RAISED_KEY}; set --neuron\\.weights_version \\(env WEIGHTS_VERSION_KEY\\) to ${RAISED_KEY}`),
+      new RegExp(
+        `weights: .*version key 2011 is below the subnet's WeightsVersionKey ${RAISED_KEY}; set --neuron\\.weights_version \\(env WEIGHTS_VERSION_KEY\\) to ${RAISED_KEY}`,
+      ),
     );
     // The round reached the miners and computed the weights it would have sent.
     expect(v.weights.map((w) => [w.uid, w.u16])).toEqual([net.uids.miner1!, net.uids.miner2!].sort((a, b) => a - b).map((uid) => [uid, 65535]));
@@ -187,12 +195,16 @@ describe('hs58 rehearse', () => {
   });
 
   test('without Chopsticks installed: one line saying what to install, exit 2', () => {
-    const r = spawnSync(process.execPath, ['--import', './test/support/hide-packages.mjs', 'bin/hs58.js', 'rehearse', '--subtensor.chain_endpoint', 'ws://127.0.0.1:9'], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, HS58_HIDE_PACKAGES: '@acala-network/chopsticks' },
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
+    const r = spawnSync(
+      process.execPath,
+      ['--import', './test/support/hide-packages.mjs', 'bin/hs58.js', 'rehearse', '--subtensor.chain_endpoint', 'ws://127.0.0.1:9'],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, HS58_HIDE_PACKAGES: '@acala-network/chopsticks' },
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toBe('hs58 rehearse: Chopsticks is not installed: npm install @acala-network/chopsticks@1.5\n');
     expect(r.stdout).toBe('');

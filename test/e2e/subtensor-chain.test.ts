@@ -45,7 +45,13 @@ async function expectReason(fn: () => Promise<unknown>, code: string, reason: st
 
 beforeAll(async () => {
   if (local.skipReason) return;
-  [alice, validator, miner1, miner2, stranger] = await Promise.all(['//Alice', '//Bob', '//Charlie', '//Dave', '//Ferdie'].map(devPair)) as [KeyringPair, KeyringPair, KeyringPair, KeyringPair, KeyringPair];
+  [alice, validator, miner1, miner2, stranger] = (await Promise.all(['//Alice', '//Bob', '//Charlie', '//Dave', '//Ferdie'].map(devPair))) as [
+    KeyringPair,
+    KeyringPair,
+    KeyringPair,
+    KeyringPair,
+    KeyringPair,
+  ];
   stateDir = await mkdtemp(path.join(os.tmpdir(), 'hs58-subtensor-'));
   logs = capturingLogger();
   sub = await createSubtensor({
@@ -107,7 +113,13 @@ describe('subtensor adapter on the spec-218 runtime (Chopsticks)', () => {
       expect(mg.coldkeys[uid]).toBe(alice.address);
       expect(await sub.isRegistered(subnet.netuid, pair.address)).toBe(true);
     }
-    expect(mg.axons[subnet.uids[miner1.address]!]).toMatchObject({ ip: '10.0.0.5', port: 8091, ipType: 4, protocol: 4, block: served1.kind === 'served' ? served1.blockNumber : -1 });
+    expect(mg.axons[subnet.uids[miner1.address]!]).toMatchObject({
+      ip: '10.0.0.5',
+      port: 8091,
+      ipType: 4,
+      protocol: 4,
+      block: served1.kind === 'served' ? served1.blockNumber : -1,
+    });
     expect(mg.axons[subnet.uids[miner2.address]!]).toMatchObject({ ip: '2001:db8::7', port: 8092, ipType: 6 });
     expect(mg.axons[subnet.uids[validator.address]!]).toMatchObject({ ip: '0.0.0.0', port: 0, ipType: 0 });
     expect(mg.validatorPermit.every(Boolean)).toBe(true);
@@ -121,13 +133,23 @@ describe('subtensor adapter on the spec-218 runtime (Chopsticks)', () => {
     const before = await sub.currentBlock();
     const again = await sub.serveAxon({ netuid: subnet.netuid, ip: '10.0.0.5', port: 8091, hotkey: miner1 });
     expect(again.kind).toBe('unchanged');
-    await expect(sub.serveAxon({ netuid: subnet.netuid, ip: '127.0.0.1', port: 8091, hotkey: miner1 })).rejects.toThrow(/loopback address 127\.0\.0\.1.*--axon\.external_ip/);
+    await expect(sub.serveAxon({ netuid: subnet.netuid, ip: '127.0.0.1', port: 8091, hotkey: miner1 })).rejects.toThrow(
+      /loopback address 127\.0\.0\.1.*--axon\.external_ip/,
+    );
     await expect(sub.serveAxon({ netuid: subnet.netuid, ip: '::1', port: 8091, hotkey: miner1 })).rejects.toThrow(/loopback/);
     expect(await sub.currentBlock()).toBe(before); // nothing was sent
 
     await sudo(api, alice, adminCalls.servingRateLimit(api, subnet.netuid, 50));
-    await expectReason(() => sub.serveAxon({ netuid: subnet.netuid, ip: '10.0.0.6', port: 8091, hotkey: miner1 }), 'PRECHECK_FAILED', 'ServingRateLimitExceeded');
-    await expectReason(() => sub.serveAxon({ netuid: subnet.netuid, ip: '10.0.0.6', port: 8091, hotkey: miner1, skipPrechecks: true }), 'TX_DISPATCH_FAILED', 'ServingRateLimitExceeded');
+    await expectReason(
+      () => sub.serveAxon({ netuid: subnet.netuid, ip: '10.0.0.6', port: 8091, hotkey: miner1 }),
+      'PRECHECK_FAILED',
+      'ServingRateLimitExceeded',
+    );
+    await expectReason(
+      () => sub.serveAxon({ netuid: subnet.netuid, ip: '10.0.0.6', port: 8091, hotkey: miner1, skipPrechecks: true }),
+      'TX_DISPATCH_FAILED',
+      'ServingRateLimitExceeded',
+    );
     await sudo(api, alice, adminCalls.servingRateLimit(api, subnet.netuid, 0));
   });
 
@@ -167,7 +189,11 @@ describe('subtensor adapter on the spec-218 runtime (Chopsticks)', () => {
     expect((await sub.setWeights({ netuid, uids, weights, versionKey: 100 })).kind).toBe('set');
 
     await expectReason(() => sub.setWeights({ netuid, uids, weights, versionKey: 100, hotkey: stranger }), 'PRECHECK_FAILED', 'HotKeyNotRegisteredInSubNet');
-    await expectReason(() => sub.setWeights({ netuid, uids, weights, versionKey: 100, hotkey: stranger, skipPrechecks: true }), 'TX_DISPATCH_FAILED', 'HotKeyNotRegisteredInSubNet');
+    await expectReason(
+      () => sub.setWeights({ netuid, uids, weights, versionKey: 100, hotkey: stranger, skipPrechecks: true }),
+      'TX_DISPATCH_FAILED',
+      'HotKeyNotRegisteredInSubNet',
+    );
 
     // Spec 218 refuses weights below WeightsMinStake already in the pool (SubtensorSignedExtension, custom code 3).
     await sudo(api, alice, adminCalls.weightsMinStake(api, 10n ** 15n));
@@ -184,11 +210,21 @@ describe('subtensor adapter on the spec-218 runtime (Chopsticks)', () => {
     await sudo(api, alice, [adminCalls.commitRevealEnabled(api, netuid, true), adminCalls.tempo(api, netuid, 4)]);
 
     await expectReason(() => sub.setWeights({ netuid, uids, weights, versionKey: 100, mode: 'direct' }), 'PRECHECK_FAILED', 'CommitRevealEnabled');
-    await expectReason(() => sub.setWeights({ netuid, uids, weights, versionKey: 100, mode: 'direct', skipPrechecks: true }), 'TX_DISPATCH_FAILED', 'CommitRevealEnabled');
+    await expectReason(
+      () => sub.setWeights({ netuid, uids, weights, versionKey: 100, mode: 'direct', skipPrechecks: true }),
+      'TX_DISPATCH_FAILED',
+      'CommitRevealEnabled',
+    );
 
     // Commit with an adapter that will not reveal, then close it: the salt must come from the store.
     const storePath = path.join(stateDir, 'restart-commits.json');
-    const first = await createSubtensor({ endpoint: local.chain.endpoint, logger: logs.logger, hotkey: validator, commitStorePath: storePath, autoReveal: false });
+    const first = await createSubtensor({
+      endpoint: local.chain.endpoint,
+      logger: logs.logger,
+      hotkey: validator,
+      commitStorePath: storePath,
+      autoReveal: false,
+    });
     const committed = await first.setWeights({ netuid, uids, weights, versionKey: 100 });
     await first.close();
     expect(committed.kind).toBe('committed');
@@ -224,7 +260,11 @@ describe('subtensor adapter on the spec-218 runtime (Chopsticks)', () => {
       SubtensorModule: { WeightCommits: [[[netuid, miner1.address], Array.from({ length: 10 }, (_, i) => [fakeHash(i + 1), head, head + 50, head + 54])]] },
     });
     await expectReason(() => sub.setWeights({ netuid, uids, weights, versionKey: 100, hotkey: miner1 }), 'PRECHECK_FAILED', 'TooManyUnrevealedCommits');
-    await expectReason(() => sub.setWeights({ netuid, uids, weights, versionKey: 100, hotkey: miner1, skipPrechecks: true }), 'TX_DISPATCH_FAILED', 'TooManyUnrevealedCommits');
+    await expectReason(
+      () => sub.setWeights({ netuid, uids, weights, versionKey: 100, hotkey: miner1, skipPrechecks: true }),
+      'TX_DISPATCH_FAILED',
+      'TooManyUnrevealedCommits',
+    );
     expect((await sub.pendingCommits()).filter((c) => c.hotkey === miner1.address)).toEqual([]); // refused commits leave no salt behind
 
     await sudo(api, alice, [adminCalls.commitRevealEnabled(api, netuid, false), adminCalls.tempo(api, netuid, 10)]);

@@ -125,7 +125,9 @@ describe('timelocked commits on the spec-300 runtime (Chopsticks)', () => {
     expect(BigInt(storedRound)).toBe(result.revealRound);
     // The event carries BlakeTwo256 of the commit.
     const events = await api.query.system!.events!.at(result.blockHash);
-    const committed = (events as unknown as Array<{ event: { section: string; method: string; data: unknown[] } }>).find((e) => e.event.section === 'subtensorModule' && e.event.method === 'CRV3WeightsCommitted')!;
+    const committed = (events as unknown as Array<{ event: { section: string; method: string; data: unknown[] } }>).find(
+      (e) => e.event.section === 'subtensorModule' && e.event.method === 'CRV3WeightsCommitted',
+    )!;
     expect(String(committed.event.data[2])).toBe(blake2AsHex(storedCommit, 256));
     // The legacy payload (no hotkey) this runtime decodes, encrypted: the length says which payload went in.
     expect((storedCommit.length - 2) / 2).toBe(timelockEncrypt(encodeLegacyWeightsPayload({ uids, values: weights, versionKey: 0n }), 1n).length);

@@ -47,7 +47,12 @@ describe('timelock encryption against bittensor_drand (the Rust code the chain s
     const rng = testRng(testSeed(1000));
     const payloads = [
       encodeWeightsPayload({ hotkey: fromHex(rng.hex(32)), uids: [0, 1, 2], values: [65535, 1000, 0], versionKey: 2010n }),
-      encodeWeightsPayload({ hotkey: fromHex(rng.hex(32)), uids: Array.from({ length: 256 }, (_, i) => i), values: Array.from({ length: 256 }, () => rng.int(0, 65535)), versionKey: 1n }),
+      encodeWeightsPayload({
+        hotkey: fromHex(rng.hex(32)),
+        uids: Array.from({ length: 256 }, (_, i) => i),
+        values: Array.from({ length: 256 }, () => rng.int(0, 65535)),
+        versionKey: 1n,
+      }),
       fromHex(rng.hex(1)),
     ];
     const ours = payloads.map((p) => timelockEncrypt(p, ROUND));

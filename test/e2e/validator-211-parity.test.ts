@@ -149,16 +149,24 @@ describe('a validator on its defaults == the Python 2.1.1 validator, on recorded
       const label = `round ${i + 1} (${where})`;
       expect(report.failedSteps, label).toEqual([]);
       expect(log.checks, `${label}: ProviderCheck must not be sent`).toBe(0);
-      expect(report.sampledProviders.map((p) => p.id), label).toEqual(theirs.sampled);
+      expect(
+        report.sampledProviders.map((p) => p.id),
+        label,
+      ).toEqual(theirs.sampled);
       // Every served miner but the validator itself, for each sampled provider.
       const served = round.axonIps.flatMap((ip, uid) => (ip !== '0.0.0.0' && uid !== FIXTURE.validatorUid ? [uid] : []));
-      for (const p of report.sampledProviders) expect([...log.probed.get(p.probeUrl)!].sort((a, b) => a - b), label).toEqual(served);
+      for (const p of report.sampledProviders)
+        expect(
+          [...log.probed.get(p.probeUrl)!].sort((a, b) => a - b),
+          label,
+        ).toEqual(served);
       expect(theirs.rewards === null ? null : report.rows.map((r) => r.reward ?? 0), label).toEqual(theirs.rewards);
       expect(state.scores, label).toEqual(theirs.scores);
       expect(report.weights, label).toEqual(theirs.weights);
-      expect(log.sent.map((s) => ({ uids: s.uids, weights: s.weights, versionKey: s.versionKey })), label).toEqual(
-        theirs.weights ? [{ ...theirs.weights, versionKey: BigInt(py.specVersion) }] : [],
-      );
+      expect(
+        log.sent.map((s) => ({ uids: s.uids, weights: s.weights, versionKey: s.versionKey })),
+        label,
+      ).toEqual(theirs.weights ? [{ ...theirs.weights, versionKey: BigInt(py.specVersion) }] : []);
       sentWeights += log.sent.length;
     }
     // The fixture exercises what it claims to: replaced hotkeys, a round seeded by the block number,

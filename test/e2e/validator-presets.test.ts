@@ -169,7 +169,9 @@ function scenario(): MinerFacts[] {
 
 /** Every uid of the subnet (owner, validator, miners, misbehaving axons). */
 function allUids(): number[] {
-  return Object.values(fx.net.uids).concat(0).sort((a, b) => a - b);
+  return Object.values(fx.net.uids)
+    .concat(0)
+    .sort((a, b) => a - b);
 }
 
 function argv(preset: PresetName, statePath: string, polygonRpcUrl?: string): string[] {
@@ -179,38 +181,41 @@ function argv(preset: PresetName, statePath: string, polygonRpcUrl?: string): st
 const newStatePath = () => mkdtemp(path.join(fx.net.workDir, 'validator-state-'));
 
 describe('the validator on a local subnet with honest and misbehaving miners', () => {
-  test.for(['hs58', 'drain-v1', 'oracle-v2.1'] as const)('%s: after two rounds the weights on chain rank the miners as the scenario implies', async (preset, ctx) => {
-    if (fx.skipReason) return ctx.skip(fx.skipReason);
-    const { net } = fx;
-    const { code, rounds } = await net.runValidator({ argv: argv(preset, await newStatePath()), maxRounds: 2, signal: deadline() });
-    expect(code).toBe(0);
-    expect(rounds).toHaveLength(2);
-    for (const r of rounds) expect(r.report.failedSteps, `round ${r.round}`).toEqual([]);
+  test.for(['hs58', 'drain-v1', 'oracle-v2.1'] as const)(
+    '%s: after two rounds the weights on chain rank the miners as the scenario implies',
+    async (preset, ctx) => {
+      if (fx.skipReason) return ctx.skip(fx.skipReason);
+      const { net } = fx;
+      const { code, rounds } = await net.runValidator({ argv: argv(preset, await newStatePath()), maxRounds: 2, signal: deadline() });
+      expect(code).toBe(0);
+      expect(rounds).toHaveLength(2);
+      for (const r of rounds) expect(r.report.failedSteps, `round ${r.round}`).toEqual([]);
 
-    const onChain = await net.weightsOnChain();
-    const want = expectedWeightRow(expectedRewards(preset, scenario(), net.claimed));
-    expectWeightRow(onChain, want, allUids());
-    // What the validator read back after its last round is what is on chain now.
-    const last = rounds.at(-1)!;
-    expect(new Map(last.rows.filter((r) => r.chainWeight > 0).map((r) => [r.uid, r.chainWeight]))).toEqual(new Map([...onChain].filter(([, w]) => w > 0)));
+      const onChain = await net.weightsOnChain();
+      const want = expectedWeightRow(expectedRewards(preset, scenario(), net.claimed));
+      expectWeightRow(onChain, want, allUids());
+      // What the validator read back after its last round is what is on chain now.
+      const last = rounds.at(-1)!;
+      expect(new Map(last.rows.filter((r) => r.chainWeight > 0).map((r) => [r.uid, r.chainWeight]))).toEqual(new Map([...onChain].filter(([, w]) => w > 0)));
 
-    // Each misbehaving axon gets 0 for the part it fails; the honest miners' probes agree with the consensus.
-    const row = (name: string) => last.report.rows.find((r) => r.uid === net.uids[name])!;
-    if (preset !== 'oracle-v2.1') {
-      for (const name of ['garbage', 'hang', 'liar', 'replay']) expect(row(name).proof, name).toBe(false);
-      expect(row('liar').answered).toBe(true);
-      expect(row('replay').answered).toBe(true);
-      expect(row('hang').answered).toBe(false);
-      expect(row('garbage').answered).toBe(false);
-      expect(row('miner1').claims).toBe(net.claimed.get(net.minerWallets[0]!.address.toLowerCase()));
-    }
-    if (preset !== 'drain-v1') {
-      for (const name of ['miner1', 'miner2', 'miner3', 'miner4', 'liar']) expect(row(name).probeAccuracy, name).toBeCloseTo(1, 6);
-      for (const name of ['garbage', 'hang', 'replay']) expect(row(name).probeAccuracy, name).toBe(0);
-    }
-    expect(hang.requests()).toBeGreaterThan(0);
-    expect(garbage.requests()).toBeGreaterThan(0);
-  });
+      // Each misbehaving axon gets 0 for the part it fails; the honest miners' probes agree with the consensus.
+      const row = (name: string) => last.report.rows.find((r) => r.uid === net.uids[name])!;
+      if (preset !== 'oracle-v2.1') {
+        for (const name of ['garbage', 'hang', 'liar', 'replay']) expect(row(name).proof, name).toBe(false);
+        expect(row('liar').answered).toBe(true);
+        expect(row('replay').answered).toBe(true);
+        expect(row('hang').answered).toBe(false);
+        expect(row('garbage').answered).toBe(false);
+        expect(row('miner1').claims).toBe(net.claimed.get(net.minerWallets[0]!.address.toLowerCase()));
+      }
+      if (preset !== 'drain-v1') {
+        for (const name of ['miner1', 'miner2', 'miner3', 'miner4', 'liar']) expect(row(name).probeAccuracy, name).toBeCloseTo(1, 6);
+        for (const name of ['garbage', 'hang', 'replay']) expect(row(name).probeAccuracy, name).toBe(0);
+      }
+      expect(hang.requests()).toBeGreaterThan(0);
+      expect(garbage.requests()).toBeGreaterThan(0);
+    },
+  );
 
   test('stopped mid-round and restarted: the EMA and step continue, covered blocks are not scanned again, no claim counts twice', async (ctx) => {
     if (fx.skipReason) return ctx.skip(fx.skipReason);

@@ -73,7 +73,8 @@ const fx = withLocalNetwork(
     const liar = createAxonServer({
       hotkey: { address: net.hotkeys.liar! },
       handlers: { ProviderProbe: () => ({ probe_reachable: true, probe_status: 200, probe_latency_ms: 100 }) },
-      blacklist: (hotkey) => (hotkey === net.hotkeys.validator ? { blacklisted: false, reason: 'Hotkey recognized' } : { blacklisted: true, reason: 'Unrecognized hotkey' }),
+      blacklist: (hotkey) =>
+        hotkey === net.hotkeys.validator ? { blacklisted: false, reason: 'Hotkey recognized' } : { blacklisted: true, reason: 'Unrecognized hotkey' },
       priorityFn: () => 0,
       logger: createLogger({ level: 'silent' }),
     });
@@ -89,7 +90,16 @@ const fx = withLocalNetwork(
     const port = await freeLoopbackPort();
     const child = spawn(
       py,
-      [path.join(REPO_ROOT, 'test/interop/python_miner.py'), net.walletPath, net.walletName, 'python', String(port), at.ip, net.hotkeys.validator!, net.providers[0]!.probeUrl],
+      [
+        path.join(REPO_ROOT, 'test/interop/python_miner.py'),
+        net.walletPath,
+        net.walletName,
+        'python',
+        String(port),
+        at.ip,
+        net.hotkeys.validator!,
+        net.providers[0]!.probeUrl,
+      ],
       { cwd: REPO_ROOT, env: { ...process.env, HS58_PY_MINER_SYNAPSES: 'ProviderProbe' }, stdio: ['pipe', 'pipe', 'pipe'] },
     );
     children.push(child);
@@ -177,7 +187,13 @@ async function asRecordedRounds(rounds: LocalRound[], probes: { uid: number; url
     for (const p of probes.slice(at, at + jobs)) (answers[p.url] ??= new Array(mg.n).fill(null))[p.uid] = p.answer;
     at += jobs;
     const epochBlock = Math.floor(r.report.block / EPOCH_LENGTH) * EPOCH_LENGTH;
-    out.push({ block: r.report.block, epochBlockHash: await fx.net.reader.blockHash(epochBlock), hotkeys: mg.hotkeys, axonIps: mg.axons.map((a) => a.ip), answers });
+    out.push({
+      block: r.report.block,
+      epochBlockHash: await fx.net.reader.blockHash(epochBlock),
+      hotkeys: mg.hotkeys,
+      axonIps: mg.axons.map((a) => a.ip),
+      answers,
+    });
   }
   expect(at).toBe(probes.length);
   return out;
@@ -212,7 +228,13 @@ describe('HS58-subnet 2.1.1 peers, both directions', () => {
     const after = await python.stats();
     expect(after.ProviderCheck).toBe(0);
     expect(after.ProviderProbe - before.ProviderProbe).toBe(2 * net.providers.length);
-    expect((await status!)['scoring']).toMatchObject({ preset: 'oracle-v2.1', presetReason: expect.stringContaining('HS58-subnet 2.1.1'), versionKey: '2011', chainVersionKey: '2011', synapses: ['ProviderProbe'] });
+    expect((await status!)['scoring']).toMatchObject({
+      preset: 'oracle-v2.1',
+      presetReason: expect.stringContaining('HS58-subnet 2.1.1'),
+      versionKey: '2011',
+      chainVersionKey: '2011',
+      synapses: ['ProviderProbe'],
+    });
 
     // The Python 2.1.1 computation on the answers the validator got.
     const recorded = await asRecordedRounds(rounds, rec.probes);
@@ -227,7 +249,10 @@ describe('HS58-subnet 2.1.1 peers, both directions', () => {
     });
     expect(py.specVersion).toBe(CHAIN_KEY);
     for (const [i, r] of rounds.entries()) {
-      expect(r.report.sampledProviders.map((p) => p.id), `round ${i + 1}`).toEqual(py.rounds[i]!.sampled);
+      expect(
+        r.report.sampledProviders.map((p) => p.id),
+        `round ${i + 1}`,
+      ).toEqual(py.rounds[i]!.sampled);
       expect(r.state.scores, `round ${i + 1}`).toEqual(py.rounds[i]!.scores);
       const theirs = py.rounds[i]!.weights!;
       expect(new Map(r.rows.filter((row) => row.chainWeight > 0).map((row) => [row.uid, row.chainWeight])), `round ${i + 1} on chain`).toEqual(

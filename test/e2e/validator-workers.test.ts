@@ -75,8 +75,21 @@ const fx = withLocalNetwork(
     const port = await freeLoopbackPort();
     const child = spawn(
       py,
-      [path.join(REPO_ROOT, 'test/interop/python_miner.py'), net.walletPath, net.walletName, 'python', String(port), at.ip, net.hotkeys.validator!, `${net.providers[0]!.probeUrl.replace('/health', '')}`],
-      { cwd: REPO_ROOT, env: { ...process.env, POLYGON_PRIVATE_KEY: `0x${Buffer.from(account.getHdKey().privateKey!).toString('hex')}` }, stdio: ['pipe', 'pipe', 'pipe'] },
+      [
+        path.join(REPO_ROOT, 'test/interop/python_miner.py'),
+        net.walletPath,
+        net.walletName,
+        'python',
+        String(port),
+        at.ip,
+        net.hotkeys.validator!,
+        `${net.providers[0]!.probeUrl.replace('/health', '')}`,
+      ],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, POLYGON_PRIVATE_KEY: `0x${Buffer.from(account.getHdKey().privateKey!).toString('hex')}` },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
     );
     children.push(child);
     const stderr: string[] = [];
@@ -122,11 +135,16 @@ function scenario(): MinerFacts[] {
 }
 
 function allUids(): number[] {
-  return Object.values(fx.net.uids).concat(0).sort((a, b) => a - b);
+  return Object.values(fx.net.uids)
+    .concat(0)
+    .sort((a, b) => a - b);
 }
 
 const newStatePath = () => mkdtemp(path.join(fx.net.workDir, 'validator-state-'));
-const argv = async (extra: string[] = []) => [...fx.net.validatorArgv({ preset: 'hs58', statePath: await newStatePath(), epochLength: EPOCH_LENGTH, timeoutSec: 4, probesPerRound: 2 }), ...extra];
+const argv = async (extra: string[] = []) => [
+  ...fx.net.validatorArgv({ preset: 'hs58', statePath: await newStatePath(), epochLength: EPOCH_LENGTH, timeoutSec: 4, probesPerRound: 2 }),
+  ...extra,
+];
 
 /** The in-process run's row, which the Redis run must reproduce. */
 let inProcessRow: Map<number, number> | null = null;
@@ -147,7 +165,10 @@ describe('the validator with other processes: the CLI, the Python axon, Redis wo
     const child = hs58(['validator', '--dry-run', ...(await argv())]);
     const out = lineReader(child);
     const uids = allUids();
-    await out.waitFor((lines) => (lines.some((l) => l.startsWith('round at block')) && tableRows(lines).size >= uids.length ? true : undefined), 'the dry-run table');
+    await out.waitFor(
+      (lines) => (lines.some((l) => l.startsWith('round at block')) && tableRows(lines).size >= uids.length ? true : undefined),
+      'the dry-run table',
+    );
     child.kill('SIGTERM');
     expect(await exited(child)).toBe(0);
 
@@ -197,9 +218,23 @@ describe('the validator with other processes: the CLI, the Python axon, Redis wo
     const { net } = fx;
     try {
       inProcessRow ??= await runInProcess();
-      const common = ['--netuid', String(net.netuid), '--wallet.path', net.walletPath, '--wallet.name', net.walletName, '--wallet.hotkey', 'validator', '--neuron.timeout', '4'];
+      const common = [
+        '--netuid',
+        String(net.netuid),
+        '--wallet.path',
+        net.walletPath,
+        '--wallet.name',
+        net.walletName,
+        '--wallet.hotkey',
+        'validator',
+        '--neuron.timeout',
+        '4',
+      ];
       // The option and its short form, one each.
-      const workers = [hs58(['validator', '--neuron.worker', ...common], { REDIS_URL: redis.url }), hs58(['validator', '--worker', ...common], { REDIS_URL: redis.url })];
+      const workers = [
+        hs58(['validator', '--neuron.worker', ...common], { REDIS_URL: redis.url }),
+        hs58(['validator', '--worker', ...common], { REDIS_URL: redis.url }),
+      ];
       await Promise.all(workers.map((w) => lineReader(w).waitFor(lineWith('worker taking jobs'), 'a worker to start')));
       const pyBefore = python ? await python.stats() : null;
 

@@ -120,7 +120,11 @@ describe('wallet ↔ bittensor_wallet (Python SDK)', () => {
     const walletPath = path.join(root, 'ours');
     const created = captureContext(['create', '--wallet.name', 'tsw', '--wallet.hotkey', 'tsh', '--wallet.path', walletPath]);
     expect(await walletCommand(created.ctx)).toBe(0);
-    const [hot, cold] = created.stdout().trim().split('\n').map((l) => l.split(/\s+/)[1]);
+    const [hot, cold] = created
+      .stdout()
+      .trim()
+      .split('\n')
+      .map((l) => l.split(/\s+/)[1]);
     expect(await py.call({ op: 'load', path: walletPath, name: 'tsw', hotkey: 'tsh' })).toMatchObject({ hotkey: hot, coldkey: cold });
     const theirs = (await py.call<{ signature: string }>({ op: 'sign', path: walletPath, name: 'tsw', hotkey: 'tsh', message: hexOf('x') })).signature;
     expect(verifySr25519('x', theirs, hot!)).toBe(true);
@@ -130,7 +134,13 @@ describe('wallet ↔ bittensor_wallet (Python SDK)', () => {
 
     const encoded = captureContext(['encode', '--wallet.name', 'tsw', '--wallet.hotkey', 'tsh', '--wallet.path', walletPath]);
     expect(await walletCommand(encoded.ctx)).toBe(0);
-    const env = Object.fromEntries(encoded.stdout().trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    const env = Object.fromEntries(
+      encoded
+        .stdout()
+        .trim()
+        .split('\n')
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
     const imported = path.join(root, 'imported');
     expect(await walletCommand(captureContext(['import'], { ...env, BT_WALLET_PATH: imported }).ctx)).toBe(0);
     expect(await py.call({ op: 'load', path: imported, name: 'tsw', hotkey: 'tsh' })).toMatchObject({ hotkey: hot, coldkey: cold });

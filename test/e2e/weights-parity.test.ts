@@ -57,7 +57,14 @@ const golden: PipelineCase[] = [
   { ...base, label: 'all zero, one neuron', scores: [0], n: 1 },
   { ...base, label: 'one neuron', scores: [0.7], n: 1 },
   { ...base, label: 'fewer non-zero than min_allowed', scores: [0, 0.5, 0, 0.25, 0, 0, 0, 0.125, 0, 0, 0, 0, 0, 0, 0, 0], n: 16, minAllowedWeights: 8 },
-  { ...base, label: 'fewer non-zero than min_allowed, with a cap', scores: [0, 0.9, 0, 0.05, 0, 0, 0, 0.05, 0, 0], n: 10, minAllowedWeights: 4, maxWeightsLimitU16: 16384 },
+  {
+    ...base,
+    label: 'fewer non-zero than min_allowed, with a cap',
+    scores: [0, 0.9, 0, 0.05, 0, 0, 0, 0.05, 0, 0],
+    n: 10,
+    minAllowedWeights: 4,
+    maxWeightsLimitU16: 16384,
+  },
   { ...base, label: 'fewer neurons than min_allowed', scores: [0.1, 0.2, 0.7], n: 3, minAllowedWeights: 8 },
   { ...base, label: 'n above the number of scores (uniform path)', scores: [0, 0, 0], n: 7 },
   { ...base, label: 'n above the number of scores (1e-5 path)', scores: [0.3, 0, 0.6], n: 9, minAllowedWeights: 4 },
@@ -70,7 +77,14 @@ const golden: PipelineCase[] = [
   { ...base, label: 'limit so low every weight is uniform (n·limit <= 1)', scores: [5, 1, 1, 1], n: 4, maxWeightsLimitU16: 16383 },
   { ...base, label: 'limit 0', scores: [5, 1, 1, 1], n: 4, maxWeightsLimitU16: 0 },
   { ...base, label: 'exclude_quantile 10%', scores: Array.from({ length: 30 }, (_, i) => (i + 1) / 30), n: 30, excludeQuantile: 6553 },
-  { ...base, label: 'exclude_quantile 50% bounded by min_allowed', scores: Array.from({ length: 30 }, (_, i) => (i % 7) / 7), n: 30, excludeQuantile: 32767, minAllowedWeights: 20 },
+  {
+    ...base,
+    label: 'exclude_quantile 50% bounded by min_allowed',
+    scores: Array.from({ length: 30 }, (_, i) => (i % 7) / 7),
+    n: 30,
+    excludeQuantile: 32767,
+    minAllowedWeights: 20,
+  },
   { ...base, label: 'exclude_quantile 100%', scores: [0.1, 0.2, 0.3, 0.4], n: 4, excludeQuantile: 65535 },
   { ...base, label: 'round half to even in the conversion', scores: [2, 1], n: 2 },
   { ...base, label: 'a weight that rounds to 0 is dropped', scores: [131070, 1, 3], n: 3 },
@@ -194,15 +208,25 @@ function checkPipeline(python: string, c: PipelineCase): void {
   if (c.refused) {
     // The port refuses by name what the SDK lets through (negative: dropped by `weights > 0`;
     // beyond float32: inf → NaN quantile → nothing kept → the emit step raises).
-    expect('thrown' in processed && (processed.thrown as WeightsError).code, where(c)).toBe(c.refused === 'negative' ? 'WEIGHTS_NEGATIVE' : 'WEIGHTS_NOT_FINITE');
+    expect('thrown' in processed && (processed.thrown as WeightsError).code, where(c)).toBe(
+      c.refused === 'negative' ? 'WEIGHTS_NEGATIVE' : 'WEIGHTS_NOT_FINITE',
+    );
     expect(() => toU16Weights(c.scores, { ...paramsOf(c), uids })).toThrow(WeightsError);
     return;
   }
   const { dtype: _dtype, ...processedTheirs } = isPyError(theirs.processed) ? { dtype: '' } : theirs.processed;
   expectSame(processed, isPyError(theirs.processed) ? theirs.processed : (processedTheirs as UidWeights), `processed ${where(c)}`);
   if ('thrown' in processed || theirs.emitted === undefined) return;
-  expectSame(attempt(() => convertWeightsAndUidsForEmit(processed.uids, processed.weights)), theirs.emitted, `emitted ${where(c)}`);
-  expectSame(attempt(() => toU16Weights(c.scores, { ...paramsOf(c), uids })), theirs.emitted, `toU16Weights ${where(c)}`);
+  expectSame(
+    attempt(() => convertWeightsAndUidsForEmit(processed.uids, processed.weights)),
+    theirs.emitted,
+    `emitted ${where(c)}`,
+  );
+  expectSame(
+    attempt(() => toU16Weights(c.scores, { ...paramsOf(c), uids })),
+    theirs.emitted,
+    `toU16Weights ${where(c)}`,
+  );
 }
 
 describe('u16 weights: bit-identical to the bittensor SDK (process_weights_for_netuid + convert_weights_and_uids_for_emit)', () => {
@@ -213,7 +237,9 @@ describe('u16 weights: bit-identical to the bittensor SDK (process_weights_for_n
     // Negative scores: the SDK's emit step raises too (the Python validator's own set_weights path).
     const negative = golden.find((c) => c.refused === 'negative')!;
     expect(sdk(python, emitCases.find((c) => c.label === 'negative raises')!)).toMatchObject({ error: 'ValueError' });
-    expect((sdk(python, negative) as PyPipeline).processed, 'the SDK process step drops negatives; recorded so a change in the SDK shows').not.toHaveProperty('error');
+    expect((sdk(python, negative) as PyPipeline).processed, 'the SDK process step drops negatives; recorded so a change in the SDK shows').not.toHaveProperty(
+      'error',
+    );
   });
 
   test(`random vectors (${random.length}, n from 1 to 256, with caps, quantiles, min_allowed)`, (ctx) => {
@@ -246,7 +272,11 @@ describe('u16 weights: bit-identical to the bittensor SDK (process_weights_for_n
     if (reason || python === null) return ctx.skip(reason ?? 'no interop python');
     for (const c of emitCases) {
       const convert = c.kind === 'emit' ? convertWeightsAndUidsForEmit : convertAndNormalizeWeightsAndUids;
-      expectSame(attempt(() => convert(c.uids, c.weights)), sdk(python, c) as PyOut, where(c));
+      expectSame(
+        attempt(() => convert(c.uids, c.weights)),
+        sdk(python, c) as PyOut,
+        where(c),
+      );
     }
   });
 
@@ -256,7 +286,11 @@ describe('u16 weights: bit-identical to the bittensor SDK (process_weights_for_n
     // With limit 1 and no cap, normalize_max_weight returns w / sum(w) in float32: the sum is the only unknown.
     for (const c of sums) {
       const sum32 = sdk(python, c) as number;
-      const processed = processWeightsForNetuid(c.values.map((_, i) => i), c.values, { minAllowedWeights: 0, maxWeightLimit: 1 });
+      const processed = processWeightsForNetuid(
+        c.values.map((_, i) => i),
+        c.values,
+        { minAllowedWeights: 0, maxWeightLimit: 1 },
+      );
       expect(processed.weights, where(c)).toEqual(c.values.map((v) => Math.fround(Math.fround(v) / sum32)));
     }
   });

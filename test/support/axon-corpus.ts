@@ -89,7 +89,17 @@ export function buildCorpus(actors: CorpusActors): CorpusCase[] {
       axon: { hotkey: o.axonHotkey ?? t.minerHotkey, ip: '127.0.0.1', port: t.port },
       sign: (m) => signer.sign(m),
     });
-    return { method: 'POST', path: req.path, headers: { ...req.headers }, body: Buffer.from(req.body), nonce, uuid, hotkey: o.as ?? signer.address, bodyHash: req.bodyHash, signer };
+    return {
+      method: 'POST',
+      path: req.path,
+      headers: { ...req.headers },
+      body: Buffer.from(req.body),
+      nonce,
+      uuid,
+      hotkey: o.as ?? signer.address,
+      bodyHash: req.bodyHash,
+      signer,
+    };
   };
   /** Headers replaced (null: removed). */
   const set = (d: Draft, headers: Record<string, string | null>): Draft => {
@@ -160,8 +170,10 @@ export function buildCorpus(actors: CorpusActors): CorpusCase[] {
   add('by another key than the hotkey claimed', (t, u) => signed(t, u, { signer: stranger, as: validator.address }));
   add('for another axon', (t, u) => signed(t, u, { axonHotkey: stranger.address }));
   add('over another body hash than the header', (t, u) => set(signed(t, u), { computed_body_hash: 'ab'.repeat(32) }));
-  add('signed over a body hash that does not match the body', (t, u) => resign(t, set(signed(t, u), { computed_body_hash: 'ab'.repeat(32) }), { hash: 'ab'.repeat(32) }));
- add('an empty computed_body_hash, signed over it', (t, u) => resign(t, set(signed(t, u), { computed_body_hash: '' }), { hash: '' }));
+  add('signed over a body hash that does not match the body', (t, u) =>
+    resign(t, set(signed(t, u), { computed_body_hash: 'ab'.repeat(32) }), { hash: 'ab'.repeat(32) }),
+  );
+  add('an empty computed_body_hash, signed over it', (t, u) => resign(t, set(signed(t, u), { computed_body_hash: '' }), { hash: '' }));
   add('no computed_body_hash header', (t, u) => set(signed(t, u), { computed_body_hash: null }));
   add('unsigned, from an unregistered hotkey', (t, u) => set(signed(t, u, { signer: stranger }), { bt_header_dendrite_signature: null }));
 
@@ -213,7 +225,9 @@ export function buildCorpus(actors: CorpusActors): CorpusCase[] {
 
   group = 'uuid';
   add('80 characters, unsigned', (t, u) => set(signed(t, u), { bt_header_dendrite_uuid: 'u'.repeat(80), bt_header_dendrite_signature: null }));
-  add('80 characters, signed', (t, u) => resign(t, set(signed(t, u), { bt_header_dendrite_uuid: `${u}-${'u'.repeat(80)}` }), { uuid: `${u}-${'u'.repeat(80)}` }));
+  add('80 characters, signed', (t, u) =>
+    resign(t, set(signed(t, u), { bt_header_dendrite_uuid: `${u}-${'u'.repeat(80)}` }), { uuid: `${u}-${'u'.repeat(80)}` }),
+  );
   add('latin-1 characters, unsigned', (t, u) => set(signed(t, u), { bt_header_dendrite_uuid: 'caf\u00e9', bt_header_dendrite_signature: null }));
 
   group = 'headers';
@@ -289,7 +303,9 @@ export function buildCorpus(actors: CorpusActors): CorpusCase[] {
   add('a 70 KB body', (t, u) => editBody(signed(t, u), (o) => (o.pad = 'x'.repeat(70_000))));
   add('a 70 KB body, unregistered caller', (t, u) => editBody(signed(t, u, { signer: stranger }), (o) => (o.pad = 'x'.repeat(70_000))));
   add('a 20 KB header', (t, u) => set(signed(t, u), { 'x-pad': 'y'.repeat(20_000) }));
-  add('a 10 KB ProviderProbe target_url', (t, u) => editBody(signed(t, u, { synapse: 'ProviderProbe' }), (o) => (o.target_url = `https://p.example/${'a'.repeat(10_000)}`)));
+  add('a 10 KB ProviderProbe target_url', (t, u) =>
+    editBody(signed(t, u, { synapse: 'ProviderProbe' }), (o) => (o.target_url = `https://p.example/${'a'.repeat(10_000)}`)),
+  );
 
   return cases;
 }

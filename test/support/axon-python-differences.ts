@@ -14,12 +14,10 @@ export const REASONS = {
     'Python answers 500 to a client’s mistake (headers its Synapse.from_headers cannot parse, a body its pydantic model refuses: the exception escapes as "Internal Server Error #<id>"); the mistake is the client’s, so we answer 400 with what is wrong',
   contentType:
     'a body that is not application/json (by its content-type) makes FastAPI hand bytes to the bittensor model, which fails with a 500; we answer 415 Unsupported Media Type',
-  duplicateHeader:
-    'a header given twice is refused as ambiguous (the trick of request smuggling); Python silently keeps one of the values',
+  duplicateHeader: 'a header given twice is refused as ambiguous (the trick of request smuggling); Python silently keeps one of the values',
   strictBody:
     'the body of a signed request is read with our types and limits (target_url ≤ 2048 characters, the probe URL); Python accepts whatever pydantic coerces. No Python dendrite sends such a body',
-  bodyLimit:
-    'a body over 64 KiB is refused before anything else (413; Subnet 58 bodies are < 4 KiB), so no caller makes us buffer more; Python reads any size',
+  bodyLimit: 'a body over 64 KiB is refused before anything else (413; Subnet 58 bodies are < 4 KiB), so no caller makes us buffer more; Python reads any size',
   headLimit: 'a request head over 16 KiB is refused by the HTTP server (431); uvicorn accepts larger heads',
   trailingSlash:
     'Starlette redirects /ProviderCheck/ to /ProviderCheck (307 to a URL built from the client’s Host header); no dendrite adds the slash, and we build no URL from a Host header: 404',
@@ -36,7 +34,8 @@ export interface AllowedDifference {
   reason: string;
 }
 
-const rows = (reason: string, python: number, ours: number, cases: readonly string[]): AllowedDifference[] => cases.map((c) => ({ case: c, python, ours, reason }));
+const rows = (reason: string, python: number, ours: number, cases: readonly string[]): AllowedDifference[] =>
+  cases.map((c) => ({ case: c, python, ours, reason }));
 
 export const ALLOWED_DIFFERENCES: readonly AllowedDifference[] = [
   ...rows(REASONS.python500, 500, 400, [

@@ -26,8 +26,12 @@ export function lineReader(child: ChildProcess) {
           const found = find(lines);
           if (found !== undefined) done(() => resolve(found));
         };
-        const onExit = (code: number | null) => done(() => reject(new Error(`${what}: the process exited (${code}) first; output:\n${lines.slice(-20).join('\n')}`)));
-        const timer = setTimeout(() => done(() => reject(new Error(`timed out waiting for ${what}; output so far:\n${lines.slice(-20).join('\n')}`))), timeoutMs);
+        const onExit = (code: number | null) =>
+          done(() => reject(new Error(`${what}: the process exited (${code}) first; output:\n${lines.slice(-20).join('\n')}`)));
+        const timer = setTimeout(
+          () => done(() => reject(new Error(`timed out waiting for ${what}; output so far:\n${lines.slice(-20).join('\n')}`))),
+          timeoutMs,
+        );
         waiters.add(check);
         child.once('exit', onExit);
         check();
@@ -37,7 +41,10 @@ export function lineReader(child: ChildProcess) {
 }
 
 /** A `find` for `waitFor`: the first line (from index `from`) containing `text`. */
-export const lineWith = (text: string, from = 0) => (lines: readonly string[]) => lines.slice(from).find((l) => l.includes(text));
+export const lineWith =
+  (text: string, from = 0) =>
+  (lines: readonly string[]) =>
+    lines.slice(from).find((l) => l.includes(text));
 
 /** Resolves with the exit code once the child exited; rejects after `timeoutMs`. */
 export function exited(child: ChildProcess, timeoutMs = 20_000): Promise<number | null> {

@@ -13,10 +13,21 @@ export function readClaimsDatabase(file: string): ClaimsStateJSON | null {
   const db = new DatabaseSync(file, { readOnly: true, timeout: 5_000 });
   try {
     db.exec('BEGIN');
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((r) => r.name);
+    const tables = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+      .all()
+      .map((r) => r.name);
     if (!tables.includes('claims')) return null;
-    const meta = new Map(db.prepare('SELECT key, value FROM meta').all().map((r) => [r.key as string, r.value as string]));
-    const covered = db.prepare('SELECT from_block, to_block FROM covered ORDER BY from_block').all().map((r) => [r.from_block, r.to_block] as [number, number]);
+    const meta = new Map(
+      db
+        .prepare('SELECT key, value FROM meta')
+        .all()
+        .map((r) => [r.key as string, r.value as string]),
+    );
+    const covered = db
+      .prepare('SELECT from_block, to_block FROM covered ORDER BY from_block')
+      .all()
+      .map((r) => [r.from_block, r.to_block] as [number, number]);
     const claims = db
       .prepare('SELECT * FROM claims ORDER BY block, log_index')
       .all()

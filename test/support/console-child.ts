@@ -10,7 +10,9 @@ redactConsole();
 // A WebSocket endpoint that accepts, never answers, and drops the socket mid-call.
 const server = http.createServer();
 server.on('upgrade', (req, socket) => {
-  const accept = createHash('sha1').update(`${String(req.headers['sec-websocket-key'])}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+  const accept = createHash('sha1')
+    .update(`${String(req.headers['sec-websocket-key'])}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
+    .digest('base64');
   socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
   setTimeout(() => socket.destroy(), 200);
 });

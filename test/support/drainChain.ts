@@ -91,7 +91,6 @@ export interface DrainChain {
   stop(): Promise<void>;
 }
 
-
 export function totalsOf(claims: readonly TruthClaim[]): Map<string, ProviderClaims> {
   const acc = new Map<string, { amount: bigint; claims: number; channels: Set<string> }>();
   for (const c of claims) {
@@ -140,7 +139,16 @@ export async function buildDrainChain(options: DrainChainOptions): Promise<Drain
     const send = async (from: PrivateKeyAccount, to: Address, data: Hex): Promise<Hex> => {
       const nonce = nonces.get(from.address)!;
       nonces.set(from.address, nonce + 1);
-      const raw = await from.signTransaction({ chainId: CHAIN_ID, type: 'eip1559', to, data, nonce, gas: 400_000n, maxFeePerGas: 50_000_000_000n, maxPriorityFeePerGas: 1_000_000_000n });
+      const raw = await from.signTransaction({
+        chainId: CHAIN_ID,
+        type: 'eip1559',
+        to,
+        data,
+        nonce,
+        gas: 400_000n,
+        maxFeePerGas: 50_000_000_000n,
+        maxPriorityFeePerGas: 1_000_000_000n,
+      });
       return (await rpc('eth_sendRawTransaction', [raw])) as Hex;
     };
 
@@ -151,7 +159,14 @@ export async function buildDrainChain(options: DrainChainOptions): Promise<Drain
         const provider = providers[int(0, providers.length - 1)]!;
         const contract = openOn?.[i % openOn.length] ?? (random() < 0.15 ? decoy : random() < 0.5 ? v1 : v2);
         const deposit = BigInt(int(5, 500)) * 1_000_000n;
-        txs.push({ kind: 'open', from, contract, provider, deposit, data: encodeFunctionData({ abi: drainChannelAbi, functionName: 'open', args: [provider.address, deposit, 86_400n] }) });
+        txs.push({
+          kind: 'open',
+          from,
+          contract,
+          provider,
+          deposit,
+          data: encodeFunctionData({ abi: drainChannelAbi, functionName: 'open', args: [provider.address, deposit, 86_400n] }),
+        });
       }
       const usable = open.filter((c) => c.claimed < c.deposit);
       // Claims (by the provider) and a close (by the consumer) of one channel in the same block could
@@ -166,7 +181,13 @@ export async function buildDrainChain(options: DrainChainOptions): Promise<Drain
           const bumped = ch.claimed + BigInt(int(1, 1000)) * 1000n;
           const finalAmount = bumped > ch.deposit ? ch.deposit : bumped;
           const sig = await signCloseAuthorization(ch.provider, { contract: ch.contract, chainId: CHAIN_ID, channelId: ch.channelId, finalAmount });
-          txs.push({ kind: 'coopClose', from: ch.consumer, channel: ch, finalAmount, data: encodeFunctionData({ abi: drainChannelAbi, functionName: 'cooperativeClose', args: [ch.channelId, finalAmount, sig] }) });
+          txs.push({
+            kind: 'coopClose',
+            from: ch.consumer,
+            channel: ch,
+            finalAmount,
+            data: encodeFunctionData({ abi: drainChannelAbi, functionName: 'cooperativeClose', args: [ch.channelId, finalAmount, sig] }),
+          });
           ch.claimed = ch.deposit; // nothing more on this channel
           usable.splice(usable.indexOf(ch), 1);
           continue;
@@ -179,7 +200,14 @@ export async function buildDrainChain(options: DrainChainOptions): Promise<Drain
         // An invalid claim carries a voucher signed by the provider instead of the consumer: it reverts.
         const signer = valid ? ch.consumer : ch.provider;
         const signature = await signVoucher(signer, { contract: ch.contract, chainId: CHAIN_ID, channelId: ch.channelId, amount, nonce: ch.voucherNonce });
-        txs.push({ kind: 'claim', from: ch.provider, channel: ch, amount, valid, data: encodeFunctionData({ abi: drainChannelAbi, functionName: 'claim', args: [ch.channelId, amount, ch.voucherNonce, signature] }) });
+        txs.push({
+          kind: 'claim',
+          from: ch.provider,
+          channel: ch,
+          amount,
+          valid,
+          data: encodeFunctionData({ abi: drainChannelAbi, functionName: 'claim', args: [ch.channelId, amount, ch.voucherNonce, signature] }),
+        });
         if (valid) ch.claimed = amount;
       }
       return txs;
@@ -196,7 +224,11 @@ export async function buildDrainChain(options: DrainChainOptions): Promise<Drain
       }
       await rpc('evm_mine', []);
       const block = Number(await admin.getBlockNumber());
-      const receipts = (await rpc('eth_getBlockReceipts', [toHex(block)])) as { transactionHash: Hex; status: Hex; logs: { address: Address; topics: Hex[]; data: Hex }[] }[];
+      const receipts = (await rpc('eth_getBlockReceipts', [toHex(block)])) as {
+        transactionHash: Hex;
+        status: Hex;
+        logs: { address: Address; topics: Hex[]; data: Hex }[];
+      }[];
       const byHash = new Map(receipts.map((r) => [r.transactionHash.toLowerCase(), r]));
       const added: TruthClaim[] = [];
       // Track the running claimed total per channel in transaction order to derive each payout.
@@ -222,7 +254,14 @@ export async function buildDrainChain(options: DrainChainOptions): Promise<Drain
         const target = tx.kind === 'claim' ? tx.amount : tx.finalAmount;
         running.set(ch, target);
         if (target > before) {
-          const c: TruthClaim = { contract: ch.contract, provider: ch.provider.address, channelId: ch.channelId, amount: target - before, block, txHash: hashes[i]! };
+          const c: TruthClaim = {
+            contract: ch.contract,
+            provider: ch.provider.address,
+            channelId: ch.channelId,
+            amount: target - before,
+            block,
+            txHash: hashes[i]!,
+          };
           truth.push(c);
           added.push(c);
         }

@@ -76,7 +76,9 @@ export function decodeSignedExtrinsic(registry: TypeRegistry, metadata: Metadata
  * covers. `implicit` gives each extension's implicit value by name (absent: the empty value).
  */
 export function signingPayload(registry: TypeRegistry, metadata: Metadata, decoded: DecodedExtrinsic, implicit: Record<string, unknown>): Uint8Array {
-  const implicitBytes = v4Extensions(metadata).map(({ name, implicitType }) => registry.createType(registry.createLookupType(implicitType), implicit[name]).toU8a());
+  const implicitBytes = v4Extensions(metadata).map(({ name, implicitType }) =>
+    registry.createType(registry.createLookupType(implicitType), implicit[name]).toU8a(),
+  );
   const payload = u8aConcat(decoded.callBytes, ...decoded.extensions.map((e) => e.bytes), ...implicitBytes);
   return payload.length > 256 ? blake2AsU8a(payload, 256) : payload;
 }

@@ -4,7 +4,10 @@
 // production install (`npm ci --omit=dev`) leaves out the devDependencies.
 import { register } from 'node:module';
 
-const hidden = (process.env.HS58_HIDE_PACKAGES ?? '').split(',').map((name) => name.trim()).filter(Boolean);
+const hidden = (process.env.HS58_HIDE_PACKAGES ?? '')
+  .split(',')
+  .map((name) => name.trim())
+  .filter(Boolean);
 if (hidden.length === 0) throw new Error('hide-packages.mjs: set HS58_HIDE_PACKAGES to the packages to hide (comma-separated)');
 
 const hook = `

@@ -75,10 +75,18 @@ export function decodePng(file: Buffer): DecodedPng {
       const c = y > 0 && x >= channels ? pixels[prev + x - channels]! : 0;
       let predictor: number;
       switch (filter) {
-        case 0: predictor = 0; break;
-        case 1: predictor = a; break;
-        case 2: predictor = b; break;
-        case 3: predictor = (a + b) >> 1; break;
+        case 0:
+          predictor = 0;
+          break;
+        case 1:
+          predictor = a;
+          break;
+        case 2:
+          predictor = b;
+          break;
+        case 3:
+          predictor = (a + b) >> 1;
+          break;
         case 4: {
           const p = a + b - c;
           const pa = Math.abs(p - a);
@@ -87,7 +95,8 @@ export function decodePng(file: Buffer): DecodedPng {
           predictor = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
           break;
         }
-        default: throw new Error(`PNG row ${y} has unknown filter ${filter}`);
+        default:
+          throw new Error(`PNG row ${y} has unknown filter ${filter}`);
       }
       pixels[row + x] = (raw[src + x]! + predictor) & 0xff;
     }

@@ -34,8 +34,7 @@ export function interopPython(): string | null {
   return existsSync(local) ? local : null;
 }
 
-const INSTALL_VENV =
-  'run `python3 -m venv .venv-interop && .venv-interop/bin/pip install -r test/interop/requirements.txt`';
+const INSTALL_VENV = 'run `python3 -m venv .venv-interop && .venv-interop/bin/pip install -r test/interop/requirements.txt`';
 let venvChecked: string | null | undefined;
 
 /** Whether the venv holds every module the interop scripts import (checked once per process). */
@@ -48,7 +47,11 @@ function venvProblem(python: string): string | null {
     });
     venvChecked = null;
   } catch (err) {
-    const stderr = String((err as { stderr?: Buffer }).stderr ?? '').trim().split('\n').pop() ?? '';
+    const stderr =
+      String((err as { stderr?: Buffer }).stderr ?? '')
+        .trim()
+        .split('\n')
+        .pop() ?? '';
     venvChecked = `the Python venv ${python} lacks a module the interop tests need (${stderr}): ${INSTALL_VENV}`;
   }
   return venvChecked;
@@ -56,9 +59,7 @@ function venvProblem(python: string): string | null {
 
 export function requireInteropPython(): { python: string | null; reason: string | null } {
   const python = interopPython();
-  const reason = missingProgram(() =>
-    python === null ? `the Python venv with bittensor and eth-account: ${INSTALL_VENV}` : venvProblem(python),
-  );
+  const reason = missingProgram(() => (python === null ? `the Python venv with bittensor and eth-account: ${INSTALL_VENV}` : venvProblem(python)));
   return { python, reason };
 }
 

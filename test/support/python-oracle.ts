@@ -21,7 +21,12 @@ export function runPythonOracle<T>(python: string, script: string, request: unkn
 }
 
 /** A small seeded PRNG (mulberry32) to generate test inputs reproducibly; independent of the code under test. */
-export function testRng(seed: number): { next: () => number; int: (lo: number, hi: number) => number; hex: (bytes: number) => string; pick: <T>(xs: readonly T[]) => T } {
+export function testRng(seed: number): {
+  next: () => number;
+  int: (lo: number, hi: number) => number;
+  hex: (bytes: number) => string;
+  pick: <T>(xs: readonly T[]) => T;
+} {
   const next = mulberry32(seed);
   const int = (lo: number, hi: number): number => lo + Math.floor(next() * (hi - lo + 1));
   const hex = (bytes: number): string => Array.from({ length: bytes }, () => int(0, 255).toString(16).padStart(2, '0')).join('');

@@ -41,7 +41,8 @@ export function sampleDoubles(count: number, seed: number): number[] {
     if (kind === 0) out.push(doubleFromBits(r() * 2 ** 32, r() * 2 ** 32));
     else if (kind === 1) out.push((r() - 0.5) * 10 ** Math.floor(r() * 40 - 20));
     else if (kind === 2) out.push(Math.round((r() - 0.5) * 10 ** Math.floor(r() * 18)));
-    else if (kind === 3) out.push(r() * 0.01); // process_time-like
+    else if (kind === 3)
+      out.push(r() * 0.01); // process_time-like
     else out.push(Math.round(r() * 1e6) / 10 ** Math.floor(r() * 8));
   }
   return out;

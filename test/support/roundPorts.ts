@@ -31,8 +31,16 @@ export function metagraph(weightsVersionKey = 0n): MetagraphSnapshot {
     lastUpdate: [0, 0, 0, 0, 0],
     active: [true, true, true, true, true],
     hyperparameters: {
-      tempo: 10, weightsRateLimit: 0, weightsVersionKey, minAllowedWeights: 1, maxWeightsLimit: 65535, activityCutoff: 5000,
-      servingRateLimit: 0, commitRevealEnabled: false, commitRevealPeriod: 1, commitRevealVersion: null,
+      tempo: 10,
+      weightsRateLimit: 0,
+      weightsVersionKey,
+      minAllowedWeights: 1,
+      maxWeightsLimit: 65535,
+      activityCutoff: 5000,
+      servingRateLimit: 0,
+      commitRevealEnabled: false,
+      commitRevealPeriod: 1,
+      commitRevealVersion: null,
     },
     source: 'storage',
   };
@@ -72,9 +80,15 @@ export async function deps(overrides: Partial<RoundDeps> = {}, claims = new Map<
     claims: {
       runRound: async () => ({ complete: true, missingRanges: [], newClaims: 1 }) as never,
       claimsByProvider: () => new Map([...claims].map(([a, amount]) => [a, { amount, claims: 1, channels: 1 }])),
-      completeness: () => ({ lastCompleteWindow: { from: 0, to: 10 }, lastCompleteAt: 1, lastRound: { window: { from: 0, to: 10 }, complete: true, missingRanges: [], finishedAt: 1 } }),
+      completeness: () => ({
+        lastCompleteWindow: { from: 0, to: 10 },
+        lastCompleteAt: 1,
+        lastRound: { window: { from: 0, to: 10 }, complete: true, missingRanges: [], finishedAt: 1 },
+      }),
     },
-    registry: { fetchProviders: async () => ({ providers: [{ id: 'p', probeUrl: 'https://p.example/health', name: 'p', protocol: 'drain' }], source: 'x', failures: [] }) },
+    registry: {
+      fetchProviders: async () => ({ providers: [{ id: 'p', probeUrl: 'https://p.example/health', name: 'p', protocol: 'drain' }], source: 'x', failures: [] }),
+    },
     queue: createInProcessQueue(handlers as never, { concurrency: 4 }),
     logger: createLogger({ level: 'silent' }),
     ...overrides,
@@ -83,5 +97,13 @@ export async function deps(overrides: Partial<RoundDeps> = {}, claims = new Map<
 }
 
 export const settings = (preset = 'hs58', extra: Partial<RoundSettings> = {}): RoundSettings => ({
-  netuid: 7, hotkey: HOTKEYS[0]!, preset: getPreset(preset), probesPerRound: 5, timeoutSec: 1, epochLength: 10, versionKey: 2010n, submit: true, ...extra,
+  netuid: 7,
+  hotkey: HOTKEYS[0]!,
+  preset: getPreset(preset),
+  probesPerRound: 5,
+  timeoutSec: 1,
+  epochLength: 10,
+  versionKey: 2010n,
+  submit: true,
+  ...extra,
 });

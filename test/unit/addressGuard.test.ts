@@ -25,9 +25,22 @@ function rng(seed: number): () => number {
 
 // The refused ranges written out again as text, checked by node's own CIDR matcher (net.BlockList).
 const REFUSED_V4 = [
-  '0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.0.0.0/24',
-  '192.0.2.0/24', '192.88.99.0/24', '192.168.0.0/16', '198.18.0.0/15', '198.51.100.0/24', '203.0.113.0/24',
-  '224.0.0.0/4', '240.0.0.0/4', '100.100.100.200/32',
+  '0.0.0.0/8',
+  '10.0.0.0/8',
+  '100.64.0.0/10',
+  '127.0.0.0/8',
+  '169.254.0.0/16',
+  '172.16.0.0/12',
+  '192.0.0.0/24',
+  '192.0.2.0/24',
+  '192.88.99.0/24',
+  '192.168.0.0/16',
+  '198.18.0.0/15',
+  '198.51.100.0/24',
+  '203.0.113.0/24',
+  '224.0.0.0/4',
+  '240.0.0.0/4',
+  '100.100.100.200/32',
 ];
 const REFUSED_V6_PLAIN = ['::/128', '::1/128', '64:ff9b:1::/48', '100::/64', '2001:db8::/32', '3fff::/20', 'fc00::/7', 'fe80::/10', 'fec0::/10', 'ff00::/8'];
 
@@ -102,7 +115,7 @@ describe('IP classifier (property checks)', () => {
       if (next() % 8 === 0) groups.splice(2, 6, 0, 0, 0, 0, 0, next() % 3);
       const ip = groups.map((g) => g.toString(16)).join(':');
       const value = parseIpv6(ip)!;
-      const embedsV4 = (value >> 96n) === 0x20010000n || (value >> 112n) === 0x2002n || (value >> 32n) === 0x64ff9b0000000000000000n;
+      const embedsV4 = value >> 96n === 0x20010000n || value >> 112n === 0x2002n || value >> 32n === 0x64ff9b0000000000000000n;
       if (embedsV4 || value >> 32n === 0n) continue;
       const expected = refusedV6.check(ip, 'ipv6') || ip.toLowerCase() === 'fd00:ec2:0:0:0:0:0:254';
       expect({ ip, refused: !isPublicAddress(ip) }).toEqual({ ip, refused: expected });
@@ -128,7 +141,10 @@ describe('IP classifier (property checks)', () => {
 
   test('loose IPv4 (decimal/hex/octal/short forms) reads hosts the way the URL parser does', () => {
     for (const v of v4s.slice(0, 2000)) {
-      const a = v >>> 24, b = (v >>> 16) & 255, c = (v >>> 8) & 255, d = v & 255;
+      const a = v >>> 24,
+        b = (v >>> 16) & 255,
+        c = (v >>> 8) & 255,
+        d = v & 255;
       const forms = [
         String(v),
         `0x${v.toString(16)}`,

@@ -78,7 +78,9 @@ test('the lean workers do not leak wasm memory', async () => {
 test('the inline verifier gives the same answers', async () => {
   const inline = await createInlineVerifier();
   const all = cases().slice(0, 60);
-  expect(await Promise.all(all.map((c) => inline.verify(c.message, c.signature, c.publicKey)))).toEqual(all.map((c) => verifySr25519(c.message, c.signature, c.publicKey)));
+  expect(await Promise.all(all.map((c) => inline.verify(c.message, c.signature, c.publicKey)))).toEqual(
+    all.map((c) => verifySr25519(c.message, c.signature, c.publicKey)),
+  );
   await inline.close();
   await expect(inline.verify('m', new Uint8Array(64), new Uint8Array(32))).rejects.toBeInstanceOf(VerifyPoolError);
 });

@@ -33,7 +33,9 @@ describe('intFlag and logLevel', () => {
   test('an integer flag within its range; a missing value or another text names the flag and the range', () => {
     expect(intFlag({ 'rehearse.port': '40123' }, 'rehearse.port', 0, 65535)).toBe(40123);
     expect(intFlag({}, 'rehearse.port', 0, 65535)).toBeUndefined();
-    expect(() => intFlag({ 'rehearse.port': '70000' }, 'rehearse.port', 0, 65535)).toThrow('--rehearse.port: "70000" is not valid; expected an integer from 0 to 65535.');
+    expect(() => intFlag({ 'rehearse.port': '70000' }, 'rehearse.port', 0, 65535)).toThrow(
+      '--rehearse.port: "70000" is not valid; expected an integer from 0 to 65535.',
+    );
     expect(() => intFlag({ 'rehearse.block': true }, 'rehearse.block', 0, 10)).toThrow('--rehearse.block: needs a value; expected an integer from 0 to 10.');
   });
 

@@ -11,7 +11,10 @@ async function run(argv: string[], build?: { version: string; commit: string; no
   out.on('data', (d: Buffer) => (stdout += d.toString()));
   err.on('data', (d: Buffer) => (stderr += d.toString()));
   const started: string[] = [];
-  const daemon = (name: string): (() => Promise<Command>) => async () => async () => (started.push(name), 0);
+  const daemon =
+    (name: string): (() => Promise<Command>) =>
+    async () =>
+    async () => (started.push(name), 0);
   const code = await runCli(
     { argv, env: {}, cwd: '/', homeDir: '/nonexistent', stdout: out, stderr: err, signal: new AbortController().signal, build },
     { daemons: { miner: daemon('miner'), validator: daemon('validator'), localnet: daemon('localnet'), rehearse: daemon('rehearse') } },

@@ -25,7 +25,11 @@ async function jsonFile(name: string, value: unknown): Promise<string> {
 }
 
 const HASH = '0x' + '3c'.repeat(16) + 'a1'.repeat(16);
-const PROVIDERS = Array.from({ length: 12 }, (_, i) => ({ id: `p${i}`, probeUrl: `https://provider-${(i * 7) % 12}.example/${'😀'.repeat(i % 3)}`, name: `P${i}` }));
+const PROVIDERS = Array.from({ length: 12 }, (_, i) => ({
+  id: `p${i}`,
+  probeUrl: `https://provider-${(i * 7) % 12}.example/${'😀'.repeat(i % 3)}`,
+  name: `P${i}`,
+}));
 
 describe('hs58 sample', () => {
   test('prints what the Python validator picks for the block hash', async (ctx) => {
@@ -45,7 +49,14 @@ describe('hs58 sample', () => {
   });
 
   test('registry shapes, apiUrl fallback, --count, --epoch-block, upper-case hash', async () => {
-    const registry = { miners: [{ id: 'a', apiUrl: 'https://a' }, { id: 'b', probeUrl: 'https://b' }, { id: 'none', name: 'no url' }, { id: 'c', probeUrl: '', apiUrl: 'https://c' }] };
+    const registry = {
+      miners: [
+        { id: 'a', apiUrl: 'https://a' },
+        { id: 'b', probeUrl: 'https://b' },
+        { id: 'none', name: 'no url' },
+        { id: 'c', probeUrl: '', apiUrl: 'https://c' },
+      ],
+    };
     const file = await jsonFile('registry.json', registry);
     const all = await runCommand(sampleCommand, ['--providers', file, '--epoch-block', '720', '--count', '10']);
     expect(all.code).toBe(0);
@@ -58,7 +69,13 @@ describe('hs58 sample', () => {
     ];
     expect(ids).toEqual(sampleProviders(mapped, null, 720, 10).map((p) => p.id));
 
-    const upper = await runCommand(sampleCommand, ['--providers', await jsonFile('p.json', { providers: PROVIDERS }), '--block-hash', HASH.toUpperCase().replace('0X', '0x'), '--count=3']);
+    const upper = await runCommand(sampleCommand, [
+      '--providers',
+      await jsonFile('p.json', { providers: PROVIDERS }),
+      '--block-hash',
+      HASH.toUpperCase().replace('0X', '0x'),
+      '--count=3',
+    ]);
     expect(upper.code).toBe(0);
     expect(JSON.parse(upper.stdout)).toEqual(sampleProviders(PROVIDERS, HASH, 0, 3));
   });

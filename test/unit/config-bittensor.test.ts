@@ -50,7 +50,21 @@ describe("the bittensor SDK's environment", () => {
 
 describe("the Python daemons' flags", () => {
   test('flags that mean nothing here are accepted, with their values, and named in one notice', () => {
-    const r = load(['--netuid', '58', '--neuron.device', 'cuda', '--no_prompt', '--wandb.off', 'true', '--config', '/etc/x.yml', '--logging.record_log', '--neuron.name=validator', '--axon.port', '8092']);
+    const r = load([
+      '--netuid',
+      '58',
+      '--neuron.device',
+      'cuda',
+      '--no_prompt',
+      '--wandb.off',
+      'true',
+      '--config',
+      '/etc/x.yml',
+      '--logging.record_log',
+      '--neuron.name=validator',
+      '--axon.port',
+      '8092',
+    ]);
     expect(r.config.netuid).toBe(58);
     expect(r.config['axon.port']).toBe(8092);
     expect(r.positional).toEqual([]);
@@ -88,7 +102,9 @@ describe('--subtensor.network as the SDK takes it', () => {
 
   test('the five names are the SDK 10.5 NETWORK_MAP; anything else is refused with the accepted forms', () => {
     expect(Object.keys(NETWORK_ENDPOINTS)).toEqual(['finney', 'test', 'archive', 'local', 'latent-lite']);
-    expect(() => loadConfig({ argv: ['--subtensor.network', 'https://node.example'] })).toThrow(/expected one of finney, test, archive, local, latent-lite, or a ws:\/\/ or wss:\/\/ URL/);
+    expect(() => loadConfig({ argv: ['--subtensor.network', 'https://node.example'] })).toThrow(
+      /expected one of finney, test, archive, local, latent-lite, or a ws:\/\/ or wss:\/\/ URL/,
+    );
   });
 });
 
@@ -107,11 +123,26 @@ describe('log format', () => {
   test("a miner started with a Python miner's flags and env writes readable lines (here it stops at the missing wallet)", async () => {
     const r = await runCommand(
       (ctx) => startMiner(ctx, {}),
-      ['--netuid', '58', '--wallet.name', 'nowhere', '--wallet.hotkey', 'default', '--logging.debug', '--neuron.device', 'cpu', '--no_prompt', '--metrics.port', '0'],
+      [
+        '--netuid',
+        '58',
+        '--wallet.name',
+        'nowhere',
+        '--wallet.hotkey',
+        'default',
+        '--logging.debug',
+        '--neuron.device',
+        'cpu',
+        '--no_prompt',
+        '--metrics.port',
+        '0',
+      ],
       { env: { BT_WALLET_PATH: '/nonexistent/wallets', BT_AXON_PORT: '18092', LOG_FORMAT: 'pretty' } },
     );
     expect(r.code).toBe(2);
-    expect(r.stdout).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO  hs58-miner accepted for compatibility with the Python daemons and ignored \(no meaning here\): --neuron\.device cpu, --no_prompt$/m);
+    expect(r.stdout).toMatch(
+      /^\d\d:\d\d:\d\d\.\d{3} INFO  hs58-miner accepted for compatibility with the Python daemons and ignored \(no meaning here\): --neuron\.device cpu, --no_prompt$/m,
+    );
     expect(r.stdout).not.toMatch(/^\{/m);
     expect(r.stderr).toContain('/nonexistent/wallets/nowhere');
   });

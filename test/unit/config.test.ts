@@ -63,7 +63,10 @@ describe('bad values name the flag or variable and what is accepted', () => {
     [{ argv: ['--netuid', 'abc'] }, /--netuid: "abc" is not valid; expected an integer from 0 to 65535/],
     [{ env: { AXON_PORT: '70000' } }, /AXON_PORT \(environment\): "70000" is not valid; expected an integer from 1 to 65535/],
     [{ dotenv: 'LOG_CHUNK_SIZE=0\n' }, /LOG_CHUNK_SIZE \(.env file\).*at least 1|LOG_CHUNK_SIZE \(.env file\).*from 1/],
-    [{ argv: ['--subtensor.network', 'mainnet'] }, /--subtensor.network: "mainnet" is not valid; expected one of finney, test, archive, local, latent-lite, or a ws:\/\/ or wss:\/\/ URL/],
+    [
+      { argv: ['--subtensor.network', 'mainnet'] },
+      /--subtensor.network: "mainnet" is not valid; expected one of finney, test, archive, local, latent-lite, or a ws:\/\/ or wss:\/\/ URL/,
+    ],
     [{ argv: ['--neuron.timeout', '1e999'] }, /--neuron.timeout/],
     [{ argv: ['--neuron.axon_off=maybe'] }, /--neuron.axon_off: "maybe" is not valid; expected true or false/],
     [{ argv: ['--netuid'] }, /--netuid needs a value/],
@@ -113,9 +116,26 @@ describe('.env.example', () => {
 
   test('lists every env var of the Python daemons', () => {
     const all = new Set(Object.values(OPTIONS).flatMap((o) => [...((o as { env?: readonly string[] }).env ?? [])]));
-    for (const v of ['NEURON_TYPE', 'WALLET_NAME', 'HOTKEY_NAME', 'BT_HOTKEY_B64', 'BT_COLDKEYPUB_B64', 'BT_COLDKEY_B64', 'POLYGON_WALLET',
-      'POLYGON_PRIVATE_KEY', 'API_URL', 'MARKETPLACE_URL', 'POLYGON_RPC_URL', 'LOG_CHUNK_SIZE', 'REGISTRY_URLS', 'VALIDATOR_SECRET',
-      'AXON_PORT', 'AXON_EXTERNAL_IP', 'AXON_EXTERNAL_PORT', 'REDIS_URL']) {
+    for (const v of [
+      'NEURON_TYPE',
+      'WALLET_NAME',
+      'HOTKEY_NAME',
+      'BT_HOTKEY_B64',
+      'BT_COLDKEYPUB_B64',
+      'BT_COLDKEY_B64',
+      'POLYGON_WALLET',
+      'POLYGON_PRIVATE_KEY',
+      'API_URL',
+      'MARKETPLACE_URL',
+      'POLYGON_RPC_URL',
+      'LOG_CHUNK_SIZE',
+      'REGISTRY_URLS',
+      'VALIDATOR_SECRET',
+      'AXON_PORT',
+      'AXON_EXTERNAL_IP',
+      'AXON_EXTERNAL_PORT',
+      'REDIS_URL',
+    ]) {
       expect(all.has(v), v).toBe(true);
     }
   });

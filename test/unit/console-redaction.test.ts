@@ -10,7 +10,11 @@ import { redactConsole } from '../../src/observability/console.js';
 import { REPO_ROOT } from '../support/programs.js';
 
 test("@polkadot's own lines about a dropped socket reach the console without the URL's secrets", () => {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'test/support/console-child.ts')], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 });
+  const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'test/support/console-child.ts')], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   const out = `${run.stdout}\n${run.stderr}`;
   expect(run.status).toBe(0);
   // The real WsProvider printed its disconnect line (so the test sees what an operator would)...
@@ -24,7 +28,14 @@ test("@polkadot's own lines about a dropped socket reach the console without the
 
 test('redactConsole puts the console back', () => {
   const seen: string[] = [];
-  const fake = { log: (s: string) => seen.push(s), info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined, trace: () => undefined } as unknown as Console;
+  const fake = {
+    log: (s: string) => seen.push(s),
+    info: () => undefined,
+    warn: () => undefined,
+    error: () => undefined,
+    debug: () => undefined,
+    trace: () => undefined,
+  } as unknown as Console;
   const restore = redactConsole(fake);
   fake.log('at %s', 'https://rpc.example/v2/APIKEY');
   restore();

@@ -52,7 +52,11 @@ test.each(['silent', 'headers-then-stall', 'trickle'] as const)(
     const caller = new AbortController();
     const stopGc = collectGarbageEvery(100);
     try {
-      const result = await within(15_000, `the ${kind} call`, dendrite.call(axon, 'ProviderProbe', { target_url: 'https://a.example' }, { timeoutSec: 1, signal: caller.signal }));
+      const result = await within(
+        15_000,
+        `the ${kind} call`,
+        dendrite.call(axon, 'ProviderProbe', { target_url: 'https://a.example' }, { timeoutSec: 1, signal: caller.signal }),
+      );
       expect(result).toMatchObject({ ok: false, statusCode: 408, message: 'Timeout after 1s' });
       expect(tarpit.accepted()).toBe(1);
     } finally {

@@ -24,29 +24,59 @@ describe('block range sets', () => {
     let s = addRange([], { from: 10, to: 19 });
     s = addRange(s, { from: 30, to: 39 });
     s = addRange(s, { from: 20, to: 25 });
-    expect(s).toEqual([{ from: 10, to: 25 }, { from: 30, to: 39 }]);
+    expect(s).toEqual([
+      { from: 10, to: 25 },
+      { from: 30, to: 39 },
+    ]);
     s = addRange(s, { from: 0, to: 4 });
     s = addRange(s, { from: 24, to: 31 });
-    expect(s).toEqual([{ from: 0, to: 4 }, { from: 10, to: 39 }]);
+    expect(s).toEqual([
+      { from: 0, to: 4 },
+      { from: 10, to: 39 },
+    ]);
     expect(isNormalized(s)).toBe(true);
-    expect(isNormalized([{ from: 0, to: 4 }, { from: 5, to: 9 }])).toBe(false);
+    expect(
+      isNormalized([
+        { from: 0, to: 4 },
+        { from: 5, to: 9 },
+      ]),
+    ).toBe(false);
   });
 
   test('gaps, clipping and the covered-through cursor', () => {
-    const s = [{ from: 10, to: 19 }, { from: 30, to: 39 }];
-    expect(gapsIn(s, { from: 0, to: 50 })).toEqual([{ from: 0, to: 9 }, { from: 20, to: 29 }, { from: 40, to: 50 }]);
+    const s = [
+      { from: 10, to: 19 },
+      { from: 30, to: 39 },
+    ];
+    expect(gapsIn(s, { from: 0, to: 50 })).toEqual([
+      { from: 0, to: 9 },
+      { from: 20, to: 29 },
+      { from: 40, to: 50 },
+    ]);
     expect(gapsIn(s, { from: 12, to: 35 })).toEqual([{ from: 20, to: 29 }]);
     expect(gapsIn(s, { from: 30, to: 39 })).toEqual([]);
-    expect(clipBelow(s, 15)).toEqual([{ from: 15, to: 19 }, { from: 30, to: 39 }]);
+    expect(clipBelow(s, 15)).toEqual([
+      { from: 15, to: 19 },
+      { from: 30, to: 39 },
+    ]);
     expect(coveredThrough(s, 10)).toBe(19);
     expect(coveredThrough(s, 20)).toBe(19);
     expect(coveredThrough(s, 5)).toBe(4);
   });
 
   test('split halves cover the range exactly', () => {
-    expect(splitRange({ from: 0, to: 1999 })).toEqual([{ from: 0, to: 999 }, { from: 1000, to: 1999 }]);
-    expect(splitRange({ from: 7, to: 8 })).toEqual([{ from: 7, to: 7 }, { from: 8, to: 8 }]);
-    expect(splitRange({ from: 7, to: 9 })).toEqual([{ from: 7, to: 8 }, { from: 9, to: 9 }]);
+    expect(splitRange({ from: 0, to: 1999 })).toEqual([
+      { from: 0, to: 999 },
+      { from: 1000, to: 1999 },
+    ]);
+    expect(splitRange({ from: 7, to: 8 })).toEqual([
+      { from: 7, to: 7 },
+      { from: 8, to: 8 },
+    ]);
+    expect(splitRange({ from: 7, to: 9 })).toEqual([
+      { from: 7, to: 8 },
+      { from: 9, to: 9 },
+    ]);
   });
 });
 
@@ -83,7 +113,12 @@ describe('claims store', () => {
     expect(formatUsdc(0n)).toBe('0.000000');
     expect(formatUsdc(1n)).toBe('0.000001');
     expect(formatUsdc(123_456_789n)).toBe('123.456789');
-    const json = totalsToJSON(new Map([[P1, { amount: 5n, claims: 1, channels: 1 }], [P2, { amount: 9n, claims: 2, channels: 1 }]]));
+    const json = totalsToJSON(
+      new Map([
+        [P1, { amount: 5n, claims: 1, channels: 1 }],
+        [P2, { amount: 9n, claims: 2, channels: 1 }],
+      ]),
+    );
     expect(Object.keys(json)).toEqual([P2, P1]);
     expect(json[P2]).toEqual({ amount: '9', usdc: '0.000009', claims: 2, channels: 1 });
   });
@@ -169,15 +204,18 @@ describe('endpoint pool (against small local JSON-RPC servers)', () => {
         hits += 1;
         const call = JSON.parse(text) as { id: number; method: string; params: unknown[] };
         const { status, body } = handler(call.method, call.params, req.headers);
-        res.writeHead(status ?? 200, { 'content-type': 'application/json' }).end(JSON.stringify(typeof body === 'object' && body !== null ? { jsonrpc: '2.0', id: call.id, ...body } : body));
+        res
+          .writeHead(status ?? 200, { 'content-type': 'application/json' })
+          .end(JSON.stringify(typeof body === 'object' && body !== null ? { jsonrpc: '2.0', id: call.id, ...body } : body));
       });
     });
     servers.push(srv);
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
     return { url: `http://127.0.0.1:${(srv.address() as { port: number }).port}`, hits: () => hits };
   }
-  const healthy = (head = 1000) => (method: string) =>
-    ({ body: { result: method === 'eth_chainId' ? '0x89' : method === 'eth_blockNumber' ? `0x${head.toString(16)}` : [] } });
+  const healthy =
+    (head = 1000) =>
+    (method: string) => ({ body: { result: method === 'eth_chainId' ? '0x89' : method === 'eth_blockNumber' ? `0x${head.toString(16)}` : [] } });
 
   test('an endpoint that keeps failing is rested while the other carries on; secrets in URLs never show', async () => {
     const bad = await server(() => ({ status: 500, body: { error: { code: -32000, message: 'boom' } } }));
@@ -231,7 +269,10 @@ describe('endpoint pool (against small local JSON-RPC servers)', () => {
     // A list entirely on the wrong chain is a configuration error, not a reason to fall back.
     const misconfigured = new EndpointPool({ urls: [otherChain.url], fallbackUrls: [fallback.url], expectedChainId: 137 });
     const hitsBefore = fallback.hits();
-    await expect(misconfigured.request('eth_getLogs', [{}])).rejects.toMatchObject({ code: 'POLYGON_NO_ENDPOINTS', message: expect.stringMatching(/chain id 80002/) });
+    await expect(misconfigured.request('eth_getLogs', [{}])).rejects.toMatchObject({
+      code: 'POLYGON_NO_ENDPOINTS',
+      message: expect.stringMatching(/chain id 80002/),
+    });
     expect(fallback.hits()).toBe(hitsBefore);
     misconfigured.close();
     expect(() => new EndpointPool({ urls: [] })).toThrow(/no Polygon RPC endpoint/);
@@ -240,7 +281,9 @@ describe('endpoint pool (against small local JSON-RPC servers)', () => {
 
   test('credentials in a URL go in a Basic authorization header and never in a label', async () => {
     const guarded = await server((m, _p, headers) =>
-      headers.authorization === `Basic ${Buffer.from('user:p@ss').toString('base64')}` ? healthy()(m) : { status: 401, body: { error: { code: -32001, message: 'unauthorized' } } },
+      headers.authorization === `Basic ${Buffer.from('user:p@ss').toString('base64')}`
+        ? healthy()(m)
+        : { status: 401, body: { error: { code: -32001, message: 'unauthorized' } } },
     );
     const withAuth = guarded.url.replace('http://', 'http://user:p%40ss@');
     const pool = new EndpointPool({ urls: [withAuth], expectedChainId: 137 });
@@ -250,7 +293,9 @@ describe('endpoint pool (against small local JSON-RPC servers)', () => {
   });
 
   test('a range refusal is thrown to the caller to split, a single block is retried elsewhere', async () => {
-    const refusing = await server((m) => (m === 'eth_getLogs' ? { body: { error: { code: -32005, message: 'query returned more than 10000 results' } } } : healthy()(m)));
+    const refusing = await server((m) =>
+      m === 'eth_getLogs' ? { body: { error: { code: -32005, message: 'query returned more than 10000 results' } } } : healthy()(m),
+    );
     const good = await server(healthy());
     const pool = new EndpointPool({ urls: [refusing.url], backoffBaseMs: 1 });
     await expect(pool.request('eth_getLogs', [{}], { splittable: true })).rejects.toMatchObject({ code: 'POLYGON_RANGE_TOO_LARGE' });

@@ -6,16 +6,19 @@ import { describeFetchError, joinUrl, readCapped } from '../../src/marketplace/h
 function chunked(chunks: number, size: number) {
   let pulled = 0;
   let cancelled = false;
-  const body = new ReadableStream<Uint8Array>({
-    pull(controller) {
-      if (pulled === chunks) return controller.close();
-      pulled += 1;
-      controller.enqueue(new Uint8Array(size).fill(0x61));
+  const body = new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        if (pulled === chunks) return controller.close();
+        pulled += 1;
+        controller.enqueue(new Uint8Array(size).fill(0x61));
+      },
+      cancel() {
+        cancelled = true;
+      },
     },
-    cancel() {
-      cancelled = true;
-    },
-  }, { highWaterMark: 0 });
+    { highWaterMark: 0 },
+  );
   return { res: new Response(body), pulled: () => pulled, cancelled: () => cancelled };
 }
 

@@ -25,11 +25,13 @@ function snapshot(rows: Array<[hotkey: string, stakeRao: bigint, permit: boolean
 }
 
 describe('blacklist: the Python Subnet 58 miner’s rules', () => {
-  const table = buildCallerTable(snapshot([
-    ['5Val', 5_000_000_000n, true],
-    ['5Miner', 0n, false],
-    ['5Poor', 1n, true],
-  ]));
+  const table = buildCallerTable(
+    snapshot([
+      ['5Val', 5_000_000_000n, true],
+      ['5Miner', 0n, false],
+      ['5Poor', 1n, true],
+    ]),
+  );
   const strict = { forceValidatorPermit: true, minStakeRao: 0n };
 
   test('reasons, in Python’s order', () => {
@@ -51,10 +53,12 @@ describe('blacklist: the Python Subnet 58 miner’s rules', () => {
   });
 
   test('a hotkey listed twice keeps its first uid (Python’s hotkeys.index)', () => {
-    const t = buildCallerTable(snapshot([
-      ['5Dup', 1n, false],
-      ['5Dup', 9n, true],
-    ]));
+    const t = buildCallerTable(
+      snapshot([
+        ['5Dup', 1n, false],
+        ['5Dup', 9n, true],
+      ]),
+    );
     expect(t.byHotkey.get('5Dup')).toEqual({ uid: 0, stake: 1n, validatorPermit: false });
   });
 
@@ -149,7 +153,14 @@ describe('registration and serving', () => {
 
   test('waitForRegistration stops when the signal aborts', async () => {
     const ac = new AbortController();
-    const waiting = waitForRegistration({ subtensor: { getUid: async () => null }, netuid: 1, hotkey: 'h', retryMs: 60_000, logger: silent, signal: ac.signal });
+    const waiting = waitForRegistration({
+      subtensor: { getUid: async () => null },
+      netuid: 1,
+      hotkey: 'h',
+      retryMs: 60_000,
+      logger: silent,
+      signal: ac.signal,
+    });
     setTimeout(() => ac.abort(new Error('stop')), 20);
     await expect(waiting).rejects.toThrow();
   });
@@ -166,7 +177,14 @@ describe('registration and serving', () => {
             throw new SubtensorError('PRECHECK_FAILED', 'rate limited', { reason: 'ServingRateLimitExceeded' });
           }
           served.push(p);
-          return { kind: 'served', axon: { ip: p.ip, port: p.port, ipType: 4, version: 1, protocol: 4, block: 1 }, txHash: '0x', blockHash: '0x', blockNumber: 1, events: [] };
+          return {
+            kind: 'served',
+            axon: { ip: p.ip, port: p.port, ipType: 4, version: 1, protocol: 4, block: 1 },
+            txHash: '0x',
+            blockHash: '0x',
+            blockNumber: 1,
+            events: [],
+          };
         },
       },
       netuid: 58,
@@ -209,7 +227,8 @@ describe('registration and serving', () => {
   });
 
   test('publicInterfaceIpv4 takes the first public IPv4, never a private or internal one', () => {
-    const iface = (address: string, internal = false, family: 'IPv4' | 'IPv6' = 'IPv4') => ({ address, internal, family, netmask: '', mac: '', cidr: null }) as never;
+    const iface = (address: string, internal = false, family: 'IPv4' | 'IPv6' = 'IPv4') =>
+      ({ address, internal, family, netmask: '', mac: '', cidr: null }) as never;
     expect(publicInterfaceIpv4({ lo: [iface('127.0.0.1', true)], eth0: [iface('10.1.2.3'), iface('fe80::1', false, 'IPv6')] })).toBeNull();
     expect(publicInterfaceIpv4({ eth0: [iface('172.20.0.2'), iface('100.64.1.1')], eth1: [iface('203.0.113.9')] })).toBe('203.0.113.9');
   });
@@ -224,7 +243,11 @@ describe('/health', () => {
     });
     const blacklist = (lastError: string | null) => ({ status: () => ({ loaded: true, block: 5, n: 3, ageMs: 1000, lastError }) }) as never;
     expect(minerHealth({ axon: axon(true), blacklist: blacklist(null), serving: null, subtensor: { state: 'connected' }, phase: 'serving' }).status).toBe('ok');
-    expect(minerHealth({ axon: axon(true), blacklist: blacklist('down'), serving: null, subtensor: { state: 'connected' }, phase: 'serving' }).status).toBe('degraded');
-    expect(minerHealth({ axon: axon(true), blacklist: blacklist(null), serving: null, subtensor: { state: 'reconnecting' }, phase: 'serving' }).status).toBe('degraded');
+    expect(minerHealth({ axon: axon(true), blacklist: blacklist('down'), serving: null, subtensor: { state: 'connected' }, phase: 'serving' }).status).toBe(
+      'degraded',
+    );
+    expect(minerHealth({ axon: axon(true), blacklist: blacklist(null), serving: null, subtensor: { state: 'reconnecting' }, phase: 'serving' }).status).toBe(
+      'degraded',
+    );
   });
 });

@@ -135,7 +135,14 @@ describe('the JSON state of earlier versions', () => {
   async function writeEarlierState(file: string, claims: number): Promise<ClaimsStore> {
     const store = new ClaimsStore(identity);
     const list = Array.from({ length: claims }, (_, i) =>
-      claim({ block: 10 + Math.floor(i / 3), logIndex: i % 3, txHash: word(i + 1), provider: i % 2 ? P1 : P2, channelId: word(i % 7), amount: BigInt(1_000 + i) }),
+      claim({
+        block: 10 + Math.floor(i / 3),
+        logIndex: i % 3,
+        txHash: word(i + 1),
+        provider: i % 2 ? P1 : P2,
+        channelId: word(i % 7),
+        amount: BigInt(1_000 + i),
+      }),
     );
     store.addRange({ from: 10, to: 10 + Math.floor(claims / 3) + 1 }, list);
     store.addRange({ from: 5_000, to: 5_999 }, []);
@@ -178,7 +185,11 @@ describe('the JSON state of earlier versions', () => {
     db.addRange({ from: 7_000, to: 7_010 }, [claim({ block: 7_005, amount: 9n })]);
     importLegacyClaims(db, { path: json, movedTo: `${json}.imported` });
     expect(db.claimCount).toBe(31);
-    expect(db.covered).toEqual([{ from: 10, to: 21 }, { from: 5_000, to: 5_999 }, { from: 7_000, to: 7_010 }]);
+    expect(db.covered).toEqual([
+      { from: 10, to: 21 },
+      { from: 5_000, to: 5_999 },
+      { from: 7_000, to: 7_010 },
+    ]);
     expect(db.lastComplete?.window).toEqual({ from: 10, to: 5_999 });
   });
 
@@ -189,7 +200,11 @@ describe('the JSON state of earlier versions', () => {
     const db = open(path.join(folder, 'drain-claims.sqlite'), { identity: { contracts: [A], chainId: 137 } });
     const log = capturingLogger();
     const result = importLegacyClaims(db, { path: json, movedTo: `${json}.imported` }, log.logger);
-    expect(result).toMatchObject({ kind: 'unusable', reason: expect.stringMatching(/POLYGON_STATE_INVALID: scanner state was written for contracts/), movedTo: `${json}.unusable` });
+    expect(result).toMatchObject({
+      kind: 'unusable',
+      reason: expect.stringMatching(/POLYGON_STATE_INVALID: scanner state was written for contracts/),
+      movedTo: `${json}.unusable`,
+    });
     expect(log.messages()).toContain('JSON claims state of an earlier version not usable; not imported, starting from what the database holds');
     expect([db.claimCount, existsSync(json), existsSync(`${json}.unusable`)]).toEqual([0, false, true]);
   });

@@ -53,7 +53,11 @@ describe.each([
     expect(s.totals({ from: 6, to: 9 }).get(P1)).toEqual({ amount: 1n, claims: 1, channels: 1 });
     expect(() => s.addRange({ from: 20, to: 30 }, [claim({ block: 31 })])).toThrow(PolygonError);
     expect(s.claimCount).toBe(4);
-    expect(s.list({ from: 5, to: 8 }).map((c) => [c.blockNumber, c.logIndex])).toEqual([[5, 0], [5, 3], [8, 0]]);
+    expect(s.list({ from: 5, to: 8 }).map((c) => [c.blockNumber, c.logIndex])).toEqual([
+      [5, 0],
+      [5, 3],
+      [8, 0],
+    ]);
     expect(s.list()[0]).toEqual(c1);
   });
 
@@ -62,7 +66,10 @@ describe.each([
     s.addRange({ from: 0, to: 99 }, [claim({ block: 10 }), claim({ block: 50 }), claim({ block: 90 })]);
     expect(s.dropBelow(50)).toBe(1);
     expect(s.covered).toEqual([{ from: 50, to: 99 }]);
-    expect(s.gaps({ from: 40, to: 120 })).toEqual([{ from: 40, to: 49 }, { from: 100, to: 120 }]);
+    expect(s.gaps({ from: 40, to: 120 })).toEqual([
+      { from: 40, to: 49 },
+      { from: 100, to: 120 },
+    ]);
     expect(s.totals().get(P1)?.claims).toBe(2);
   });
 
@@ -74,7 +81,10 @@ describe.each([
     expect(s.list().map((c) => c.amount)).toEqual([huge, huge, 5n]);
     // Each below 2⁶³, together above it (SQLite's integer SUM overflows there).
     const big = 2n ** 62n + 7n;
-    s.addRange({ from: 300, to: 400 }, [300, 310, 320].map((block) => claim({ block, provider: P2, amount: big })));
+    s.addRange(
+      { from: 300, to: 400 },
+      [300, 310, 320].map((block) => claim({ block, provider: P2, amount: big })),
+    );
     expect(s.totals({ from: 300, to: 400 })).toEqual(new Map([[P2, { amount: 3n * big, claims: 3, channels: 1 }]]));
     expect(s.totals().get(P1)?.amount).toBe(2n * huge + 5n);
   });
@@ -86,8 +96,15 @@ describe.each([
     expect(s.claimCount).toBe(1);
     s.addRange({ from: 20, to: 29 }, []);
     s.addRange({ from: 40, to: 49 }, []);
-    expect(s.covered).toEqual([{ from: 10, to: 29 }, { from: 40, to: 49 }]);
-    expect(s.gaps({ from: 0, to: 50 })).toEqual([{ from: 0, to: 9 }, { from: 30, to: 39 }, { from: 50, to: 50 }]);
+    expect(s.covered).toEqual([
+      { from: 10, to: 29 },
+      { from: 40, to: 49 },
+    ]);
+    expect(s.gaps({ from: 0, to: 50 })).toEqual([
+      { from: 0, to: 9 },
+      { from: 30, to: 39 },
+      { from: 50, to: 50 },
+    ]);
   });
 
   test('past the chain head everything goes: claims, coverage and a complete window reaching there', () => {

@@ -1,5 +1,15 @@
 import { describe, expect, test } from 'vitest';
-import { afterFailure, afterSuccess, backoffMs, FRESH_HEALTH, isResting, preparation, usability, withHead, type HealthPolicy } from '../../src/chain/polygon/endpointHealth.js';
+import {
+  afterFailure,
+  afterSuccess,
+  backoffMs,
+  FRESH_HEALTH,
+  isResting,
+  preparation,
+  usability,
+  withHead,
+  type HealthPolicy,
+} from '../../src/chain/polygon/endpointHealth.js';
 
 // The endpoint health rules alone: time and randomness are arguments, so every case is exact.
 

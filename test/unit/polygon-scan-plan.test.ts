@@ -39,7 +39,16 @@ test('missing ranges: each gap with the last failure that touched it, then the u
     { from: 50, to: 59, reason: 'elsewhere' },
   ];
   const unconfirmed = [{ from: 100, to: 110, reason: 'not final yet' }];
-  expect(missingRanges([{ from: 5, to: 9 }, { from: 20, to: 29 }], failures, unconfirmed)).toEqual([
+  expect(
+    missingRanges(
+      [
+        { from: 5, to: 9 },
+        { from: 20, to: 29 },
+      ],
+      failures,
+      unconfirmed,
+    ),
+  ).toEqual([
     { from: 5, to: 9, reason: 'retried' },
     { from: 20, to: 29, reason: 'not fetched' },
     { from: 100, to: 110, reason: 'not final yet' },

@@ -9,9 +9,23 @@ import { formatLogLine } from '../../src/observability/prettyLog.js';
 const fixedTime = () => '18:42:07.123';
 
 test('time, level, module and message first, then the fields as key=value', () => {
-  const line = JSON.stringify({ level: 30, time: 1, name: 'hs58-validator', module: 'validator', block: 1234, ok: true, failed: [], note: 'two words', msg: 'round finished' });
-  expect(formatLogLine(line, { colors: false, formatTime: fixedTime })).toBe('18:42:07.123 INFO  validator  round finished block=1234 ok=true failed=[] note="two words"');
-  expect(formatLogLine(JSON.stringify({ level: 50, time: 1, name: 'hs58', msg: 'x', err: { code: 'E' } }), { colors: false, formatTime: fixedTime })).toBe('18:42:07.123 ERROR hs58       x err={"code":"E"}');
+  const line = JSON.stringify({
+    level: 30,
+    time: 1,
+    name: 'hs58-validator',
+    module: 'validator',
+    block: 1234,
+    ok: true,
+    failed: [],
+    note: 'two words',
+    msg: 'round finished',
+  });
+  expect(formatLogLine(line, { colors: false, formatTime: fixedTime })).toBe(
+    '18:42:07.123 INFO  validator  round finished block=1234 ok=true failed=[] note="two words"',
+  );
+  expect(formatLogLine(JSON.stringify({ level: 50, time: 1, name: 'hs58', msg: 'x', err: { code: 'E' } }), { colors: false, formatTime: fixedTime })).toBe(
+    '18:42:07.123 ERROR hs58       x err={"code":"E"}',
+  );
 });
 
 test('colours on a terminal; anything that is not a JSON log line passes through', () => {

@@ -96,7 +96,9 @@ describe('decodeRequest refuses malformed bodies: 422 when not JSON (as FastAPI)
     expect(Object.keys(d.fields)).toEqual(['target_url', 'probe_latency_ms', 'probe_status', 'probe_reachable']);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     // A header named __proto__ is a header like any other.
-    expect(decodeRequest('ProviderProbe', JSON.parse(`{"__proto__": "x", ${JSON.stringify(valid.headers).slice(1)}`) as HeaderInput, valid.body).nonce).toBe(1_795_318_990_457_350_190n);
+    expect(decodeRequest('ProviderProbe', JSON.parse(`{"__proto__": "x", ${JSON.stringify(valid.headers).slice(1)}`) as HeaderInput, valid.body).nonce).toBe(
+      1_795_318_990_457_350_190n,
+    );
   });
 
   test('unknown keys are ignored as pydantic does', () => {
@@ -156,15 +158,23 @@ describe('decodeRequest reads headers as Python’s Synapse.from_headers: 400 wh
 
   test('input_obj headers Python cannot decode are skipped, as Python does', () => {
     for (const value of ['!!!', Buffer.from('{nope').toString('base64'), 'NQ', Buffer.from([0xff]).toString('base64'), 'IiI\u00e9=']) {
-      expect(decodeRequest('ProviderProbe', { ...valid.headers, bt_header_input_obj_target_url: value }, valid.body).fields.target_url).toBe('https://p.example/health');
+      expect(decodeRequest('ProviderProbe', { ...valid.headers, bt_header_input_obj_target_url: value }, valid.body).fields.target_url).toBe(
+        'https://p.example/health',
+      );
     }
-    expect(decodeRequest('ProviderProbe', { ...valid.headers, bt_header_input_obj_nope: Buffer.from('[1]').toString('base64') }, valid.body).nonce).toBe(1_795_318_990_457_350_190n);
+    expect(decodeRequest('ProviderProbe', { ...valid.headers, bt_header_input_obj_nope: Buffer.from('[1]').toString('base64') }, valid.body).nonce).toBe(
+      1_795_318_990_457_350_190n,
+    );
   });
 
   test('a header given twice', () => {
     expectProtocolError(() => decodeRequest('ProviderProbe', { ...valid.headers, Timeout: '12.0' }, valid.body), 400, 'invalid-header');
     expectProtocolError(() => decodeRequest('ProviderProbe', { ...valid.headers, bt_header_dendrite_nonce: ['1', '2'] }, valid.body), 400, 'invalid-header');
-    expectProtocolError(() => decodeRequest('ProviderProbe', new Headers([...Object.entries(valid.headers), ['bt_header_dendrite_nonce', '2']]), valid.body), 400, 'invalid-header');
+    expectProtocolError(
+      () => decodeRequest('ProviderProbe', new Headers([...Object.entries(valid.headers), ['bt_header_dendrite_nonce', '2']]), valid.body),
+      400,
+      'invalid-header',
+    );
   });
 });
 

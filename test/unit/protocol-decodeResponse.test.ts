@@ -18,7 +18,17 @@ describe('decodeResponse', () => {
 
   test('strict: exact types and limits, else unparseable-response (422)', () => {
     expect(decodeResponse('ProviderProbe', 200, {}, okBody('"probe_latency_ms": 12')).fields?.probe_latency_ms).toBe(12);
-    for (const bad of ['"probe_latency_ms": "12"', '"probe_latency_ms": 12.0', '"probe_latency_ms": 1.5', '"probe_latency_ms": true', '"probe_latency_ms": 600001', '"probe_reachable": 1', '"probe_reachable": "true"', '"target_url": null', '"probe_status": -1']) {
+    for (const bad of [
+      '"probe_latency_ms": "12"',
+      '"probe_latency_ms": 12.0',
+      '"probe_latency_ms": 1.5',
+      '"probe_latency_ms": true',
+      '"probe_latency_ms": 600001',
+      '"probe_reachable": 1',
+      '"probe_reachable": "true"',
+      '"target_url": null',
+      '"probe_status": -1',
+    ]) {
       try {
         decodeResponse('ProviderProbe', 200, {}, okBody(bad));
         expect.unreachable(bad);
@@ -31,7 +41,9 @@ describe('decodeResponse', () => {
   });
 
   test("python: pydantic's lax coercions", () => {
-    const d = decodeResponse('ProviderProbe', 200, {}, okBody('"probe_latency_ms": "12", "probe_status": 402.0, "probe_reachable": "yes"'), { coercion: 'python' });
+    const d = decodeResponse('ProviderProbe', 200, {}, okBody('"probe_latency_ms": "12", "probe_status": 402.0, "probe_reachable": "yes"'), {
+      coercion: 'python',
+    });
     expect(d.fields).toMatchObject({ probe_latency_ms: 12, probe_status: 402, probe_reachable: true });
     expect(() => decodeResponse('ProviderProbe', 200, {}, okBody('"probe_latency_ms": 1.5'), { coercion: 'python' })).toThrow(ProtocolError);
   });

@@ -9,9 +9,21 @@ describe('encodeRequest', () => {
     const r = request('ProviderProbe', { target_url: 'https://p.example/x' }, { timeoutSec: 12 });
     expect(r.path).toBe('/ProviderProbe');
     expect(Object.keys(r.headers)).toEqual([
-      'name', 'timeout', 'bt_header_axon_ip', 'bt_header_axon_port', 'bt_header_axon_hotkey',
-      'bt_header_dendrite_ip', 'bt_header_dendrite_version', 'bt_header_dendrite_nonce', 'bt_header_dendrite_uuid',
-      'bt_header_dendrite_hotkey', 'bt_header_dendrite_signature', 'header_size', 'total_size', 'computed_body_hash', 'content-type',
+      'name',
+      'timeout',
+      'bt_header_axon_ip',
+      'bt_header_axon_port',
+      'bt_header_axon_hotkey',
+      'bt_header_dendrite_ip',
+      'bt_header_dendrite_version',
+      'bt_header_dendrite_nonce',
+      'bt_header_dendrite_uuid',
+      'bt_header_dendrite_hotkey',
+      'bt_header_dendrite_signature',
+      'header_size',
+      'total_size',
+      'computed_body_hash',
+      'content-type',
     ]);
     expect(r.headers.timeout).toBe('12.0');
     expect(r.headers.bt_header_dendrite_version).toBe(String(BITTENSOR_WIRE_VERSION));

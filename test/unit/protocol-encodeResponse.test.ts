@@ -1,6 +1,15 @@
 /** encodeResponse: the success answer a Python axon gives, read back by decodeResponse. */
 import { describe, expect, test } from 'vitest';
-import { BITTENSOR_WIRE_VERSION, ProtocolError, ProviderCheck, checkBodyHash, decodeRequest, decodeResponse, encodeResponse, requestSigningMessage } from '../../src/protocol/index.js';
+import {
+  BITTENSOR_WIRE_VERSION,
+  ProtocolError,
+  ProviderCheck,
+  checkBodyHash,
+  decodeRequest,
+  decodeResponse,
+  encodeResponse,
+  requestSigningMessage,
+} from '../../src/protocol/index.js';
 import { ALICE, BOB, request } from '../support/protocol.js';
 
 describe('round trips', () => {
@@ -27,11 +36,22 @@ describe('round trips', () => {
     expect(res.headers.bt_header_axon_process_time).toBe('0.25');
     expect(res.headers.timeout).toBe('30.0');
     // every number-valued header parses as a number
-    for (const name of ['timeout', 'header_size', 'total_size', 'bt_header_axon_status_code', 'bt_header_axon_process_time', 'bt_header_axon_port', 'bt_header_dendrite_version', 'bt_header_dendrite_nonce']) {
+    for (const name of [
+      'timeout',
+      'header_size',
+      'total_size',
+      'bt_header_axon_status_code',
+      'bt_header_axon_process_time',
+      'bt_header_axon_port',
+      'bt_header_dendrite_version',
+      'bt_header_dendrite_nonce',
+    ]) {
       expect(res.headers[name], name).toMatch(/^\d+(\.\d+)?(e[+-]\d+)?$/);
     }
     expect(res.body).toContain('"axon":{"status_code":200,"status_message":"Success","process_time":0.25,"ip":"198.51.100.2","port":8091');
-    expect(res.body).toContain(`"dendrite":{"status_code":null,"status_message":null,"process_time":null,"ip":"203.0.113.7","port":null,"version":${BITTENSOR_WIRE_VERSION},"nonce":1795318990457350190`);
+    expect(res.body).toContain(
+      `"dendrite":{"status_code":null,"status_message":null,"process_time":null,"ip":"203.0.113.7","port":null,"version":${BITTENSOR_WIRE_VERSION},"nonce":1795318990457350190`,
+    );
 
     const back = decodeResponse('ProviderProbe', res.status, res.headers, res.body);
     expect(back.fields).toEqual({ target_url: 'https://ü.example/?q="1"&x=\\', probe_latency_ms: 250, probe_status: 402, probe_reachable: true });

@@ -35,7 +35,8 @@ function referenceJsonString(s: string, ensureAscii: boolean): string {
     else if (c >= 0xd800 && c <= 0xdbff && k + 1 < s.length && s.charCodeAt(k + 1) >= 0xdc00 && s.charCodeAt(k + 1) <= 0xdfff) {
       out += ch + s[k + 1]!;
       k++;
-    } else if (c >= 0xd800 && c <= 0xdfff) out += u(); // lone surrogate
+    } else if (c >= 0xd800 && c <= 0xdfff)
+      out += u(); // lone surrogate
     else out += ch;
   }
   return out + '"';
@@ -73,22 +74,39 @@ describe('JSON string escaping', () => {
 describe('parseJson reads back what pyJsonDumps writes', () => {
   test('random documents round-trip (integers as bigint, floats as numbers, objects as Maps)', () => {
     const r = rng(11);
-    const toPlain = (v: unknown): unknown => (v instanceof Map ? Object.fromEntries([...v].map(([k, x]) => [k, toPlain(x)])) : Array.isArray(v) ? v.map(toPlain) : v);
+    const toPlain = (v: unknown): unknown =>
+      v instanceof Map ? Object.fromEntries([...v].map(([k, x]) => [k, toPlain(x)])) : Array.isArray(v) ? v.map(toPlain) : v;
     const make = (depth: number): PyJson => {
       const pick = Math.floor(r() * (depth > 3 ? 6 : 8));
       switch (pick) {
-        case 0: return null;
-        case 1: return r() < 0.5;
-        case 2: return BigInt(Math.floor((r() - 0.5) * 2 ** 52)) * BigInt(1 + Math.floor(r() * 4096));
-        case 3: return new PyFloat(sampleDoubles(40, Math.floor(r() * 1e9)).filter(Number.isFinite)[16 + Math.floor(r() * 20)]!);
-        case 4: return sampleString(r, Math.floor(r() * 12)).replace(/[\ud800-\udfff]/g, '?');
-        case 5: return Math.floor((r() - 0.5) * 1e6);
-        case 6: return Array.from({ length: Math.floor(r() * 4) }, () => make(depth + 1));
-        default: return Object.fromEntries(Array.from({ length: Math.floor(r() * 4) }, (_, k) => [`k${k}${sampleString(r, 3)}`, make(depth + 1)]));
+        case 0:
+          return null;
+        case 1:
+          return r() < 0.5;
+        case 2:
+          return BigInt(Math.floor((r() - 0.5) * 2 ** 52)) * BigInt(1 + Math.floor(r() * 4096));
+        case 3:
+          return new PyFloat(sampleDoubles(40, Math.floor(r() * 1e9)).filter(Number.isFinite)[16 + Math.floor(r() * 20)]!);
+        case 4:
+          return sampleString(r, Math.floor(r() * 12)).replace(/[\ud800-\udfff]/g, '?');
+        case 5:
+          return Math.floor((r() - 0.5) * 1e6);
+        case 6:
+          return Array.from({ length: Math.floor(r() * 4) }, () => make(depth + 1));
+        default:
+          return Object.fromEntries(Array.from({ length: Math.floor(r() * 4) }, (_, k) => [`k${k}${sampleString(r, 3)}`, make(depth + 1)]));
       }
     };
     const expected = (v: PyJson): unknown =>
-      v instanceof PyFloat ? v.value : typeof v === 'number' ? BigInt(v) : Array.isArray(v) ? v.map(expected) : v !== null && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, expected(x)])) : v;
+      v instanceof PyFloat
+        ? v.value
+        : typeof v === 'number'
+          ? BigInt(v)
+          : Array.isArray(v)
+            ? v.map(expected)
+            : v !== null && typeof v === 'object'
+              ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, expected(x)]))
+              : v;
     for (let n = 0; n < 2_000; n++) {
       const doc = make(0);
       for (const style of [PY_DUMPS_DEFAULT, PY_STARLETTE]) {
@@ -116,7 +134,14 @@ const Mixed = defineSynapse({
 /** A synapse body built as one object and printed by the general `pyJsonDumps` (what the codec did before its writer). */
 function referenceBody(request: DecodedRequest<SynapseSpec>, fields: Record<string, unknown>, axon: TerminalInfo | null, style: PyJsonStyle): string {
   const terminal = (info: TerminalInfo | null): PyJson =>
-    info === null ? null : Object.fromEntries(TERMINAL_INFO_FIELDS.map((f) => [f.wire, info[f.key] === null ? null : f.kind === 'float' ? new PyFloat(info[f.key] as number) : (info[f.key] as PyJson)]));
+    info === null
+      ? null
+      : Object.fromEntries(
+          TERMINAL_INFO_FIELDS.map((f) => [
+            f.wire,
+            info[f.key] === null ? null : f.kind === 'float' ? new PyFloat(info[f.key] as number) : (info[f.key] as PyJson),
+          ]),
+        );
   const env = request.envelope;
   const out: Record<string, PyJson> = {
     name: request.synapse.name,
@@ -157,7 +182,11 @@ describe('the body writer', () => {
       const reqAxon = decoded.envelope.axon;
       expect(req.body).toBe(referenceBody(decoded, decoded.fields, reqAxon, PY_DUMPS_DEFAULT));
 
-      const filled = { count: r() < 0.3 ? null : Math.round((r() - 0.5) * 2 ** 40), flag: r() < 0.3 ? null : r() < 0.5, note: r() < 0.3 ? null : sampleString(r, 10).replace(/[\ud800-\udfff]/g, '') };
+      const filled = {
+        count: r() < 0.3 ? null : Math.round((r() - 0.5) * 2 ** 40),
+        flag: r() < 0.3 ? null : r() < 0.5,
+        note: r() < 0.3 ? null : sampleString(r, 10).replace(/[\ud800-\udfff]/g, ''),
+      };
       const processTimeSec = Math.abs(floats[Math.floor(r() * floats.length)]!) % 100;
       const res = encodeResponse(decoded, filled, { processTimeSec });
       const axon: TerminalInfo = { ...reqAxon!, statusCode: 200, statusMessage: 'Success', processTime: processTimeSec };

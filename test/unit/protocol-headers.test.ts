@@ -8,7 +8,18 @@ describe('input_obj headers', () => {
       const b = pyB64Decode(s);
       return b === null ? null : Buffer.from(b).toString('latin1');
     };
-    const cases: Array<[string, string | null]> = [['IiI=', '""'], ['IiI', null], ['I i I =', '""'], ['IiI=garbage', '""'], ['NQ==', '5'], ['NQ', null], ['N', null], ['====', ''], ['Ii=I', null], ['IiI\u00e9=', null]];
+    const cases: Array<[string, string | null]> = [
+      ['IiI=', '""'],
+      ['IiI', null],
+      ['I i I =', '""'],
+      ['IiI=garbage', '""'],
+      ['NQ==', '5'],
+      ['NQ', null],
+      ['N', null],
+      ['====', ''],
+      ['Ii=I', null],
+      ['IiI\u00e9=', null],
+    ];
     for (const [input, output] of cases) expect(text(input), input).toBe(output);
   });
 });

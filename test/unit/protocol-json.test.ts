@@ -69,7 +69,7 @@ describe('pyJsonDumps', () => {
       '{"name": "X", "timeout": 12.0, "n": 1795318990457350190, "i": 3, "s": "\\u00fc\\"\\\\\\n\\u007f\\ud83d\\ude00", "a": [true, null], "o": {}}',
     );
   });
-  test("Starlette: compact, UTF-8 as is; lone surrogates escaped so the bytes stay valid UTF-8", () => {
+  test('Starlette: compact, UTF-8 as is; lone surrogates escaped so the bytes stay valid UTF-8', () => {
     expect(pyJsonDumps(value, PY_STARLETTE)).toBe('{"name":"X","timeout":12.0,"n":1795318990457350190,"i":3,"s":"ü\\"\\\\\\n\u007f😀","a":[true,null],"o":{}}');
     expect(pyJsonDumps('a\ud800b\udc00', PY_STARLETTE)).toBe('"a\\ud800b\\udc00"');
   });

@@ -4,27 +4,72 @@
  * malformed requests are in protocol-decodeRequest.test.ts).
  */
 import { describe, expect, test } from 'vitest';
-import { ProtocolError, ProviderProbe, decodeRequest, decodeResponse, encodeErrorResponse, encodeResponse, type Coercion, type DecodedRequest, type SynapseFields } from '../../src/protocol/index.js';
+import {
+  ProtocolError,
+  ProviderProbe,
+  decodeRequest,
+  decodeResponse,
+  encodeErrorResponse,
+  encodeResponse,
+  type Coercion,
+  type DecodedRequest,
+  type SynapseFields,
+} from '../../src/protocol/index.js';
 import { testRng, testSeed } from '../support/python-oracle.js';
 import { valid } from '../support/protocol.js';
 
-const validResponse = encodeResponse(decodeRequest('ProviderProbe', valid.headers, valid.body), { probe_latency_ms: 10, probe_status: 200, probe_reachable: true }, { processTimeSec: 0.01 });
+const validResponse = encodeResponse(
+  decodeRequest('ProviderProbe', valid.headers, valid.body),
+  { probe_latency_ms: 10, probe_status: 200, probe_reachable: true },
+  { processTimeSec: 0.01 },
+);
 
 const SEED = testSeed(58_0058);
-const TOKENS = ['{', '}', '[', ']', '"', ',', ':', 'null', 'true', '1e999', '-', '\\u0000', '\\', 'NaN', '"__proto__"', '1.5', '"x"', '99999999999999999999999', '\u0000', '\ud800', 'é', '😀'];
+const TOKENS = [
+  '{',
+  '}',
+  '[',
+  ']',
+  '"',
+  ',',
+  ':',
+  'null',
+  'true',
+  '1e999',
+  '-',
+  '\\u0000',
+  '\\',
+  'NaN',
+  '"__proto__"',
+  '1.5',
+  '"x"',
+  '99999999999999999999999',
+  '\u0000',
+  '\ud800',
+  'é',
+  '😀',
+];
 
 type Rng = ReturnType<typeof testRng>;
 
 function randomJson(rng: Rng, depth = 0): string {
   switch (rng.int(0, depth > 3 ? 5 : 7)) {
-    case 0: return 'null';
-    case 1: return rng.pick(['true', 'false']);
-    case 2: return String(rng.pick([0, 1, -1, 12, 402, 600_000, 600_001, 2 ** 53 + 1, -(2 ** 63)]));
-    case 3: return rng.pick(['1.5', '12.0', '-0.0', '1e308', '1e-320', '3.14']);
-    case 4: return JSON.stringify(rng.pick(['', 'x', '12', 'true', 'a'.repeat(rng.int(0, 3000)), '\u0000\n\r', 'ü😀', '\ud800']));
-    case 5: return JSON.stringify('b'.repeat(rng.int(0, 50)));
-    case 6: return `[${Array.from({ length: rng.int(0, 3) }, () => randomJson(rng, depth + 1)).join(',')}]`;
-    default: return `{${Array.from({ length: rng.int(0, 3) }, () => `${JSON.stringify(rng.pick(['a', '__proto__', 'nonce', 'status_code', 'hotkey', 'constructor']))}:${randomJson(rng, depth + 1)}`).join(',')}}`;
+    case 0:
+      return 'null';
+    case 1:
+      return rng.pick(['true', 'false']);
+    case 2:
+      return String(rng.pick([0, 1, -1, 12, 402, 600_000, 600_001, 2 ** 53 + 1, -(2 ** 63)]));
+    case 3:
+      return rng.pick(['1.5', '12.0', '-0.0', '1e308', '1e-320', '3.14']);
+    case 4:
+      return JSON.stringify(rng.pick(['', 'x', '12', 'true', 'a'.repeat(rng.int(0, 3000)), '\u0000\n\r', 'ü😀', '\ud800']));
+    case 5:
+      return JSON.stringify('b'.repeat(rng.int(0, 50)));
+    case 6:
+      return `[${Array.from({ length: rng.int(0, 3) }, () => randomJson(rng, depth + 1)).join(',')}]`;
+    default:
+      return `{${Array.from({ length: rng.int(0, 3) }, () => `${JSON.stringify(rng.pick(['a', '__proto__', 'nonce', 'status_code', 'hotkey', 'constructor']))}:${randomJson(rng, depth + 1)}`).join(',')}}`;
   }
 }
 
@@ -33,21 +78,44 @@ function mutateText(rng: Rng, text: string): string {
   for (let n = rng.int(1, 3); n > 0; n--) {
     const at = rng.int(0, t.length);
     switch (rng.int(0, 4)) {
-      case 0: t = t.slice(0, at) + String.fromCharCode(rng.int(0, 0xffff)) + t.slice(at + 1); break;
-      case 1: t = t.slice(0, at) + t.slice(at + rng.int(1, 20)); break;
-      case 2: t = t.slice(0, at) + rng.pick(TOKENS) + t.slice(at); break;
-      case 3: t = t.slice(0, at); break;
-      default: t = t.slice(0, at) + rng.pick(TOKENS) + t.slice(at + 1);
+      case 0:
+        t = t.slice(0, at) + String.fromCharCode(rng.int(0, 0xffff)) + t.slice(at + 1);
+        break;
+      case 1:
+        t = t.slice(0, at) + t.slice(at + rng.int(1, 20));
+        break;
+      case 2:
+        t = t.slice(0, at) + rng.pick(TOKENS) + t.slice(at);
+        break;
+      case 3:
+        t = t.slice(0, at);
+        break;
+      default:
+        t = t.slice(0, at) + rng.pick(TOKENS) + t.slice(at + 1);
     }
   }
   return t;
 }
 
-const BODY_KEYS = ['target_url', 'probe_latency_ms', 'probe_status', 'probe_reachable', 'timeout', 'total_size', 'header_size', 'dendrite', 'axon', 'computed_body_hash', 'name', '__proto__'];
+const BODY_KEYS = [
+  'target_url',
+  'probe_latency_ms',
+  'probe_status',
+  'probe_reachable',
+  'timeout',
+  'total_size',
+  'header_size',
+  'dendrite',
+  'axon',
+  'computed_body_hash',
+  'name',
+  '__proto__',
+];
 
 function mutateBody(rng: Rng, body: string): string | Uint8Array {
   switch (rng.int(0, 3)) {
-    case 0: return mutateText(rng, body);
+    case 0:
+      return mutateText(rng, body);
     case 1: {
       const bytes = Buffer.from(body);
       for (let n = rng.int(1, 4); n > 0; n--) bytes[rng.int(0, bytes.length - 1)] = rng.int(0, 255);
@@ -68,10 +136,17 @@ function mutateHeaders(rng: Rng, headers: Record<string, string>): Record<string
   for (let n = rng.int(0, 3); n > 0; n--) {
     const name = rng.pick(HEADER_NAMES);
     switch (rng.int(0, 3)) {
-      case 0: delete out[name]; break;
-      case 1: out[name] = mutateText(rng, String(out[name] ?? '')); break;
-      case 2: out[name] = [String(out[name] ?? ''), '1']; break;
-      default: out[name] = rng.pick(['', '0', '-1', 'None', 'nan', '1e400', ' 1 ', 'x'.repeat(rng.int(0, 500)), '18446744073709551616', '\u00ff']);
+      case 0:
+        delete out[name];
+        break;
+      case 1:
+        out[name] = mutateText(rng, String(out[name] ?? ''));
+        break;
+      case 2:
+        out[name] = [String(out[name] ?? ''), '1'];
+        break;
+      default:
+        out[name] = rng.pick(['', '0', '-1', 'None', 'nan', '1e400', ' 1 ', 'x'.repeat(rng.int(0, 500)), '18446744073709551616', '\u00ff']);
     }
   }
   return out;
@@ -80,7 +155,10 @@ function mutateHeaders(rng: Rng, headers: Record<string, string>): Record<string
 function checkFields(fields: SynapseFields<typeof ProviderProbe>): void {
   expect(typeof fields.target_url).toBe('string');
   expect(fields.target_url.length).toBeLessThanOrEqual(2048);
-  for (const [k, max] of [['probe_latency_ms', 600_000], ['probe_status', 999]] as const) {
+  for (const [k, max] of [
+    ['probe_latency_ms', 600_000],
+    ['probe_status', 999],
+  ] as const) {
     const v = fields[k];
     if (v !== null) {
       expect(Number.isSafeInteger(v)).toBe(true);
@@ -146,7 +224,11 @@ describe('fuzz: only ProtocolError, and what decodes is valid', () => {
     const rng = testRng(SEED + 3);
     for (let i = 0; i < 500; i++) {
       const message = mutateText(rng, 'Not Verified with error: \r\n"ü😀\ud800');
-      const res = encodeErrorResponse(rng.pick([0, 400, 401, 1000, NaN]), message, { synapseName: rng.pick(['ProviderProbe', '__proto__', 'x']), requestHeaders: mutateHeaders(rng, valid.headers), processTimeSec: rng.pick([NaN, -1, 0.5]) });
+      const res = encodeErrorResponse(rng.pick([0, 400, 401, 1000, NaN]), message, {
+        synapseName: rng.pick(['ProviderProbe', '__proto__', 'x']),
+        requestHeaders: mutateHeaders(rng, valid.headers),
+        processTimeSec: rng.pick([NaN, -1, 0.5]),
+      });
       for (const v of Object.values(res.headers)) expect(v).toMatch(/^[\t\x20-\x7e]*$/);
       expect(typeof JSON.parse(res.body).message).toBe('string');
     }

@@ -1,12 +1,22 @@
 /** Signing: the message, the body hash, and the signature text as each side reads it. */
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { EMPTY_BODY_HASH, axonSigningMessage, computeBodyHash, defineSynapse, parseSignatureHex, readSignatureText, signingMessage } from '../../src/protocol/index.js';
+import {
+  EMPTY_BODY_HASH,
+  axonSigningMessage,
+  computeBodyHash,
+  defineSynapse,
+  parseSignatureHex,
+  readSignatureText,
+  signingMessage,
+} from '../../src/protocol/index.js';
 import { ALICE, BOB } from '../support/protocol.js';
 
 describe('signing message and body hash', () => {
   test('signingMessage is {nonce}.{dendrite}.{axon}.{uuid}.{body_hash}, None for missing parts', () => {
-    expect(signingMessage({ nonce: 17n, dendriteHotkey: ALICE, axonHotkey: BOB, uuid: 'u', bodyHash: EMPTY_BODY_HASH })).toBe(`17.${ALICE}.${BOB}.u.${EMPTY_BODY_HASH}`);
+    expect(signingMessage({ nonce: 17n, dendriteHotkey: ALICE, axonHotkey: BOB, uuid: 'u', bodyHash: EMPTY_BODY_HASH })).toBe(
+      `17.${ALICE}.${BOB}.u.${EMPTY_BODY_HASH}`,
+    );
     expect(signingMessage({ nonce: null, dendriteHotkey: null, axonHotkey: BOB, uuid: null, bodyHash: null })).toBe(`None.None.${BOB}.None.None`);
     expect(axonSigningMessage({ nonce: 5n, dendriteHotkey: ALICE, axonHotkey: BOB, uuid: 'ax' })).toBe(`5.${ALICE}.${BOB}.ax`);
   });

@@ -13,7 +13,18 @@ describe('Python status messages', () => {
   });
 
   test('seconds print as CPython’s f"{x:.2f}" (values from CPython 3.11)', () => {
-    const cases: Array<[number, string]> = [[0.125, '0.12'], [0.375, '0.38'], [-0.125, '-0.12'], [16.125, '16.12'], [60.123, '60.12'], [1e30, '1000000000000000019884624838656.00'], [-2.5e21, '-2500000000000000000000.00'], [Infinity, 'inf'], [-Infinity, '-inf'], [NaN, 'nan']];
+    const cases: Array<[number, string]> = [
+      [0.125, '0.12'],
+      [0.375, '0.38'],
+      [-0.125, '-0.12'],
+      [16.125, '16.12'],
+      [60.123, '60.12'],
+      [1e30, '1000000000000000019884624838656.00'],
+      [-2.5e21, '-2500000000000000000000.00'],
+      [Infinity, 'inf'],
+      [-Infinity, '-inf'],
+      [NaN, 'nan'],
+    ];
     for (const [x, text] of cases) expect(pyFormatFixed2(x), String(x)).toBe(text);
   });
 });

@@ -1,6 +1,16 @@
 /** The synapse declarations and their registry. */
 import { describe, expect, test } from 'vitest';
-import { ProtocolError, ProviderProbe, defaultFields, defineSynapse, getSynapse, isKnownSynapse, resolveSynapse, synapseNames, type SynapseRef } from '../../src/protocol/index.js';
+import {
+  ProtocolError,
+  ProviderProbe,
+  defaultFields,
+  defineSynapse,
+  getSynapse,
+  isKnownSynapse,
+  resolveSynapse,
+  synapseNames,
+  type SynapseRef,
+} from '../../src/protocol/index.js';
 
 describe('registry', () => {
   test('known synapses; prototype names are not synapses', () => {

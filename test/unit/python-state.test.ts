@@ -158,7 +158,10 @@ describe('reading a Python validator state.npz written by numpy', () => {
       ['not a zip', Buffer.from('{"step": 1, "scores": [0.5]}'.repeat(4))],
       ['empty', Buffer.alloc(0)],
     ] as const) {
-      expect(codeOf(() => readNpz(bytes)), label).toBe('NPZ_INVALID');
+      expect(
+        codeOf(() => readNpz(bytes)),
+        label,
+      ).toBe('NPZ_INVALID');
     }
     expect(() => readNpz(flipped)).toThrow(NpzError);
   });
@@ -171,7 +174,10 @@ describe('importing it on the first start', () => {
     const store = createFileStateStore<ValidatorState>(path.join(work, 'state.json'));
     const base = { store, netuid: 58, hotkey: '5Validator', defaultPath: path.join(work, 'nothing-here.npz') };
 
-    expect(await importPythonStateOnFirstStart({ ...base, explicitPath: null })).toEqual({ kind: 'skipped', reason: `no Python validator state at ${base.defaultPath}` });
+    expect(await importPythonStateOnFirstStart({ ...base, explicitPath: null })).toEqual({
+      kind: 'skipped',
+      reason: `no Python validator state at ${base.defaultPath}`,
+    });
     expect(await importPythonStateOnFirstStart({ ...base, explicitPath: 'none' })).toMatchObject({ kind: 'skipped' });
     const missing = importPythonStateOnFirstStart({ ...base, explicitPath: path.join(work, 'typo.npz') });
     await expect(missing).rejects.toMatchObject({ code: 'PYTHON_STATE_NOT_FOUND' });
@@ -180,7 +186,15 @@ describe('importing it on the first start', () => {
 
     const file = path.join(dir, 'savez.npz');
     const result = await importPythonStateOnFirstStart({ ...base, explicitPath: file });
-    expect(result).toEqual({ kind: 'imported', path: file, source: 'flag', step: 12_345, uids: 256, nonZero: SCORES.filter((s) => s > 0).length, scoresDtype: '<f4' });
+    expect(result).toEqual({
+      kind: 'imported',
+      path: file,
+      source: 'flag',
+      step: 12_345,
+      uids: 256,
+      nonZero: SCORES.filter((s) => s > 0).length,
+      scoresDtype: '<f4',
+    });
     const state = await loadValidatorState(store, 58, '5Validator');
     const loaded = answer.files['savez.npz']!.loaded as Loaded;
     expect(state).toMatchObject({ step: 12_345, lastRoundBlock: null, hotkeys: loaded.hotkeys, scores: loaded.scores });
@@ -288,7 +302,9 @@ function roundDeps(hotkeys: string[]): RoundDeps {
       setWeights: async () => ({ kind: 'set', txHash: '0x', blockHash: '0x', blockNumber: 1_001, events: [] }),
     },
     claims: null,
-    registry: { fetchProviders: async () => ({ providers: [{ id: 'p', probeUrl: 'https://p.example/health', name: 'p', protocol: 'drain' }], source: 'x', failures: [] }) },
+    registry: {
+      fetchProviders: async () => ({ providers: [{ id: 'p', probeUrl: 'https://p.example/health', name: 'p', protocol: 'drain' }], source: 'x', failures: [] }),
+    },
     queue: createInProcessQueue(handlers as never, { concurrency: 4 }),
     logger: createLogger({ level: 'silent' }),
   };

@@ -5,7 +5,17 @@ import { subtensorEndpoint } from '../../src/config/load.js';
 
 const operator = () =>
   loadValidatorConfig({
-    argv: ['--subtensor.chain_endpoint', 'wss://archive.example:443', '--dry-run', '--metrics.port', '9100', '--neuron.state_path', '/srv/hs58', '--netuid', '58'],
+    argv: [
+      '--subtensor.chain_endpoint',
+      'wss://archive.example:443',
+      '--dry-run',
+      '--metrics.port',
+      '9100',
+      '--neuron.state_path',
+      '/srv/hs58',
+      '--netuid',
+      '58',
+    ],
     env: { REDIS_URL: 'redis://redis.internal:6379' },
     homeDir: '/home/op',
   });
@@ -30,7 +40,10 @@ describe('the validator settings of a rehearsal', () => {
     expect(operator().config['neuron.state_path']).toBe('/srv/hs58');
   });
 
-  test.for(['ws://10.0.0.5:40123', 'wss://archive.example:443', 'ws://localhost:40123'])('refuses to hand the validator %s: only the fork on 127.0.0.1', (endpoint) => {
-    expect(() => pointAtFork(operator(), endpoint, '/tmp/x')).toThrow(/refusing to run: the validator would connect to .*, not to the fork on 127\.0\.0\.1/);
-  });
+  test.for(['ws://10.0.0.5:40123', 'wss://archive.example:443', 'ws://localhost:40123'])(
+    'refuses to hand the validator %s: only the fork on 127.0.0.1',
+    (endpoint) => {
+      expect(() => pointAtFork(operator(), endpoint, '/tmp/x')).toThrow(/refusing to run: the validator would connect to .*, not to the fork on 127\.0\.0\.1/);
+    },
+  );
 });

@@ -6,7 +6,12 @@ import type { MinerRow, RoundReport } from '../../src/validator/report.js';
 import type { ScoringSummary } from '../../src/validator/scoringChoice.js';
 import { hyperparameters } from '../support/hyperparameters.js';
 
-const HOTKEYS = ['5Validator000000000000000000000000000000000000000', '5MinerOne00000000000000000000000000000000000000', '5MinerTwo00000000000000000000000000000000000000', '5Silent0000000000000000000000000000000000000000'];
+const HOTKEYS = [
+  '5Validator000000000000000000000000000000000000000',
+  '5MinerOne00000000000000000000000000000000000000',
+  '5MinerTwo00000000000000000000000000000000000000',
+  '5Silent0000000000000000000000000000000000000000',
+];
 const SELF = HOTKEYS[0]!;
 
 function metagraph(over: Partial<MetagraphSnapshot> = {}): MetagraphSnapshot {
@@ -33,7 +38,16 @@ function report(over: Partial<RoundReport> = {}): RoundReport {
   const scores = [0, 0.3, 0.15, 0];
   const u16 = [0, 65535, 32768, 0];
   const rows: MinerRow[] = HOTKEYS.map((hotkey, uid) => ({
-    uid, hotkey, answered: null, proof: null, wallet: null, claims: 0n, probeAccuracy: null, reward: null, score: scores[uid]!, weight: u16[uid]!,
+    uid,
+    hotkey,
+    answered: null,
+    proof: null,
+    wallet: null,
+    claims: 0n,
+    probeAccuracy: null,
+    reward: null,
+    score: scores[uid]!,
+    weight: u16[uid]!,
   }));
   return {
     block: 7_000_001,
@@ -90,7 +104,10 @@ function facts(over: Partial<RehearsalFacts> = {}): RehearsalFacts {
     report: report(),
     runError: null,
     extrinsics: [extrinsic()],
-    storedRow: new Map([[1, 65535], [2, 32768]]),
+    storedRow: new Map([
+      [1, 65535],
+      [2, 32768],
+    ]),
     settingsNotes: [],
     ...over,
   };
@@ -135,14 +152,22 @@ describe('the rehearsal verdict', () => {
 
   test("a version key below the subnet's: named with the flag to set, once, whether the round reported it or not", () => {
     const chainKey = { hyperparameters: hyperparameters({ weightsVersionKey: 5000n }) };
-    const beforeWeights = buildVerdict(facts({ report: report({ metagraph: metagraph(chainKey), weights: null, ok: false, failedSteps: [{ step: 'rewards', error: 'boom' }] }), extrinsics: [] }));
+    const beforeWeights = buildVerdict(
+      facts({
+        report: report({ metagraph: metagraph(chainKey), weights: null, ok: false, failedSteps: [{ step: 'rewards', error: 'boom' }] }),
+        extrinsics: [],
+      }),
+    );
     expect(beforeWeights.accepted).toBe(false);
     expect(beforeWeights.wouldHaveFailed).toEqual([
       "VERSION_KEY_TOO_LOW: weights not sent: version key 2011 is below the subnet's WeightsVersionKey 5000; set --neuron.weights_version (env WEIGHTS_VERSION_KEY) to 5000 or run the preset of the Python release the subnet expects",
       'rewards: boom',
     ]);
-    const refused = "VERSION_KEY_TOO_LOW: weights not sent: version key 2011 is below the subnet's WeightsVersionKey 5000; set --neuron.weights_version (env WEIGHTS_VERSION_KEY) to 5000";
-    const v = buildVerdict(facts({ report: report({ metagraph: metagraph(chainKey), ok: false, failedSteps: [{ step: 'weights', error: refused }] }), extrinsics: [] }));
+    const refused =
+      "VERSION_KEY_TOO_LOW: weights not sent: version key 2011 is below the subnet's WeightsVersionKey 5000; set --neuron.weights_version (env WEIGHTS_VERSION_KEY) to 5000";
+    const v = buildVerdict(
+      facts({ report: report({ metagraph: metagraph(chainKey), ok: false, failedSteps: [{ step: 'weights', error: refused }] }), extrinsics: [] }),
+    );
     expect(v.wouldHaveFailed).toEqual([`weights: ${refused}`]);
     expect(v.extrinsic).toBeNull();
     const text = formatVerdict(v);
@@ -152,7 +177,12 @@ describe('the rehearsal verdict', () => {
   });
 
   test('the fork refused the extrinsic: its runtime error by name, and when it is the rate limit, the block to rehearse again from', () => {
-    const failed = extrinsic({ success: false, events: ['TransactionPayment.TransactionFeePaid', 'System.ExtrinsicFailed'], error: { name: 'SettingWeightsTooFast', docs: 'rate limit' }, fee: { actualRao: 1_234_567_891_234n, tipRao: 5n } });
+    const failed = extrinsic({
+      success: false,
+      events: ['TransactionPayment.TransactionFeePaid', 'System.ExtrinsicFailed'],
+      error: { name: 'SettingWeightsTooFast', docs: 'rate limit' },
+      fee: { actualRao: 1_234_567_891_234n, tipRao: 5n },
+    });
     const v = buildVerdict(facts({ extrinsics: [failed] }));
     expect(v.accepted).toBe(false);
     expect(v.extrinsic).toMatchObject({ outcome: 'failed', error: 'SettingWeightsTooFast (rate limit)', fee: { actualRao: '1234567891234', tipRao: '5' } });
@@ -176,16 +206,29 @@ describe('the rehearsal verdict', () => {
   });
 
   test('a commit is accepted without a stored row; the settings the rehearsal changed are noted', () => {
-    const commit = extrinsic({ call: 'SubtensorModule.commit_timelocked_weights', events: ['SubtensorModule.TimelockedWeightsCommitted', 'System.ExtrinsicSuccess'] });
+    const commit = extrinsic({
+      call: 'SubtensorModule.commit_timelocked_weights',
+      events: ['SubtensorModule.TimelockedWeightsCommitted', 'System.ExtrinsicSuccess'],
+    });
     const v = buildVerdict(facts({ extrinsics: [commit], settingsNotes: ['dry run was on'] }));
     expect(v.accepted).toBe(true);
     expect(v.weights.every((w) => w.stored === null)).toBe(true);
-    expect(v.notes).toEqual(['dry run was on', 'SubtensorModule.commit_timelocked_weights is a commit: the weights are stored when revealed, which the rehearsal does not wait for']);
+    expect(v.notes).toEqual([
+      'dry run was on',
+      'SubtensorModule.commit_timelocked_weights is a commit: the weights are stored when revealed, which the rehearsal does not wait for',
+    ]);
   });
 
   test('no round: the validator error leads the verdict', () => {
     const v = buildVerdict(facts({ report: null, runError: 'CONNECT_FAILED: no answer', extrinsics: [] }));
-    expect(v).toMatchObject({ accepted: false, uid: null, round: null, weights: [], zeroWeights: 0, wouldHaveFailed: ['the validator stopped: CONNECT_FAILED: no answer'] });
+    expect(v).toMatchObject({
+      accepted: false,
+      uid: null,
+      round: null,
+      weights: [],
+      zeroWeights: 0,
+      wouldHaveFailed: ['the validator stopped: CONNECT_FAILED: no answer'],
+    });
     expect(formatVerdict(v)).toMatch(/^hs58 rehearse: NOT ACCEPTED, the validator stopped: CONNECT_FAILED: no answer\n[^]*round {7}none ran\n/);
     expect(buildVerdict(facts({ report: null, extrinsics: [] })).wouldHaveFailed).toEqual(['no round ran']);
   });

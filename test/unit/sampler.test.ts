@@ -1,14 +1,6 @@
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import {
-  compareCodePoints,
-  PythonRandom,
-  sampleProviders,
-  sampleSetSize,
-  SamplerError,
-  seedFromBlockHash,
-  seedKey,
-} from '../../src/scoring/sampler.js';
+import { compareCodePoints, PythonRandom, sampleProviders, sampleSetSize, SamplerError, seedFromBlockHash, seedKey } from '../../src/scoring/sampler.js';
 import { REPO_ROOT, requirePython3 } from '../support/programs.js';
 import { runPythonOracle, testRng, testSeed } from '../support/python-oracle.js';
 
@@ -39,7 +31,14 @@ const everyNK: OpsCase[] = [];
 for (let n = 0; n <= 60; n++) {
   for (let k = 0; k <= n; k++) {
     // The trailing getrandbits checks that the generator state after sample() matches too.
-    everyNK.push({ kind: 'ops', blockHash: blockHash(), ops: [['sample', n, k], ['getrandbits', 32]] });
+    everyNK.push({
+      kind: 'ops',
+      blockHash: blockHash(),
+      ops: [
+        ['sample', n, k],
+        ['getrandbits', 32],
+      ],
+    });
   }
 }
 
@@ -47,12 +46,49 @@ for (let n = 0; n <= 60; n++) {
 const setBoundary: OpsCase[] = [];
 for (let k = 0; k <= 40; k++) {
   const s = sampleSetSize(k);
-  for (const n of [s - 1, s, s + 1]) if (n >= k) setBoundary.push({ kind: 'ops', blockHash: blockHash(), ops: [['sample', n, k], ['getrandbits', 32]] });
+  for (const n of [s - 1, s, s + 1])
+    if (n >= k)
+      setBoundary.push({
+        kind: 'ops',
+        blockHash: blockHash(),
+        ops: [
+          ['sample', n, k],
+          ['getrandbits', 32],
+        ],
+      });
 }
 
-const big: OpsCase[] = [1, 5, 6, 21, 100, 1000, 5000].map((k) => ({ kind: 'ops', blockHash: blockHash(), ops: [['sample', 10_000, k], ['getrandbits', 32]] }));
+const big: OpsCase[] = [1, 5, 6, 21, 100, 1000, 5000].map((k) => ({
+  kind: 'ops',
+  blockHash: blockHash(),
+  ops: [
+    ['sample', 10_000, k],
+    ['getrandbits', 32],
+  ],
+}));
 
-const INTEGER_SEEDS = [0n, 1n, 2n, 42n, 360n, 2n ** 31n - 1n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 32n + 1n, 2n ** 53n + 1n, 2n ** 64n - 1n, 2n ** 64n, 2n ** 200n + 7n, 2n ** 256n - 1n, 2n ** 1000n - 1n, 3n ** 700n, 19937n * 10n ** 300n, -1n, -12345n, -(2n ** 100n)];
+const INTEGER_SEEDS = [
+  0n,
+  1n,
+  2n,
+  42n,
+  360n,
+  2n ** 31n - 1n,
+  2n ** 32n - 1n,
+  2n ** 32n,
+  2n ** 32n + 1n,
+  2n ** 53n + 1n,
+  2n ** 64n - 1n,
+  2n ** 64n,
+  2n ** 200n + 7n,
+  2n ** 256n - 1n,
+  2n ** 1000n - 1n,
+  3n ** 700n,
+  19937n * 10n ** 300n,
+  -1n,
+  -12345n,
+  -(2n ** 100n),
+];
 const BIT_COUNTS = [0, 1, 2, 7, 31, 32, 33, 63, 64, 65, 95, 96, 97, 100, 128, 255, 256, 1000, 19937, 20000];
 const BELOW = [1, 2, 3, 5, 2 ** 31 - 1, 2 ** 31, 2 ** 31 + 1, 2 ** 32 - 1, 2 ** 32, 2 ** 40 + 3, Number.MAX_SAFE_INTEGER];
 const integerSeeds: OpsCase[] = INTEGER_SEEDS.map((seed) => ({
@@ -65,13 +101,22 @@ const integerSeeds: OpsCase[] = INTEGER_SEEDS.map((seed) => ({
 const longRuns: OpsCase[] = Array.from({ length: 5 }, () => ({
   kind: 'ops',
   blockHash: blockHash(),
-  ops: Array.from({ length: 300 }, (): Op => (rng.next() < 0.5 ? ['getrandbits', rng.int(0, 200)] : ['sample', rng.int(0, 300), 0])).map((op): Op =>
-    op[0] === 'sample' ? ['sample', op[1], rng.int(0, op[1])] : op,
+  ops: Array.from({ length: 300 }, (): Op => (rng.next() < 0.5 ? ['getrandbits', rng.int(0, 200)] : ['sample', rng.int(0, 300), 0])).map(
+    (op): Op => (op[0] === 'sample' ? ['sample', op[1], rng.int(0, op[1])] : op),
   ),
 }));
 
 const errors: OpsCase[] = [
-  { kind: 'ops', seed: '7', ops: [['sample', 5, 6], ['sample', 5, -1], ['sample', 0, 1], ['getrandbits', 32]] },
+  {
+    kind: 'ops',
+    seed: '7',
+    ops: [
+      ['sample', 5, 6],
+      ['sample', 5, -1],
+      ['sample', 0, 1],
+      ['getrandbits', 32],
+    ],
+  },
 ];
 
 const seedStrings = ['0x' + '00'.repeat(32), '0x' + 'ff'.repeat(32), '0xABCDEF', '', 'ü', '😀 block', blockHash(), blockHash()];
@@ -112,11 +157,16 @@ function runOps(c: OpsCase): OpResult[] {
   const random = new PythonRandom('seed' in c ? BigInt(c.seed) : seedFromBlockHash(c.blockHash));
   return c.ops.map((op): OpResult => {
     try {
-      if (op[0] === 'sample') return random.sample(Array.from({ length: op[1] }, (_, i) => i), op[2]);
+      if (op[0] === 'sample')
+        return random.sample(
+          Array.from({ length: op[1] }, (_, i) => i),
+          op[2],
+        );
       if (op[0] === 'getrandbits') return random.getrandbits(op[1]).toString();
       return random.randbelow(op[1]);
     } catch (err) {
-      if (err instanceof SamplerError && err.code === 'SAMPLE_SIZE_INVALID') return { error: 'ValueError', message: 'Sample larger than population or is negative' };
+      if (err instanceof SamplerError && err.code === 'SAMPLE_SIZE_INVALID')
+        return { error: 'ValueError', message: 'Sample larger than population or is negative' };
       throw err;
     }
   });

@@ -54,7 +54,10 @@ describe('which scoring a validator runs, and why', () => {
       alpha: 0.5,
       alphaSource: 'set by --neuron.moving_average_alpha',
     });
-    expect(choose(['--scoring.preset', 'drain-v1'], { WEIGHTS_VERSION_KEY: '2011' })).toMatchObject({ versionKey: '2011', versionKeySource: 'set by WEIGHTS_VERSION_KEY (environment)' });
+    expect(choose(['--scoring.preset', 'drain-v1'], { WEIGHTS_VERSION_KEY: '2011' })).toMatchObject({
+      versionKey: '2011',
+      versionKeySource: 'set by WEIGHTS_VERSION_KEY (environment)',
+    });
   });
 });
 
@@ -65,14 +68,19 @@ describe('the version key against the subnet’s WeightsVersionKey', () => {
     expect(versionKeyTooLow(2012n, 2011n)).toBeNull();
     const err = versionKeyTooLow(1000n, 2011n)!;
     expect(err.code).toBe('VERSION_KEY_TOO_LOW');
-    expect(err.shortMessage).toContain('version key 1000 is below the subnet\'s WeightsVersionKey 2011; set --neuron.weights_version (env WEIGHTS_VERSION_KEY) to 2011');
+    expect(err.shortMessage).toContain(
+      "version key 1000 is below the subnet's WeightsVersionKey 2011; set --neuron.weights_version (env WEIGHTS_VERSION_KEY) to 2011",
+    );
   });
 
   test("the chain adapter's IncorrectWeightVersionKey becomes VERSION_KEY_TOO_LOW; other errors pass through", () => {
     const precheck = new SubtensorError('PRECHECK_FAILED', 'x', { reason: 'IncorrectWeightVersionKey', details: { chainVersionKey: '2011' } });
     expect(asVersionKeyError(precheck, 1000n)).toMatchObject({ code: 'VERSION_KEY_TOO_LOW', details: { chainVersionKey: '2011' } });
     const dispatched = new SubtensorError('TX_DISPATCH_FAILED', 'x', { reason: 'IncorrectWeightVersionKey' });
-    expect(asVersionKeyError(dispatched, 1000n)).toMatchObject({ code: 'VERSION_KEY_TOO_LOW', shortMessage: expect.stringContaining('--neuron.weights_version') });
+    expect(asVersionKeyError(dispatched, 1000n)).toMatchObject({
+      code: 'VERSION_KEY_TOO_LOW',
+      shortMessage: expect.stringContaining('--neuron.weights_version'),
+    });
     const other = new SubtensorError('PRECHECK_FAILED', 'x', { reason: 'SettingWeightsTooFast' });
     expect(asVersionKeyError(other, 1000n)).toBe(other);
   });

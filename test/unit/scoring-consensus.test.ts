@@ -1,12 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import {
-  computeConsensus,
-  integerMedian,
-  majority,
-  probeAccuracy,
-  type ProbeConsensus,
-  type ProbeResponse,
-} from '../../src/scoring/consensus.js';
+import { computeConsensus, integerMedian, majority, probeAccuracy, type ProbeConsensus, type ProbeResponse } from '../../src/scoring/consensus.js';
 import { ScoringError } from '../../src/scoring/errors.js';
 import { scoreProbeRound } from '../../src/scoring/rewards.js';
 import { mulberry32 as rng } from '../support/rng.js';
@@ -73,9 +66,7 @@ describe('computeConsensus', () => {
     expect(() => computeConsensus([r(0, true, 200, 1), r(0, true, 200, 1)])).toThrow(/two probe responses/);
     expect(() => computeConsensus([r(0, true, 200, 1.5)])).toThrow(ScoringError);
     expect(() => computeConsensus([r(-1, true, 200, 1)])).toThrow(ScoringError);
-    expect(() => computeConsensus([{ uid: 0, reachable: 'yes' as unknown as boolean, status: 200, latencyMs: 1 }])).toThrow(
-      /probe_reachable/,
-    );
+    expect(() => computeConsensus([{ uid: 0, reachable: 'yes' as unknown as boolean, status: 200, latencyMs: 1 }])).toThrow(/probe_reachable/);
   });
 });
 
@@ -125,7 +116,6 @@ describe('probeAccuracy, 2.0 distance to the median', () => {
     expect(probeAccuracy(r(0, false, 200, 50), up(0), '2.0')).toBe(0.3);
   });
 });
-
 
 describe('properties', () => {
   test('accuracy and round rewards stay in [0, 1] for random answers', () => {

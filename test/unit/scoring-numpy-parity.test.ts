@@ -26,7 +26,6 @@ function runOracle(python: string, cases: Json[]): Json[] {
   return (JSON.parse(out) as { results: Json[] }).results;
 }
 
-
 const rand = rng(20260509);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
 const int = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));

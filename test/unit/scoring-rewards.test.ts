@@ -153,7 +153,7 @@ describe('presets', () => {
 
   test('rewards are in [0, 1] for every preset on random rounds', () => {
     let seed = 7;
-    const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const pool = [W1, W2, W3, '0x4444444444444444444444444444444444444444'];
     for (let round = 0; round < 200; round++) {
       const n = 1 + Math.floor(rand() * 10);

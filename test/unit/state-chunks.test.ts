@@ -39,14 +39,32 @@ describe('ClaimsStore.jsonPieces', () => {
     const before = JSON.stringify(store.toJSON());
     const pieces = store.jsonPieces(50);
     // Claims added after the call are not in the pieces, nor their blocks in `covered`.
-    store.addRange({ from: 10_000, to: 10_010 }, [{ contract: C, channelId: `0x${'1'.repeat(64)}`, provider: `0x${'2'.repeat(40)}`, amount: 5n, blockNumber: 10_005, txHash: `0x${'3'.repeat(64)}`, logIndex: 0 }]);
+    store.addRange({ from: 10_000, to: 10_010 }, [
+      {
+        contract: C,
+        channelId: `0x${'1'.repeat(64)}`,
+        provider: `0x${'2'.repeat(40)}`,
+        amount: 5n,
+        blockNumber: 10_005,
+        txHash: `0x${'3'.repeat(64)}`,
+        logIndex: 0,
+      },
+    ]);
     expect([...pieces].join('')).toBe(before);
     expect(JSON.stringify(store.toJSON())).not.toBe(before);
   });
 
   test('a batch with one claim outside its range adds nothing, so every saved state loads', () => {
     const store = storeWith(10);
-    const claim = (block: number, tx: string) => ({ contract: C, channelId: `0x${'1'.repeat(64)}`, provider: `0x${'2'.repeat(40)}`, amount: 5n, blockNumber: block, txHash: `0x${tx.repeat(64)}`, logIndex: 0 });
+    const claim = (block: number, tx: string) => ({
+      contract: C,
+      channelId: `0x${'1'.repeat(64)}`,
+      provider: `0x${'2'.repeat(40)}`,
+      amount: 5n,
+      blockNumber: block,
+      txHash: `0x${tx.repeat(64)}`,
+      logIndex: 0,
+    });
     expect(() => store.addRange({ from: 500, to: 510 }, [claim(505, 'a'), claim(600, 'b')])).toThrow(/outside the range/);
     expect(store.claimCount).toBe(10);
     expect(ClaimsStore.fromJSON(JSON.parse([...store.jsonPieces()].join('')), { contracts: [C], chainId: 137 }).claimCount).toBe(10);

@@ -50,7 +50,17 @@ function status(n: number, rounds: number, overrides: Partial<RoundReport> = {})
     current: null,
     roundBudgetMs: 400_000,
     lastReport: report,
-    state: { version: 1, netuid: 58, hotkey: '5Validator', step: rounds, lastRoundBlock: report.block, hotkeys: rows.map((r) => r.hotkey), scores: rows.map((r) => r.score), history, lastWeights: null },
+    state: {
+      version: 1,
+      netuid: 58,
+      hotkey: '5Validator',
+      step: rounds,
+      lastRoundBlock: report.block,
+      hotkeys: rows.map((r) => r.hotkey),
+      scores: rows.map((r) => r.score),
+      history,
+      lastWeights: null,
+    },
     degraded: [],
   };
 }
@@ -69,7 +79,9 @@ describe('the /status page', () => {
     expect([...body.matchAll(/<tr><td>(\d+)<\/td>/g)].map((m) => Number(m[1]))).toEqual(Array.from({ length: 256 }, (_, i) => i));
     const charted = [...html.matchAll(/data-uid="(\d+)"/g)].map((m) => Number(m[1])).sort((a, b) => a - b);
     const last = s.state.history.at(-1)!.scores;
-    const top = Array.from({ length: 256 }, (_, uid) => uid).sort((a, b) => last[b]! - last[a]! || a - b).slice(0, CHART_MAX_SERIES);
+    const top = Array.from({ length: 256 }, (_, uid) => uid)
+      .sort((a, b) => last[b]! - last[a]! || a - b)
+      .slice(0, CHART_MAX_SERIES);
     expect(charted).toEqual(top.sort((a, b) => a - b));
     expect(chartedUids(s.state.history)).toEqual(charted);
     expect(html).toContain(`The ${CHART_MAX_SERIES} uids with the highest EMA score of 256`);
@@ -144,6 +156,10 @@ describe('the /status page', () => {
     expect(renderStatusHtml(status(4, 2, { submitted: { kind: 'set', ...receipt } }))).toContain('weights set in block 321');
     const timelocked = status(4, 2, { submitted: { kind: 'committed-timelocked', revealRound: 23_456_789n, revealTargetBlock: 700, ...receipt } });
     expect(renderStatusHtml(timelocked)).toContain('weights committed (timelocked to drand round 23456789) in block 321');
-    expect(JSON.parse(JSON.stringify(statusToJson(timelocked))).lastRound.submitted).toEqual({ kind: 'committed-timelocked', blockNumber: 321, revealRound: '23456789' });
+    expect(JSON.parse(JSON.stringify(statusToJson(timelocked))).lastRound.submitted).toEqual({
+      kind: 'committed-timelocked',
+      blockNumber: 321,
+      revealRound: '23456789',
+    });
   });
 });

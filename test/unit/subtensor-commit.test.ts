@@ -18,7 +18,15 @@ const SDK_VECTORS = [
     salt: [1, 2, 3, 4, 5, 6, 7, 8],
     hash: '0x530990d7b93fa9a17684e29357133760d5a5b10710f127ee8ccc7796971a6400',
   },
-  { hotkey: '5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty', netuid: 2, uids: [], values: [], versionKey: 0n, salt: [], hash: '0x3f9e133db4335e2025ae52ad88f190fc9e350a662d5309bc09ced69058eef515' },
+  {
+    hotkey: '5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty',
+    netuid: 2,
+    uids: [],
+    values: [],
+    versionKey: 0n,
+    salt: [],
+    hash: '0x3f9e133db4335e2025ae52ad88f190fc9e350a662d5309bc09ced69058eef515',
+  },
   {
     // 70 entries: the two-byte compact length prefix.
     hotkey: '5FLSigC9HGRKVhB9FiEo4Y3koPsNmBmLJbpXg2mp1hXcS59Y',
@@ -145,7 +153,11 @@ describe('pending commit store', () => {
     const file = path.join(dir, 'sub', 'weight-commits.json');
     const store = createJsonCommitStore(file);
     expect(await store.load()).toEqual([]);
-    const commits = [pending(), pending({ commitHash: `0x${'ef'.repeat(32)}`, commitBlock: null, revealFrom: null, revealUntil: null }), pending({ commitHash: `0x${'01'.repeat(32)}`, revealFrom: null, revealUntil: null, revealEpoch: 9 })];
+    const commits = [
+      pending(),
+      pending({ commitHash: `0x${'ef'.repeat(32)}`, commitBlock: null, revealFrom: null, revealUntil: null }),
+      pending({ commitHash: `0x${'01'.repeat(32)}`, revealFrom: null, revealUntil: null, revealEpoch: 9 }),
+    ];
     await store.save(commits);
     expect(await createJsonCommitStore(file).load()).toEqual(commits);
     expect((await stat(file)).mode & 0o777).toBe(0o600);

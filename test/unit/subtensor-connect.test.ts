@@ -14,7 +14,9 @@ describe('subtensor connection failures', () => {
     const port = await freePort();
     const { logger, lines } = capturingLogger('debug');
     const started = Date.now();
-    const err = await createSubtensor({ endpoint: `ws://127.0.0.1:${port}/v2/secret-api-key`, logger, connectTimeoutMs: 1_500, reconnectDelayMs: 100 }).catch((e: unknown) => e);
+    const err = await createSubtensor({ endpoint: `ws://127.0.0.1:${port}/v2/secret-api-key`, logger, connectTimeoutMs: 1_500, reconnectDelayMs: 100 }).catch(
+      (e: unknown) => e,
+    );
     expect(isSubtensorError(err) && err.code).toBe('CONNECT_FAILED');
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_400);
     expect(String((err as Error).message)).toContain(`ws://127.0.0.1:${port}/…`);

@@ -79,7 +79,12 @@ describe('finney spec 343: metagraph decoding from recorded answers', () => {
 
   test('get_selective_mechagraph of netuid 1 decodes into a 1,024-neuron snapshot with its hyperparameters', () => {
     const m = method('SubnetInfoRuntimeApi', 'get_selective_mechagraph');
-    const snap = metagraphFromSelective(1, primitive(decodeRuntimeApiResult(registry, m, liveCall('SubnetInfoRuntimeApi_get_selective_mechagraph').result)), AT, 4);
+    const snap = metagraphFromSelective(
+      1,
+      primitive(decodeRuntimeApiResult(registry, m, liveCall('SubnetInfoRuntimeApi_get_selective_mechagraph').result)),
+      AT,
+      4,
+    );
     expect(snap.n).toBe(1024);
     expect(snap.block).toBe(6_852_690);
     expect(snap.hyperparameters).toEqual({
@@ -111,7 +116,10 @@ describe('finney spec 343: metagraph decoding from recorded answers', () => {
     const call = liveCall('NeuronInfoRuntimeApi_get_neurons_lite');
     expect(encodeRuntimeApiArgs(registry, lite, [1])).toBe(`0x${call.args}`);
     const selective = method('SubnetInfoRuntimeApi', 'get_selective_mechagraph');
-    const selectiveValue = primitive(decodeRuntimeApiResult(registry, selective, liveCall('SubnetInfoRuntimeApi_get_selective_mechagraph').result)) as Record<string, unknown[]>;
+    const selectiveValue = primitive(decodeRuntimeApiResult(registry, selective, liveCall('SubnetInfoRuntimeApi_get_selective_mechagraph').result)) as Record<
+      string,
+      unknown[]
+    >;
     const fromSelective = metagraphFromSelective(1, selectiveValue, AT, null);
 
     const fromLite = metagraphFromNeuronsLite(1, primitive(decodeRuntimeApiResult(registry, lite, call.result)), fromSelective.hyperparameters, AT);
@@ -127,7 +135,9 @@ describe('finney spec 343: metagraph decoding from recorded answers', () => {
   test('a Weights storage row (Vec<(u16, u16)>) from the recording decodes with the live storage type', () => {
     const { query } = expandMetadata(registry, metadata);
     const entry = query.subtensorModule!.weights!;
-    const [key, value] = Object.entries(recorded.weights!.state_queryStorageAt!).map(([, a]) => (a.result as Array<{ changes: string[][] }>)[0]!.changes[0]!)[0]!;
+    const [key, value] = Object.entries(recorded.weights!.state_queryStorageAt!).map(
+      ([, a]) => (a.result as Array<{ changes: string[][] }>)[0]!.changes[0]!,
+    )[0]!;
     expect(key!.startsWith(u8aToHex(entry.keyPrefix()))).toBe(true);
     expect(registry.createType(registry.createLookupType(entry.meta.type.asMap.value), value).toJSON()).toEqual([[10, 65535]]);
   });
@@ -141,8 +151,17 @@ describe('finney spec 343: transaction extensions and signed transactions', () =
     const plan = planTransactionExtensions(registry, metadata);
     expect(plan.problems).toEqual([]);
     expect(plan.extensions.map((e) => e.name)).toEqual([
-      'CheckNonZeroSender', 'CheckSpecVersion', 'CheckTxVersion', 'CheckGenesis', 'CheckMortality', 'CheckNonce',
-      'CheckWeight', 'ChargeTransactionPayment', 'SubtensorTransactionExtension', 'DrandPriority', 'CheckMetadataHash',
+      'CheckNonZeroSender',
+      'CheckSpecVersion',
+      'CheckTxVersion',
+      'CheckGenesis',
+      'CheckMortality',
+      'CheckNonce',
+      'CheckWeight',
+      'ChargeTransactionPayment',
+      'SubtensorTransactionExtension',
+      'DrandPriority',
+      'CheckMetadataHash',
     ]);
     expect(plan.extensions.find((e) => e.name === 'ChargeTransactionPayment')).toMatchObject({ encodedBy: 'polkadot-js', explicit: ['compact'], implicit: [] });
     expect(plan.extensions.find((e) => e.name === 'SubtensorTransactionExtension')).toMatchObject({ encodedBy: 'hs58', explicit: [], implicit: [] });
@@ -156,8 +175,20 @@ describe('finney spec 343: transaction extensions and signed transactions', () =
     const blockHash = AT.blockHash;
     const genesisHash = `0x${'2f'.repeat(32)}`;
     const era = registry.createType('ExtrinsicEra', { current: AT.block, period: 64 });
-    ext.sign(pair, { blockHash, genesisHash, era, nonce: 5, tip: 0, runtimeVersion: registry.createType('RuntimeVersion', runtimeVersion) as unknown as RuntimeVersion, signedExtensions: registry.signedExtensions });
-    const payload = registry.createType('ExtrinsicPayload', { method: call.toHex(), blockHash, genesisHash, era, nonce: 5, tip: 0, specVersion: 343, transactionVersion: runtimeVersion.transactionVersion }, { version: 4 });
+    ext.sign(pair, {
+      blockHash,
+      genesisHash,
+      era,
+      nonce: 5,
+      tip: 0,
+      runtimeVersion: registry.createType('RuntimeVersion', runtimeVersion) as unknown as RuntimeVersion,
+      signedExtensions: registry.signedExtensions,
+    });
+    const payload = registry.createType(
+      'ExtrinsicPayload',
+      { method: call.toHex(), blockHash, genesisHash, era, nonce: 5, tip: 0, specVersion: 343, transactionVersion: runtimeVersion.transactionVersion },
+      { version: 4 },
+    );
     return { pair, bytes: ext.toU8a(true), callBytes: call.toU8a(), ext, payload };
   }
 
@@ -185,7 +216,9 @@ describe('finney spec 343: transaction extensions and signed transactions', () =
 
   test('ChargeTransactionPaymentWrapper (spec 425) carries the tip: encoded with this client table, flagged without it', async () => {
     // The live metadata with the payment extension renamed as spec 425 names it (same Compact<Balance> shape).
-    const json = new Metadata(new TypeRegistry(), metadataHex).toJSON() as { metadata: { v15: { extrinsic: { signedExtensions: Array<{ identifier: string }> } } } };
+    const json = new Metadata(new TypeRegistry(), metadataHex).toJSON() as {
+      metadata: { v15: { extrinsic: { signedExtensions: Array<{ identifier: string }> } } };
+    };
     const renamed = json.metadata.v15.extrinsic.signedExtensions.find((e) => e.identifier === 'ChargeTransactionPayment')!;
     renamed.identifier = 'ChargeTransactionPaymentWrapper';
     const wrapperHex = new Metadata(new TypeRegistry(), json as never).toHex();

@@ -38,10 +38,31 @@ const HEAD = { number: 7_301_234, hash: `0x${'5c'.repeat(32)}` };
 const ERA_PERIOD = 64;
 const NETUID = 58;
 const EXTENSIONS_424 = [
-  'CheckNonZeroSender', 'CheckSpecVersion', 'CheckTxVersion', 'CheckGenesis', 'CheckMortality', 'CheckNonce', 'CheckWeight',
-  'ChargeTransactionPayment', 'SudoTransactionExtension', 'CheckShieldedTxValidity', 'SubtensorTransactionExtension', 'DrandPriority', 'CheckMetadataHash',
+  'CheckNonZeroSender',
+  'CheckSpecVersion',
+  'CheckTxVersion',
+  'CheckGenesis',
+  'CheckMortality',
+  'CheckNonce',
+  'CheckWeight',
+  'ChargeTransactionPayment',
+  'SudoTransactionExtension',
+  'CheckShieldedTxValidity',
+  'SubtensorTransactionExtension',
+  'DrandPriority',
+  'CheckMetadataHash',
 ];
-const NO_BYTES = ['CheckNonZeroSender', 'CheckSpecVersion', 'CheckTxVersion', 'CheckGenesis', 'CheckWeight', 'SudoTransactionExtension', 'CheckShieldedTxValidity', 'SubtensorTransactionExtension', 'DrandPriority'];
+const NO_BYTES = [
+  'CheckNonZeroSender',
+  'CheckSpecVersion',
+  'CheckTxVersion',
+  'CheckGenesis',
+  'CheckWeight',
+  'SudoTransactionExtension',
+  'CheckShieldedTxValidity',
+  'SubtensorTransactionExtension',
+  'DrandPriority',
+];
 
 type MetadataJson = { metadata: { v16: { extrinsic: { transactionExtensions: Array<{ identifier: string; type: number; implicit: number }> } } } };
 
@@ -104,7 +125,12 @@ const implicitData = (over: Record<string, unknown> = {}) => ({
 });
 
 /** Decodes with the runtime's types and checks everything but the call's arguments. */
-function readBack(bytes: Uint8Array, signer: KeyringPair, nonce: number, callIndex: [number, number]): { decoded: DecodedExtrinsic; section: string; method: string; args: unknown[] } {
+function readBack(
+  bytes: Uint8Array,
+  signer: KeyringPair,
+  nonce: number,
+  callIndex: [number, number],
+): { decoded: DecodedExtrinsic; section: string; method: string; args: unknown[] } {
   const { registry, metadata } = live;
   const decoded = decodeSignedExtrinsic(registry, metadata, bytes);
   expect(decoded.versionByte).toBe(0x84);
@@ -124,7 +150,8 @@ function readBack(bytes: Uint8Array, signer: KeyringPair, nonce: number, callInd
   expect([...decoded.callBytes.subarray(0, 2)]).toEqual(callIndex);
 
   // The signature verifies over the payload with the runtime's implicit data, and over nothing else.
-  const verifies = (over?: Record<string, unknown>) => signatureVerify(signingPayload(registry, metadata, decoded, implicitData(over)), decoded.signature, signer.address).isValid;
+  const verifies = (over?: Record<string, unknown>) =>
+    signatureVerify(signingPayload(registry, metadata, decoded, implicitData(over)), decoded.signature, signer.address).isValid;
   expect(verifies()).toBe(true);
   expect(verifies({ CheckSpecVersion: 425 })).toBe(false);
   expect(verifies({ CheckTxVersion: live.version.transactionVersion + 1 })).toBe(false);
@@ -169,12 +196,21 @@ describe('finney spec 424: the transaction extensions', () => {
     };
     const extension = (json: MetadataJson, name: string) => json.metadata.v16.extrinsic.transactionExtensions.find((e) => e.identifier === name)!;
     // One of subtensor's own extensions starts carrying data.
-    expectRefused((json, u64) => (extension(json, 'CheckShieldedTxValidity').type = u64), /^CheckShieldedTxValidity: the runtime encodes \[u64\] \/ \[\] but this client would send \[\] \/ \[\]/);
+    expectRefused(
+      (json, u64) => (extension(json, 'CheckShieldedTxValidity').type = u64),
+      /^CheckShieldedTxValidity: the runtime encodes \[u64\] \/ \[\] but this client would send \[\] \/ \[\]/,
+    );
     // A standard name with another shape: @polkadot/api would write a compact nonce where the runtime reads a u64.
-    expectRefused((json, u64) => (extension(json, 'CheckNonce').type = u64), /^CheckNonce: the runtime encodes \[u64\] \/ \[\] but @polkadot\/api would send its standard \[compact\]/);
+    expectRefused(
+      (json, u64) => (extension(json, 'CheckNonce').type = u64),
+      /^CheckNonce: the runtime encodes \[u64\] \/ \[\] but @polkadot\/api would send its standard \[compact\]/,
+    );
     expectRefused((json, u64) => (extension(json, 'CheckGenesis').implicit = u64), /^CheckGenesis: the runtime encodes \[\] \/ \[u64\]/);
     // An extension nobody knows, with data.
-    expectRefused((json, u64) => (extension(json, 'DrandPriority').identifier = 'MevShieldPriority', extension(json, 'MevShieldPriority').type = u64), /^MevShieldPriority: unknown extension carrying data \[u64\]/);
+    expectRefused(
+      (json, u64) => ((extension(json, 'DrandPriority').identifier = 'MevShieldPriority'), (extension(json, 'MevShieldPriority').type = u64)),
+      /^MevShieldPriority: unknown extension carrying data \[u64\]/,
+    );
   });
 });
 
@@ -219,7 +255,10 @@ describe('finney spec 424: every extrinsic the daemons send, signed and read bac
 
   test('timelocked commits (commit-reveal v4): commit_timelocked_weights, and its mechanism variant for mechanism 0', () => {
     const round = 25_123_456n;
-    const commit = timelockEncrypt(encodeWeightsPayload({ hotkey: hotkey.publicKey, uids: input.uids, values: input.weights, versionKey: input.versionKey }), round);
+    const commit = timelockEncrypt(
+      encodeWeightsPayload({ hotkey: hotkey.publicKey, uids: input.uids, values: input.weights, versionKey: input.versionKey }),
+      round,
+    );
     const cases = [
       { count: 1, method: 'commitTimelockedWeights', index: [7, 113], mech: [] },
       { count: 2, method: 'commitTimelockedMechanismWeights', index: [7, 118], mech: [0] },

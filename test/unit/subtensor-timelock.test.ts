@@ -145,12 +145,17 @@ describe('the payload and the call', () => {
 
   test('commit_timelocked_weights encodes for the live runtime (spec 343): call 7/113 with the commit, round and version', () => {
     const registry = new TypeRegistry();
-    const metadata = new Metadata(registry, readFileSync(path.resolve(REPO_ROOT, '../shared/chain/finney-spec343-metadata-v15.hex'), 'utf8').trim() as `0x${string}`);
+    const metadata = new Metadata(
+      registry,
+      readFileSync(path.resolve(REPO_ROOT, '../shared/chain/finney-spec343-metadata-v15.hex'), 'utf8').trim() as `0x${string}`,
+    );
     registry.setMetadata(metadata);
     const tx = decorateExtrinsics(registry, metadata.asLatest, metadata.version);
     const commit = timelockEncrypt(encodeWeightsPayload({ hotkey: new Uint8Array(32), uids: [1], values: [1], versionKey: 1n }), 123_456n);
     const plan = planTimelockedCommit(tx.subtensorModule as never, { commitRevealEnabled: true, commitRevealVersion: 4 }, 1)!;
-    const call = timelockedCommitExtrinsic(tx.subtensorModule as never, plan, 58, commit, 123_456n) as ReturnType<NonNullable<typeof tx.subtensorModule>[string]>;
+    const call = timelockedCommitExtrinsic(tx.subtensorModule as never, plan, 58, commit, 123_456n) as ReturnType<
+      NonNullable<typeof tx.subtensorModule>[string]
+    >;
     expect([...call.callIndex]).toEqual([7, 113]);
     const back = registry.createType('Call', call.toU8a());
     expect(back.section).toBe('subtensorModule');
@@ -168,7 +173,13 @@ describe('the payload and the call', () => {
 });
 
 describe('the reveal round', () => {
-  const stateful = (over: Partial<Extract<EpochSchedule, { kind: 'stateful' }>> = {}): EpochSchedule => ({ kind: 'stateful', tempo: 360, lastEpochBlock: 1000, pendingEpochAt: 0, ...over });
+  const stateful = (over: Partial<Extract<EpochSchedule, { kind: 'stateful' }>> = {}): EpochSchedule => ({
+    kind: 'stateful',
+    tempo: 360,
+    lastEpochBlock: 1000,
+    pendingEpochAt: 0,
+    ...over,
+  });
 
   test('stateful schedule: the epoch after the commit, or one later when the commit lands in the block an epoch runs', () => {
     expect(revealTargetBlock(stateful(), 1100, 1)).toBe(1363); // next epoch at 1360, +3
@@ -203,7 +214,10 @@ describe('the reveal round', () => {
     expect(revealTargetBlock(crv3, 19, 1)).toBe(29); // head 19, included in 20: the reveal block itself, no security blocks
     // The round drand publishes 24 rounds before that block is expected.
     const now = QUICKNET.genesisTime + 3 * 1_000_000 + 1.5;
-    expect(revealRound(crv3, 19, 1, 12, now)).toEqual({ targetBlock: 29, round: 1_000_000n + BigInt(Math.floor((1.5 + 10 * 12) / 3)) - CRV3_PULSE_DELAY_ROUNDS });
+    expect(revealRound(crv3, 19, 1, 12, now)).toEqual({
+      targetBlock: 29,
+      round: 1_000_000n + BigInt(Math.floor((1.5 + 10 * 12) / 3)) - CRV3_PULSE_DELAY_ROUNDS,
+    });
     expect(revealRound(crv3, 19, 1, 12, 0).round).toBe(1n);
   });
 
@@ -230,7 +244,10 @@ describe('the adapter before it signs (storage read through real codecs)', () =>
     hyperparameters: hyperparameters({ tempo: 360, commitRevealEnabled: true, commitRevealVersion: 4 }),
   };
   const plan = { route: { call: 'commitTimelockedWeights', mechanism: null }, version: 4, payload: 'hotkey' } as const;
-  const fakeApi = (query: Record<string, Record<string, (...a: unknown[]) => Promise<unknown>>>) => ({ query, tx: { subtensorModule: { commitTimelockedWeights: () => ({}) } } });
+  const fakeApi = (query: Record<string, Record<string, (...a: unknown[]) => Promise<unknown>>>) => ({
+    query,
+    tx: { subtensorModule: { commitTimelockedWeights: () => ({}) } },
+  });
 
   test('the schedule is stateful where LastEpochBlock exists and legacy otherwise', async () => {
     const stateful = fakeApi({ subtensorModule: { lastEpochBlock: async () => u64(1000), pendingEpochAt: async () => u64(1200) } });
@@ -242,9 +259,14 @@ describe('the adapter before it signs (storage read through real codecs)', () =>
 
   test("a reveal round not after the chain's latest drand round is refused before signing (InvalidRevealRound)", async () => {
     const now = QUICKNET.genesisTime + 3 * 5_000_000;
-    const api = fakeApi({ subtensorModule: { lastEpochBlock: async () => u64(1000), pendingEpochAt: async () => u64(0) }, drand: { lastStoredRound: async () => u64(6_000_000) } });
+    const api = fakeApi({
+      subtensorModule: { lastEpochBlock: async () => u64(1000), pendingEpochAt: async () => u64(0) },
+      drand: { lastStoredRound: async () => u64(6_000_000) },
+    });
     const input = { uids: [0, 1], weights: [1, 2], versionKey: 1n };
-    const err = await commitTimelocked(api as never, { publicKey: new Uint8Array(32) } as never, state, input, plan, { nowSec: () => now }).catch((e: unknown) => e);
+    const err = await commitTimelocked(api as never, { publicKey: new Uint8Array(32) } as never, state, input, plan, { nowSec: () => now }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toMatchObject({ code: 'PRECHECK_FAILED', reason: 'InvalidRevealRound' });
     expect(String((err as Error).message)).toMatch(/clock behind/);
   });

@@ -59,13 +59,21 @@ describe('local checks predict the runtime error, in the runtime order', () => {
     ['commit-reveal on', state({}, { commitRevealEnabled: true }), input([0, 1], [1, 1]), 'set', 'CommitRevealEnabled'],
     ['commit with commit-reveal off', state(), input([0, 1], [1, 1]), 'commit', 'CommitRevealDisabled'],
     ['commit too fast', state({ lastUpdate: 950 }, { commitRevealEnabled: true }), input([0, 1], [1, 1]), 'commit', 'CommittingWeightsTooFast'],
-    ['commit whose reveal would fail on the version key', state({}, { commitRevealEnabled: true, weightsVersionKey: 5n }), input([0, 1], [1, 1], 4n), 'commit', 'IncorrectWeightVersionKey'],
+    [
+      'commit whose reveal would fail on the version key',
+      state({}, { commitRevealEnabled: true, weightsVersionKey: 5n }),
+      input([0, 1], [1, 1], 4n),
+      'commit',
+      'IncorrectWeightVersionKey',
+    ],
   ] as const)('%s → %s', (_name, s, i, action, expected) => {
     expect(predictWeightsFailure(s, i, action)).toBe(expected);
   });
 
   test('earlier checks win: not registered comes before the version key, the version key before the rate limit', () => {
-    expect(predictWeightsFailure(state({ uid: null, lastUpdate: 999 }, { weightsVersionKey: 9n }), input([0], [1], 1n), 'set')).toBe('HotKeyNotRegisteredInSubNet');
+    expect(predictWeightsFailure(state({ uid: null, lastUpdate: 999 }, { weightsVersionKey: 9n }), input([0], [1], 1n), 'set')).toBe(
+      'HotKeyNotRegisteredInSubNet',
+    );
     expect(predictWeightsFailure(state({ lastUpdate: 999 }, { weightsVersionKey: 9n }), input([0], [1], 1n), 'set')).toBe('IncorrectWeightVersionKey');
   });
 
@@ -114,7 +122,14 @@ describe('pool refusals', () => {
 describe('timelocked commit-reveal runtimes', () => {
   const call = () => ({});
   /** The weight calls of three runtime generations (only their presence matters here). */
-  const spec424 = { setWeights: call, setMechanismWeights: call, commitWeights: call, commitTimelockedWeights: call, commitTimelockedMechanismWeights: call, commitCrv3MechanismWeights: call };
+  const spec424 = {
+    setWeights: call,
+    setMechanismWeights: call,
+    commitWeights: call,
+    commitTimelockedWeights: call,
+    commitTimelockedMechanismWeights: call,
+    commitCrv3MechanismWeights: call,
+  };
   const spec300 = { setWeights: call, commitWeights: call, commitCrv3Weights: call };
   const spec218 = { setWeights: call, commitWeights: call };
   const on = (commitRevealVersion: number | null, commitRevealEnabled = true) => ({ commitRevealEnabled, commitRevealVersion });
@@ -122,7 +137,11 @@ describe('timelocked commit-reveal runtimes', () => {
   test('commit_timelocked_weights where the runtime counts version 3 or more; the mechanism variant for multi-mechanism subnets', () => {
     expect(planTimelockedCommit(spec424, on(4), 1)).toEqual({ route: { call: 'commitTimelockedWeights', mechanism: null }, version: 4, payload: 'hotkey' });
     expect(planTimelockedCommit(spec424, on(3), 1)).toMatchObject({ version: 3, payload: 'hotkey' });
-    expect(planTimelockedCommit(spec424, on(4), 2)).toEqual({ route: { call: 'commitTimelockedMechanismWeights', mechanism: 0 }, version: 4, payload: 'hotkey' });
+    expect(planTimelockedCommit(spec424, on(4), 2)).toEqual({
+      route: { call: 'commitTimelockedMechanismWeights', mechanism: 0 },
+      version: 4,
+      payload: 'hotkey',
+    });
     const { commitTimelockedWeights: _plain, ...onlyMechanism } = spec424;
     expect(planTimelockedCommit(onlyMechanism, on(4), 1)?.route).toEqual({ call: 'commitTimelockedMechanismWeights', mechanism: 0 });
   });

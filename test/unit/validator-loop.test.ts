@@ -63,7 +63,11 @@ describe('round budget', () => {
       },
       registry: { fetchProviders: () => never() },
       chain: { getMetagraph: async () => metagraph(), blockHash: () => never(), setWeights: () => never() },
-      claims: { runRound: () => never(), claimsByProvider: () => new Map([['0x' + 'ab'.repeat(20), { amount: 5n, claims: 1, channels: 1 }]]), completeness: () => ({ lastCompleteWindow: null, lastCompleteAt: null, lastRound: null }) },
+      claims: {
+        runRound: () => never(),
+        claimsByProvider: () => new Map([['0x' + 'ab'.repeat(20), { amount: 5n, claims: 1, channels: 1 }]]),
+        completeness: () => ({ lastCompleteWindow: null, lastCompleteAt: null, lastRound: null }),
+      },
     });
     const budgets = { metagraph: 400, proofs: 300, claims: 300, providers: 300, probes: 300, rewards: 300, weights: 300 };
     const started = performance.now();
@@ -75,14 +79,29 @@ describe('round budget', () => {
     expect(report.failedSteps.find((f) => f.step === 'claims')!.error).toMatch(/the scan goes on in the background; scoring with the last complete window/);
     // Rewards, EMA and weights still ran with what was known (no proofs, no probes: all 0 → not set).
     expect(report.rows).toHaveLength(5);
-    const overruns = (await metrics.registry.getSingleMetricAsString('hs58_validator_step_overruns_total')).split('\n').filter((l) => l.startsWith('hs58_validator_step_overruns_total{'));
-    expect(overruns.sort()).toEqual(['hs58_validator_step_overruns_total{step="claims"} 1', 'hs58_validator_step_overruns_total{step="proofs"} 1', 'hs58_validator_step_overruns_total{step="providers"} 1']);
+    const overruns = (await metrics.registry.getSingleMetricAsString('hs58_validator_step_overruns_total'))
+      .split('\n')
+      .filter((l) => l.startsWith('hs58_validator_step_overruns_total{'));
+    expect(overruns.sort()).toEqual([
+      'hs58_validator_step_overruns_total{step="claims"} 1',
+      'hs58_validator_step_overruns_total{step="proofs"} 1',
+      'hs58_validator_step_overruns_total{step="providers"} 1',
+    ]);
   });
 
   test('a chain that never answers the metagraph: the round ends at that budget and the next one runs', async () => {
     let calls = 0;
-    const { d } = await deps({ chain: { getMetagraph: () => (++calls === 1 ? never() : Promise.resolve(metagraph())), blockHash: async () => '0x' + '11'.repeat(32), setWeights: async () => ({ kind: 'set', txHash: '0x', blockHash: '0x', blockNumber: 1, events: [] }) } });
-    const v = await createValidator({ ...d, heads: headSource().heads, stateStore: createMemoryStateStore<ValidatorState>() }, settings('hs58', { budgets: { metagraph: 300 } }));
+    const { d } = await deps({
+      chain: {
+        getMetagraph: () => (++calls === 1 ? never() : Promise.resolve(metagraph())),
+        blockHash: async () => '0x' + '11'.repeat(32),
+        setWeights: async () => ({ kind: 'set', txHash: '0x', blockHash: '0x', blockNumber: 1, events: [] }),
+      },
+    });
+    const v = await createValidator(
+      { ...d, heads: headSource().heads, stateStore: createMemoryStateStore<ValidatorState>() },
+      settings('hs58', { budgets: { metagraph: 300 } }),
+    );
     const first = await v.runOnce(100, new AbortController().signal);
     expect(first.failedSteps).toEqual([{ step: 'metagraph', error: 'abandoned at its budget of 0 s; the round goes on without it' }]);
     expect(v.health().parts.metagraph).toEqual({ ok: false, detail: first.failedSteps[0]!.error });
@@ -157,7 +176,10 @@ describe('validator loop', () => {
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
     const { d } = await deps({ registry: { fetchProviders: async () => (await held, { providers: [], source: 'x', failures: [] }) } });
-    const v = await createValidator({ ...d, heads: source.heads, stateStore: createMemoryStateStore<ValidatorState>(), now: () => t, staleHeadMs: 60_000 }, settings('hs58', { budgets: { providers: 60_000 } }));
+    const v = await createValidator(
+      { ...d, heads: source.heads, stateStore: createMemoryStateStore<ValidatorState>(), now: () => t, staleHeadMs: 60_000 },
+      settings('hs58', { budgets: { providers: 60_000 } }),
+    );
     const stop = new AbortController();
     const running = v.run(stop.signal);
     source.push(100);
@@ -181,11 +203,19 @@ describe('validator loop', () => {
 describe('state on load', () => {
   test.each([[1e308], [-0.5], [1.5], ['0.3'], [null]])('a score of %j in state.json is refused with the uid, the value and the fix', async (bad) => {
     const store = createMemoryStateStore<ValidatorState>({ ...emptyState(7, 'hk'), hotkeys: ['a', 'b'], scores: [0.5, bad as number] });
-    await expect(loadValidatorState(store, 7, 'hk')).rejects.toMatchObject({ code: 'STATE_INVALID', message: `validator state: the score of uid 1 is ${JSON.stringify(bad)}, not a number from 0 to 1; move the file away to start fresh` });
+    await expect(loadValidatorState(store, 7, 'hk')).rejects.toMatchObject({
+      code: 'STATE_INVALID',
+      message: `validator state: the score of uid 1 is ${JSON.stringify(bad)}, not a number from 0 to 1; move the file away to start fresh`,
+    });
   });
 
   test('malformed history entries are dropped, not fatal', async () => {
-    const store = createMemoryStateStore<ValidatorState>({ ...emptyState(7, 'hk'), hotkeys: ['a'], scores: [0.5], history: [{ block: 1, scores: [0.5] }, { block: 2, scores: [1e308] }, { block: 'x', scores: [] } as never] });
+    const store = createMemoryStateStore<ValidatorState>({
+      ...emptyState(7, 'hk'),
+      hotkeys: ['a'],
+      scores: [0.5],
+      history: [{ block: 1, scores: [0.5] }, { block: 2, scores: [1e308] }, { block: 'x', scores: [] } as never],
+    });
     expect((await loadValidatorState(store, 7, 'hk')).history).toEqual([{ block: 1, scores: [0.5] }]);
   });
 });

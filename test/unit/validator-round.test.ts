@@ -33,9 +33,15 @@ describe('validator round over ports', () => {
 
   test('a failing step is contained: registry and claims down still set weights from proofs', async () => {
     const { d, setWeightsCalls } = await deps({
-      registry: { fetchProviders: async () => { throw new Error('registry exploded'); } },
+      registry: {
+        fetchProviders: async () => {
+          throw new Error('registry exploded');
+        },
+      },
       claims: {
-        runRound: async () => { throw new Error('all RPCs down'); },
+        runRound: async () => {
+          throw new Error('all RPCs down');
+        },
         claimsByProvider: () => new Map(),
         completeness: () => ({ lastCompleteWindow: null, lastCompleteAt: null, lastRound: null }),
       },
@@ -47,7 +53,17 @@ describe('validator round over ports', () => {
   });
 
   test('no metagraph: the round reports it and keeps the state', async () => {
-    const { d } = await deps({ chain: { getMetagraph: async () => { throw new Error('chain down'); }, blockHash: async () => '0x', setWeights: async () => { throw new Error('x'); } } });
+    const { d } = await deps({
+      chain: {
+        getMetagraph: async () => {
+          throw new Error('chain down');
+        },
+        blockHash: async () => '0x',
+        setWeights: async () => {
+          throw new Error('x');
+        },
+      },
+    });
     const before = emptyState(7, HOTKEYS[0]!);
     const { report, state } = await runRound(d, settings(), before, 100, new AbortController().signal);
     expect(report.ok).toBe(false);
@@ -71,7 +87,8 @@ describe('validator round over ports', () => {
     const { d, setWeightsCalls } = await deps({}, new Map([[keys[0]!.address.toLowerCase(), 5_000_000n]]));
     const hanging = createInProcessQueue(
       {
-        providerCheck: (_job: ProviderCheckJob, signal: AbortSignal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
+        providerCheck: (_job: ProviderCheckJob, signal: AbortSignal) =>
+          new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
         probe: async () => ({}),
       } as never,
       { concurrency: 4 },
@@ -91,7 +108,7 @@ describe('validator round over ports', () => {
     expect(setWeightsCalls).toHaveLength(1);
   });
 
-  test('a version key below the subnet\'s WeightsVersionKey: refused before sending, with the flag to set; at or above it: sent', async () => {
+  test("a version key below the subnet's WeightsVersionKey: refused before sending, with the flag to set; at or above it: sent", async () => {
     const low = await deps({}, new Map(), 2012n);
     const { report, state } = await runRound(low.d, settings('oracle-v2.1'), emptyState(7, HOTKEYS[0]!), 100, new AbortController().signal);
     expect(low.setWeightsCalls).toHaveLength(0);
@@ -125,6 +142,8 @@ describe('validator round over ports', () => {
       },
     };
     const { report } = await runRound(refusing, settings('oracle-v2.1'), emptyState(7, HOTKEYS[0]!), 100, new AbortController().signal);
-    expect(report.failedSteps.map((f) => f.error)).toEqual([expect.stringMatching(/^VERSION_KEY_TOO_LOW: .*version key 2010 is below the subnet's WeightsVersionKey 3000; set --neuron.weights_version/)]);
+    expect(report.failedSteps.map((f) => f.error)).toEqual([
+      expect.stringMatching(/^VERSION_KEY_TOO_LOW: .*version key 2010 is below the subnet's WeightsVersionKey 3000; set --neuron.weights_version/),
+    ]);
   });
 });

@@ -18,7 +18,14 @@ import { deps, settings } from '../support/roundPorts.js';
 async function context(signal = new AbortController().signal) {
   const metrics = createValidatorMetrics();
   const { d } = await deps({ metrics });
-  const ctx: RoundContext = { deps: d, settings: settings(), block: 100, signal, log: createLogger({ level: 'silent' }), budgets: stepBudgets({ timeoutSec: 1, probesPerRound: 1, budgets: { probes: 200 } }) };
+  const ctx: RoundContext = {
+    deps: d,
+    settings: settings(),
+    block: 100,
+    signal,
+    log: createLogger({ level: 'silent' }),
+    budgets: stepBudgets({ timeoutSec: 1, probesPerRound: 1, budgets: { probes: 200 } }),
+  };
   return { ctx, metrics };
 }
 
@@ -46,7 +53,10 @@ describe('runStep', () => {
       throw new Error('refused');
     });
     expect(kept).toEqual({ value: 'computed, not sent', failure: { step: 'weights', error: 'refused' }, notes: ['computed'] });
-    expect(await observed(metrics, 'hs58_validator_step_failures_total')).toEqual(['hs58_validator_step_failures_total{step="providers"} 1', 'hs58_validator_step_failures_total{step="weights"} 1']);
+    expect(await observed(metrics, 'hs58_validator_step_failures_total')).toEqual([
+      'hs58_validator_step_failures_total{step="providers"} 1',
+      'hs58_validator_step_failures_total{step="weights"} 1',
+    ]);
   });
 
   test('abandoned at its budget: the kept value is returned, and what the work does after that changes nothing', async () => {

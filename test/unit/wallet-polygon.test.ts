@@ -9,8 +9,7 @@ const OTHER = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
 const HOTKEY = '5DfhGyQdFobKM8NsWvEeAKk5EQQgYe9AydgJ7rMB6E1EqRzV';
 // eth_account.Account.sign_message(encode_defunct(text='Bittensor Subnet 58 Miner: ' + HOTKEY), KEY).signature.hex(),
 // as the Python miner produces it (no 0x); the e2e test re-derives such proofs live.
-const PYTHON_PROOF =
-  '5c7228e371344835f5e66ee82027f157f2f60fdd5f6e50e54bd242bb5cdafd7b249b17534002d7722206f574abd01a72208a60ff4328f227dad1a5e5376df88d1b';
+const PYTHON_PROOF = '5c7228e371344835f5e66ee82027f157f2f60fdd5f6e50e54bd242bb5cdafd7b249b17534002d7722206f574abd01a72208a60ff4328f227dad1a5e5376df88d1b';
 
 function catchErr(fn: () => unknown): WalletError {
   try {

@@ -1,24 +1,25 @@
 import { describe, expect, test } from 'vitest';
-import {
-  convertWeightsAndUidsForEmit,
-  processWeightsForNetuid,
-  toU16Weights,
-  u16NormalizedFloat,
-  WeightsError,
-} from '../../src/scoring/weights.js';
+import { convertWeightsAndUidsForEmit, processWeightsForNetuid, toU16Weights, u16NormalizedFloat, WeightsError } from '../../src/scoring/weights.js';
 
 // Golden values printed by the real SDK (bittensor 10.5.0, numpy 2.4.6) through
 // test/interop/weights_oracle.py; test/e2e/weights-parity.test.ts checks thousands more live.
 describe('toU16Weights: golden values from the bittensor SDK', () => {
   test('plain scores: zeros dropped, max-upscaled, float32 on the way', () => {
     const params = { minAllowedWeights: 1, maxWeightLimit: 1 };
-    expect(processWeightsForNetuid([0, 1, 2, 3], [0, 0.5, 0.2, 0.3], params)).toEqual({ uids: [1, 2, 3], weights: [0.5, 0.20000000298023224, 0.30000001192092896] });
+    expect(processWeightsForNetuid([0, 1, 2, 3], [0, 0.5, 0.2, 0.3], params)).toEqual({
+      uids: [1, 2, 3],
+      weights: [0.5, 0.20000000298023224, 0.30000001192092896],
+    });
     expect(toU16Weights([0, 0.5, 0.2, 0.3], params)).toEqual({ uids: [1, 2, 3], weights: [65535, 26214, 39321] });
   });
 
   test('max_weight_limit clipping (MaxWeightsLimit 6553)', () => {
     const scores = [10, ...new Array<number>(19).fill(1)];
-    const processed = processWeightsForNetuid(scores.map((_, i) => i), scores, { minAllowedWeights: 1, maxWeightLimit: u16NormalizedFloat(6553) });
+    const processed = processWeightsForNetuid(
+      scores.map((_, i) => i),
+      scores,
+      { minAllowedWeights: 1, maxWeightLimit: u16NormalizedFloat(6553) },
+    );
     expect(processed.weights[0]).toBe(0.09999223798513412);
     expect(processed.weights[1]).toBe(0.04736882820725441);
     expect(toU16Weights(scores, { minAllowedWeights: 1, maxWeightLimit: u16NormalizedFloat(6553) }).weights.slice(0, 2)).toEqual([65535, 31046]);
@@ -26,9 +27,19 @@ describe('toU16Weights: golden values from the bittensor SDK', () => {
 
   test('fewer non-zero weights than MinAllowedWeights: 1e-5 for everyone, float64', () => {
     const scores = [0, 0.5, 0, 0.25, 0, 0, 0, 0.125];
-    const processed = processWeightsForNetuid(scores.map((_, i) => i), scores, { minAllowedWeights: 4, maxWeightLimit: 1 });
-    expect(processed.weights).toEqual([1.142752662613704e-5, 0.571387758833478, 1.142752662613704e-5, 0.2856995931800521, 1.142752662613704e-5, 1.142752662613704e-5, 1.142752662613704e-5, 0.14285551035333913]);
-    expect(toU16Weights(scores, { minAllowedWeights: 4, maxWeightLimit: 1 })).toEqual({ uids: [0, 1, 2, 3, 4, 5, 6, 7], weights: [1, 65535, 1, 32768, 1, 1, 1, 16385] });
+    const processed = processWeightsForNetuid(
+      scores.map((_, i) => i),
+      scores,
+      { minAllowedWeights: 4, maxWeightLimit: 1 },
+    );
+    expect(processed.weights).toEqual([
+      1.142752662613704e-5, 0.571387758833478, 1.142752662613704e-5, 0.2856995931800521, 1.142752662613704e-5, 1.142752662613704e-5, 1.142752662613704e-5,
+      0.14285551035333913,
+    ]);
+    expect(toU16Weights(scores, { minAllowedWeights: 4, maxWeightLimit: 1 })).toEqual({
+      uids: [0, 1, 2, 3, 4, 5, 6, 7],
+      weights: [1, 65535, 1, 32768, 1, 1, 1, 16385],
+    });
   });
 
   test('exclude_quantile 13107 (20%) drops the lowest', () => {

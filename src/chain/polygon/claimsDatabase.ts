@@ -120,7 +120,8 @@ export class ClaimsDatabase implements ClaimsWindow {
    */
   static open(options: OpenClaimsDatabaseOptions): ClaimsDatabase {
     const { db, setAside } = openDatabase({ path: options.path, version: SCHEMA_VERSION, schema: SCHEMA });
-    if (setAside) options.logger?.warn({ file: options.path, movedTo: setAside.path, reason: setAside.reason }, 'scanner state not usable; starting a fresh scan');
+    if (setAside)
+      options.logger?.warn({ file: options.path, movedTo: setAside.path, reason: setAside.reason }, 'scanner state not usable; starting a fresh scan');
     const store = new ClaimsDatabase(db, options.path, options.identity);
     try {
       store.adopt();
@@ -205,7 +206,9 @@ export class ClaimsDatabase implements ClaimsWindow {
     const rows = this.totalsRows('sum(amount)', window);
     const totals = totalsOf(rows);
     if (rows.some((r) => r.big > 0n)) {
-      const big = this.db.prepare(`SELECT provider, amount_text FROM claims WHERE ${WINDOW_CLAUSE} AND amount_text IS NOT NULL`).all({ from: window.from, to: window.to });
+      const big = this.db
+        .prepare(`SELECT provider, amount_text FROM claims WHERE ${WINDOW_CLAUSE} AND amount_text IS NOT NULL`)
+        .all({ from: window.from, to: window.to });
       for (const r of big as { provider: string; amount_text: string }[]) totals.get(r.provider)!.amount += BigInt(r.amount_text);
     }
     return totals;
@@ -274,7 +277,8 @@ export class ClaimsDatabase implements ClaimsWindow {
     if (chainId !== JSON.stringify(this.chainId)) throw stateInvalid(`was written for chain ${chainId}`, 'mismatch');
     const covered = this.db.prepare('SELECT from_block AS "from", to_block AS "to" FROM covered ORDER BY from_block').all() as unknown as BlockRange[];
     if (!isNormalized(covered)) throw stateInvalid('has overlapping or unsorted covered ranges', 'corrupt');
-    const count = (where: string, range?: BlockRange) => (this.db.prepare(`SELECT count(*) AS n FROM claims ${where}`).get(range ? { ...range } : {}) as { n: number }).n;
+    const count = (where: string, range?: BlockRange) =>
+      (this.db.prepare(`SELECT count(*) AS n FROM claims ${where}`).get(range ? { ...range } : {}) as { n: number }).n;
     const inside = covered.reduce((n, r) => n + count(`WHERE ${WINDOW_CLAUSE}`, r), 0);
     if (inside !== count('')) throw stateInvalid('has claims outside the covered ranges', 'corrupt');
     const last = this.meta('lastComplete');

@@ -46,13 +46,19 @@ export function importLegacyClaims(db: ClaimsDatabase, legacy: LegacyClaimsFile,
     const movedTo = `${legacy.path}.unusable`;
     renameSync(legacy.path, movedTo);
     const reason = errorMessage(err);
-    logger?.warn({ file: legacy.path, movedTo, reason }, 'JSON claims state of an earlier version not usable; not imported, starting from what the database holds');
+    logger?.warn(
+      { file: legacy.path, movedTo, reason },
+      'JSON claims state of an earlier version not usable; not imported, starting from what the database holds',
+    );
     return { kind: 'unusable', reason, movedTo };
   }
   db.merge(store, { [MARK]: JSON.stringify({ file: fingerprint, at: new Date().toISOString(), claims: store.claimCount }) });
   renameSync(legacy.path, legacy.movedTo);
   const done = { kind: 'imported', claims: store.claimCount, ranges: store.covered.length, movedTo: legacy.movedTo } as const;
-  logger?.info({ file: legacy.path, claims: done.claims, coveredRanges: done.ranges, movedTo: legacy.movedTo, database: db.path }, 'imported the JSON claims state of an earlier version into the claims database (once)');
+  logger?.info(
+    { file: legacy.path, claims: done.claims, coveredRanges: done.ranges, movedTo: legacy.movedTo, database: db.path },
+    'imported the JSON claims state of an earlier version into the claims database (once)',
+  );
   return done;
 }
 

@@ -203,11 +203,26 @@ export class ClaimsStore implements ClaimsWindow {
     const known = new Set(store.contracts);
     for (const c of s.claims) {
       const ok =
-        typeof c === 'object' && c !== null && known.has(c.contract) && HEX_WORD.test(c.channelId) && ADDRESS.test(c.provider) &&
-        isDecimal(c.amount) && isUint(c.block) && HEX_WORD.test(c.tx) && isUint(c.logIndex);
+        typeof c === 'object' &&
+        c !== null &&
+        known.has(c.contract) &&
+        HEX_WORD.test(c.channelId) &&
+        ADDRESS.test(c.provider) &&
+        isDecimal(c.amount) &&
+        isUint(c.block) &&
+        HEX_WORD.test(c.tx) &&
+        isUint(c.logIndex);
       if (!ok) invalid('has a malformed claim');
       if (!covered.some((r) => r.from <= c.block && c.block <= r.to)) invalid(`has a claim at block ${c.block} outside the covered ranges`);
-      const claim: ChannelClaim = { contract: c.contract, channelId: c.channelId, provider: c.provider, amount: BigInt(c.amount), blockNumber: c.block, txHash: c.tx, logIndex: c.logIndex };
+      const claim: ChannelClaim = {
+        contract: c.contract,
+        channelId: c.channelId,
+        provider: c.provider,
+        amount: BigInt(c.amount),
+        blockNumber: c.block,
+        txHash: c.tx,
+        logIndex: c.logIndex,
+      };
       store.claims.set(claimKey(claim), store.keep(claim));
     }
     store.lastComplete = lastCompleteFromJSON(s.lastComplete);
@@ -353,5 +368,13 @@ export class ClaimsStore implements ClaimsWindow {
 }
 
 export function claimToJSON(c: ChannelClaim): ClaimsStateJSON['claims'][number] {
-  return { contract: c.contract, channelId: c.channelId, provider: c.provider, amount: c.amount.toString(), block: c.blockNumber, tx: c.txHash, logIndex: c.logIndex };
+  return {
+    contract: c.contract,
+    channelId: c.channelId,
+    provider: c.provider,
+    amount: c.amount.toString(),
+    block: c.blockNumber,
+    tx: c.txHash,
+    logIndex: c.logIndex,
+  };
 }

@@ -14,7 +14,16 @@ import {
 } from './endpointHealth.js';
 import { PolygonError } from './errors.js';
 import { EndpointScheduler, type EndpointState } from './endpointScheduler.js';
-import { checkEndpointUrl, endpointLabels, parseQuantity, sendRpc, splitCredentials, type RpcAnswerClass, type RpcFailureKind, type RpcOutcome } from './rpcTransport.js';
+import {
+  checkEndpointUrl,
+  endpointLabels,
+  parseQuantity,
+  sendRpc,
+  splitCredentials,
+  type RpcAnswerClass,
+  type RpcFailureKind,
+  type RpcOutcome,
+} from './rpcTransport.js';
 
 /**
  * A pool of Polygon JSON-RPC endpoints. Requests wait in one queue and take a free slot on
@@ -120,7 +129,9 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-const uniqueUrls = (urls: readonly string[], except: readonly string[] = []) => [...new Set(urls.map((u) => u.trim()).filter((u) => u !== '' && !except.includes(u)))];
+const uniqueUrls = (urls: readonly string[], except: readonly string[] = []) => [
+  ...new Set(urls.map((u) => u.trim()).filter((u) => u !== '' && !except.includes(u))),
+];
 
 export class EndpointPool {
   readonly concurrencyPerEndpoint: number;
@@ -210,7 +221,9 @@ export class EndpointPool {
     const fresh = this.endpoints.filter((e) => e.tier === 0 && e.health.disabled === null && !isResting(e.health, started) && unchecked(e.health));
     if (fresh.length > 0) {
       await Promise.all(fresh.map((e) => this.prepareEndpoint(e, 0, options.signal)));
-      const heads = this.endpoints.filter((e) => e.health.disabled === null && e.health.head !== null && e.health.headCheckedAt >= started).map((e) => e.health.head!);
+      const heads = this.endpoints
+        .filter((e) => e.health.disabled === null && e.health.head !== null && e.health.headCheckedAt >= started)
+        .map((e) => e.health.head!);
       if (heads.length > 0) return Math.max(...heads);
     }
     const { value, endpoint } = await this.run('eth_blockNumber', [], { signal: options.signal, parse: (r) => parseQuantity(r, 'block number') });
@@ -262,9 +275,13 @@ export class EndpointPool {
         if (attempt <= this.maxAttempts) await sleep(this.backoff(attempt - 1), signal);
       }
     }
-    throw new PolygonError(lastWasBehind ? 'POLYGON_ENDPOINTS_BEHIND' : 'POLYGON_RPC_FAILED', `${method} failed after ${this.maxAttempts} attempts; last: ${lastProblem}`, {
-      details: { method },
-    });
+    throw new PolygonError(
+      lastWasBehind ? 'POLYGON_ENDPOINTS_BEHIND' : 'POLYGON_RPC_FAILED',
+      `${method} failed after ${this.maxAttempts} attempts; last: ${lastProblem}`,
+      {
+        details: { method },
+      },
+    );
   }
 
   /** One attempt on an acquired endpoint. Throws POLYGON_RANGE_TOO_LARGE for a splittable refused range. */
@@ -344,7 +361,10 @@ export class EndpointPool {
       if (chain !== null && 'value' in chain) {
         if (chain.value !== this.policy.expectedChainId) {
           e.health = { ...e.health, disabled: `chain id ${chain.value}, expected ${this.policy.expectedChainId}` };
-          this.logger?.error({ endpoint: e.label, chainId: chain.value, expected: this.policy.expectedChainId }, 'Polygon endpoint serves another chain; not used');
+          this.logger?.error(
+            { endpoint: e.label, chainId: chain.value, expected: this.policy.expectedChainId },
+            'Polygon endpoint serves another chain; not used',
+          );
           this.scheduler.pump();
           return 'done';
         }

@@ -48,7 +48,8 @@ export function decodeClaimLogs(result: unknown, expected: { contracts: Readonly
     const contract = typeof log.address === 'string' ? log.address.toLowerCase() : '';
     if (!expected.contracts.has(contract)) bad(`log from unrequested contract ${String(log.address).slice(0, 42)}`);
     const topics = log.topics;
-    if (!Array.isArray(topics) || topics.length !== 3 || !topics.every((t) => typeof t === 'string' && WORD.test(t))) bad('topics are not [topic0, channelId, provider]');
+    if (!Array.isArray(topics) || topics.length !== 3 || !topics.every((t) => typeof t === 'string' && WORD.test(t)))
+      bad('topics are not [topic0, channelId, provider]');
     const [topic0, channelId, providerWord] = (topics as string[]).map((t) => t.toLowerCase()) as [string, string, string];
     if (topic0 !== CHANNEL_CLAIMED_TOPIC) bad(`unexpected topic0 ${topic0}`);
     if (!providerWord.startsWith('0x000000000000000000000000')) bad('provider topic is not a left-padded address');
@@ -86,16 +87,12 @@ export interface GetChannelClaimsParameters {
 export async function getChannelClaims(pool: EndpointPool, params: GetChannelClaimsParameters): Promise<ChannelClaim[]> {
   const { range } = params;
   const contracts = new Set(params.contracts);
-  return pool.request(
-    'eth_getLogs',
-    [{ address: [...contracts], topics: [CHANNEL_CLAIMED_TOPIC], fromBlock: hex(range.from), toBlock: hex(range.to) }],
-    {
-      signal: params.signal,
-      minBlock: range.to,
-      splittable: rangeSize(range) > 1,
-      parse: (result) => decodeClaimLogs(result, { contracts, range }),
-    },
-  );
+  return pool.request('eth_getLogs', [{ address: [...contracts], topics: [CHANNEL_CLAIMED_TOPIC], fromBlock: hex(range.from), toBlock: hex(range.to) }], {
+    signal: params.signal,
+    minBlock: range.to,
+    splittable: rangeSize(range) > 1,
+    parse: (result) => decodeClaimLogs(result, { contracts, range }),
+  });
 }
 
 /** The two halves of a range that an endpoint refused. */

@@ -23,7 +23,8 @@ export interface RpcTarget {
   authorization: string | null;
 }
 
-const RATE_LIMIT_TEXT = /rate.?limit|too many requests|request limit|requests? (per|\/) ?(second|sec|minute|min)|quota|throttl|capacity|compute units|credits|daily limit/i;
+const RATE_LIMIT_TEXT =
+  /rate.?limit|too many requests|request limit|requests? (per|\/) ?(second|sec|minute|min)|quota|throttl|capacity|compute units|credits|daily limit/i;
 const RANGE_TEXT =
   /block range|range (is )?too (large|wide|big)|too many (results|logs|blocks)|(more|greater) than \d+ (results|logs|blocks)|response (size|is too (big|large))|log response size|limited to (a )?\d+|exceeds? (the )?(max|maximum|limit)|max(imum)? (block )?range|range limit|results? limit|too large|query timeout|query returned more/i;
 

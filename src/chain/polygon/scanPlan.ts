@@ -35,10 +35,7 @@ export function planScan(p: { head: number; confirmations: number; windowBlocks:
 
 /** Exactly the parts of the window not covered: the gaps left, each with the last failure that touched it, then the unconfirmed part. */
 export function missingRanges(gapsLeft: readonly BlockRange[], failures: readonly MissingRange[], unconfirmed: readonly MissingRange[]): MissingRange[] {
-  return [
-    ...gapsLeft.map((g) => ({ ...g, reason: failures.filter((f) => f.from <= g.to && f.to >= g.from).at(-1)?.reason ?? 'not fetched' })),
-    ...unconfirmed,
-  ];
+  return [...gapsLeft.map((g) => ({ ...g, reason: failures.filter((f) => f.from <= g.to && f.to >= g.from).at(-1)?.reason ?? 'not fetched' })), ...unconfirmed];
 }
 
 /** An empty range (to < from) has no gaps: a window entirely above the confirmed head. */

@@ -136,7 +136,10 @@ export class ClaimsScanner implements ClaimsSource {
     this.sizer = new ChunkSizer(chunk, Math.max(chunk, options.maxChunkSize ?? chunk));
     this.store = options.store ?? new ClaimsStore(identity);
     if (this.store.contracts.join() !== identity.contracts.join() || this.store.chainId !== identity.chainId) {
-      throw new PolygonError('POLYGON_INVALID_INPUT', `the claims store is kept for contracts ${this.store.contracts.join(', ')} on chain ${this.store.chainId}, not this scanner's`);
+      throw new PolygonError(
+        'POLYGON_INVALID_INPUT',
+        `the claims store is kept for contracts ${this.store.contracts.join(', ')} on chain ${this.store.chainId}, not this scanner's`,
+      );
     }
     this.retryPasses = options.retryPasses ?? 1;
     this.logger = options.logger ?? null;
@@ -223,7 +226,14 @@ export class ClaimsScanner implements ClaimsSource {
       stateSaved: !fetched.storeFailed,
     };
     this.logger?.info(
-      { window: plan.window, complete: result.complete, newClaims: result.newClaims, blocksFetched: result.blocksFetched, requests: result.requests, ms: result.durationMs },
+      {
+        window: plan.window,
+        complete: result.complete,
+        newClaims: result.newClaims,
+        blocksFetched: result.blocksFetched,
+        requests: result.requests,
+        ms: result.durationMs,
+      },
       'scan round finished',
     );
     return result;

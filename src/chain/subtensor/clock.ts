@@ -46,7 +46,8 @@ export async function currentBlock(conn: ChainConnection, signal?: AbortSignal):
 }
 
 export async function blockHashOf(conn: ChainConnection, blockNumber: number, signal?: AbortSignal): Promise<string> {
-  if (!Number.isSafeInteger(blockNumber) || blockNumber < 0) throw new SubtensorError('INVALID_INPUT', `block number ${blockNumber} is not a non-negative integer.`);
+  if (!Number.isSafeInteger(blockNumber) || blockNumber < 0)
+    throw new SubtensorError('INVALID_INPUT', `block number ${blockNumber} is not a non-negative integer.`);
   const api = await conn.ready(signal);
   const hash = await api.rpc.chain.getBlockHash(blockNumber);
   if (hash.isEmpty) throw new SubtensorError('NOT_FOUND', `block ${blockNumber} is not known to the node (not produced yet, or pruned).`);

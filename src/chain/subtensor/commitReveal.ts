@@ -107,7 +107,13 @@ export function parseChainCommit(entry: unknown, epochCounter: boolean): ChainCo
   if (!Array.isArray(entry) || entry.length < 4) return null;
   const hash = String(entry[0]);
   if (epochCounter) return { format: 'epochs', hash, commitEpoch: toNumber(entry[1], 'commit epoch'), commitBlock: toNumber(entry[2], 'commit block') };
-  return { format: 'blocks', hash, commitBlock: toNumber(entry[1], 'commit block'), revealFrom: toNumber(entry[2], 'first reveal block'), revealUntil: toNumber(entry[3], 'last reveal block') };
+  return {
+    format: 'blocks',
+    hash,
+    commitBlock: toNumber(entry[1], 'commit block'),
+    revealFrom: toNumber(entry[2], 'first reveal block'),
+    revealUntil: toNumber(entry[3], 'last reveal block'),
+  };
 }
 
 /** True on runtimes that count epochs in storage (`SubnetEpochIndex`) rather than from block numbers. */
@@ -183,7 +189,9 @@ export class CommitReveal {
   hasWorkAt(headBlock: number, hotkeys: ReadonlyMap<string, unknown>): boolean {
     if (!this.#commits) return false;
     const genesis = this.#conn.genesisHash();
-    return this.#commits.some((c) => c.genesisHash === genesis && hotkeys.has(c.hotkey) && (c.revealEpoch !== null || commitStatus(c, headBlock + 1) !== 'waiting'));
+    return this.#commits.some(
+      (c) => c.genesisHash === genesis && hotkeys.has(c.hotkey) && (c.revealEpoch !== null || commitStatus(c, headBlock + 1) !== 'waiting'),
+    );
   }
 
   /**
@@ -205,9 +213,13 @@ export class CommitReveal {
         c.format === 'blocks' ? c.revealUntil >= head + 1 : epoch === null || c.commitEpoch + options.revealPeriod >= epoch,
       ).length;
       if (live >= MAX_PENDING_COMMITS) {
-        throw new SubtensorError('PRECHECK_FAILED', `commitWeights not sent: ${live} commits of this hotkey wait to be revealed on subnet ${netuid} (the runtime allows ${MAX_PENDING_COMMITS}).`, {
-          reason: 'TooManyUnrevealedCommits',
-        });
+        throw new SubtensorError(
+          'PRECHECK_FAILED',
+          `commitWeights not sent: ${live} commits of this hotkey wait to be revealed on subnet ${netuid} (the runtime allows ${MAX_PENDING_COMMITS}).`,
+          {
+            reason: 'TooManyUnrevealedCommits',
+          },
+        );
       }
     }
     const salt = generateSalt();
@@ -248,7 +260,15 @@ export class CommitReveal {
     const confirmed: PendingCommit = { ...pending, ...timing };
     await this.#mutate((list) => list.map((c) => (c.commitHash === hash ? confirmed : c)));
     this.#logger.info(
-      { netuid, commitHash: hash, commitBlock: confirmed.commitBlock, revealFrom: confirmed.revealFrom, revealUntil: confirmed.revealUntil, revealEpoch: confirmed.revealEpoch, uids: input.uids.length },
+      {
+        netuid,
+        commitHash: hash,
+        commitBlock: confirmed.commitBlock,
+        revealFrom: confirmed.revealFrom,
+        revealUntil: confirmed.revealUntil,
+        revealEpoch: confirmed.revealEpoch,
+        uids: input.uids.length,
+      },
       'weights committed',
     );
     return { commit: structuredClone(confirmed), receipt };
@@ -331,7 +351,10 @@ export class CommitReveal {
           return { ...base, outcome: 'waiting', reason: err.reason };
         }
       }
-      this.#logger.warn({ netuid: commit.netuid, commitHash: commit.commitHash, reason: err.reason, err: redactText(errorMessage(err)) }, 'weight reveal refused; commit dropped');
+      this.#logger.warn(
+        { netuid: commit.netuid, commitHash: commit.commitHash, reason: err.reason, err: redactText(errorMessage(err)) },
+        'weight reveal refused; commit dropped',
+      );
       await this.#drop(commit.commitHash);
       return { ...base, outcome: 'rejected', reason: err.reason ?? err.code };
     }

@@ -118,7 +118,11 @@ export function createJsonCommitStore(filePath: string): CommitStore {
     async load() {
       const parsed = await file.load().catch((err: unknown) => {
         if (err instanceof StoreError && err.code === 'STORE_INVALID') {
-          throw new SubtensorError('COMMIT_STORE_FAILED', `${filePath} is not valid JSON; move it away to start without pending commits (their reveals are then lost).`, { cause: err });
+          throw new SubtensorError(
+            'COMMIT_STORE_FAILED',
+            `${filePath} is not valid JSON; move it away to start without pending commits (their reveals are then lost).`,
+            { cause: err },
+          );
         }
         throw new SubtensorError('COMMIT_STORE_FAILED', `cannot read pending weight commits from ${filePath}: ${causeMessage(err)}`, { cause: err });
       });

@@ -117,7 +117,10 @@ export class ChainConnection {
         timer: setTimeout(() => {
           this.#waiters = this.#waiters.filter((w) => w !== waiter);
           waiter.reject(
-            new SubtensorError('NOT_CONNECTED', `no connection to the subtensor node at ${this.endpoint} for ${Math.round(this.#options.waitForConnectionMs / 1000)} s; still retrying.`),
+            new SubtensorError(
+              'NOT_CONNECTED',
+              `no connection to the subtensor node at ${this.endpoint} for ${Math.round(this.#options.waitForConnectionMs / 1000)} s; still retrying.`,
+            ),
           );
         }, this.#options.waitForConnectionMs),
       };
@@ -195,7 +198,10 @@ export class ChainConnection {
       new Promise<T>((resolve, reject) => {
         const left = deadline - Date.now();
         const timer = setTimeout(
-          () => reject(new SubtensorError('CONNECT_FAILED', `could not ${what} at ${this.endpoint} within ${Math.round(this.#options.connectTimeoutMs / 1000)} s.`)),
+          () =>
+            reject(
+              new SubtensorError('CONNECT_FAILED', `could not ${what} at ${this.endpoint} within ${Math.round(this.#options.connectTimeoutMs / 1000)} s.`),
+            ),
           Math.max(0, left),
         );
         const onAbort = () => reject(signal?.reason instanceof Error ? signal.reason : new DOMException('aborted', 'AbortError'));
@@ -230,7 +236,10 @@ export class ChainConnection {
       message,
     );
     if (plan.problems.length > 0) {
-      this.#logger.error({ problems: plan.problems }, 'this runtime has transaction extensions this client cannot encode: every transaction would be refused, so none will be sent');
+      this.#logger.error(
+        { problems: plan.problems },
+        'this runtime has transaction extensions this client cannot encode: every transaction would be refused, so none will be sent',
+      );
     }
   }
 

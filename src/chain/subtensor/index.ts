@@ -206,7 +206,11 @@ export class SubtensorClient implements Subtensor {
     if (commit) {
       const timelocked = planTimelockedCommit(api.tx.subtensorModule as never, state.hyperparameters, state.mechanismCount);
       if (timelocked) {
-        const receipt = await commitTimelocked(api, signer, state, input, timelocked, { ...tx, blockTimeSec: this.#blockTimeSec, skipPrechecks: params.skipPrechecks });
+        const receipt = await commitTimelocked(api, signer, state, input, timelocked, {
+          ...tx,
+          blockTimeSec: this.#blockTimeSec,
+          skipPrechecks: params.skipPrechecks,
+        });
         this.#logger.info(
           {
             netuid: params.netuid,
@@ -234,9 +238,17 @@ export class SubtensorClient implements Subtensor {
       this.#ensureAutoReveal();
       return { kind: 'committed', commit: pending, ...receipt };
     }
-    const { call, route } = setWeightsCall(api.tx.subtensorModule as unknown as CallSection<SubmittableExtrinsic<'promise'>>, params.netuid, input, state.mechanismCount);
+    const { call, route } = setWeightsCall(
+      api.tx.subtensorModule as unknown as CallSection<SubmittableExtrinsic<'promise'>>,
+      params.netuid,
+      input,
+      state.mechanismCount,
+    );
     const receipt = await signAndWatch(api, call, signer, { ...tx, label: route.call });
-    this.#logger.info({ netuid: params.netuid, call: route.call, mechanism: route.mechanism, uids: input.uids.length, block: receipt.blockNumber }, 'weights set');
+    this.#logger.info(
+      { netuid: params.netuid, call: route.call, mechanism: route.mechanism, uids: input.uids.length, block: receipt.blockNumber },
+      'weights set',
+    );
     return { kind: 'set', ...receipt };
   }
 
@@ -255,7 +267,8 @@ export class SubtensorClient implements Subtensor {
     const api = await this.#conn.ready(params.signal);
     this.#conn.assertCanSign();
     const result = await serveAxon(api, signer, { ...params, ...this.#tx(params) });
-    if (result.kind === 'served') this.#logger.info({ netuid: params.netuid, ip: result.axon.ip, port: result.axon.port, block: result.blockNumber }, 'axon served');
+    if (result.kind === 'served')
+      this.#logger.info({ netuid: params.netuid, ip: result.axon.ip, port: result.axon.port, block: result.blockNumber }, 'axon served');
     return result;
   }
 

@@ -63,9 +63,13 @@ export function encodeServableIp(text: string): EncodedIp {
     );
   }
   if (encoded.ip === 0n) {
-    throw new SubtensorError('INVALID_INPUT', `refusing to serve the unspecified address ${text.trim()} on chain: set --axon.external_ip to this machine's public IP.`, {
-      reason: 'InvalidIpAddress',
-    });
+    throw new SubtensorError(
+      'INVALID_INPUT',
+      `refusing to serve the unspecified address ${text.trim()} on chain: set --axon.external_ip to this machine's public IP.`,
+      {
+        reason: 'InvalidIpAddress',
+      },
+    );
   }
   if (encoded.ipType === 6 && encoded.ip === U128_MAX) {
     throw new SubtensorError('INVALID_INPUT', `the chain refuses ${text.trim()} as an axon address.`, { reason: 'InvalidIpAddress' });

@@ -80,6 +80,7 @@ export function weightsCall<R>(tx: CallSection<R>, route: WeightsRoute, netuid: 
 /** Like chooseWeightsRoute, but throws UNSUPPORTED_RUNTIME naming the missing calls. */
 export function requireWeightsRoute(tx: CallSection, kind: WeightCallKind, mechanismCount: number | null): WeightsRoute {
   const route = chooseWeightsRoute(tx, kind, mechanismCount);
-  if (!route) throw new SubtensorError('UNSUPPORTED_RUNTIME', `this runtime has neither SubtensorModule.${WEIGHT_CALLS[kind][0]} nor ${WEIGHT_CALLS[kind][1]}.`);
+  if (!route)
+    throw new SubtensorError('UNSUPPORTED_RUNTIME', `this runtime has neither SubtensorModule.${WEIGHT_CALLS[kind][0]} nor ${WEIGHT_CALLS[kind][1]}.`);
   return route;
 }

@@ -61,9 +61,10 @@ export function planMetagraph(registry: Registry, metadata: Metadata): Metagraph
   }
   const lite = findRuntimeApi(registry, metadata, 'NeuronInfoRuntimeApi', 'get_neurons_lite');
   if (lite && !lite.opaque) {
-    const hyper = [findRuntimeApi(registry, metadata, 'SubnetInfoRuntimeApi', 'get_subnet_hyperparams_v2'), findRuntimeApi(registry, metadata, 'SubnetInfoRuntimeApi', 'get_subnet_hyperparams')].find(
-      (h) => h && !h.opaque,
-    );
+    const hyper = [
+      findRuntimeApi(registry, metadata, 'SubnetInfoRuntimeApi', 'get_subnet_hyperparams_v2'),
+      findRuntimeApi(registry, metadata, 'SubnetInfoRuntimeApi', 'get_subnet_hyperparams'),
+    ].find((h) => h && !h.opaque);
     return { source: 'neurons-lite', neurons: lite, hyperparams: hyper ?? null };
   }
   return { source: 'storage' };
@@ -131,7 +132,13 @@ export function hyperparametersFromPrimitive(h: Record<string, unknown>, commitR
 }
 
 /** A decoded `Option<SelectiveMetagraph>` (as primitives) → snapshot. */
-export function metagraphFromSelective(netuid: number, value: unknown, at: At, commitRevealVersion: number | null, source: MetagraphSource = 'selective-mechagraph'): MetagraphSnapshot {
+export function metagraphFromSelective(
+  netuid: number,
+  value: unknown,
+  at: At,
+  commitRevealVersion: number | null,
+  source: MetagraphSource = 'selective-mechagraph',
+): MetagraphSnapshot {
   if (value === null || value === undefined) throw new SubtensorError('NOT_FOUND', `subnet ${netuid} does not exist.`);
   const m = value as Record<string, unknown>;
   const list = (name: string): unknown[] => {

@@ -19,7 +19,13 @@ export const DEFAULT_AXON_VERSION = 10_005_000;
 export const AXON_PROTOCOL_HTTP = 4;
 
 export function sameAxon(current: AxonInfo, wanted: Pick<AxonInfo, 'ip' | 'port' | 'ipType' | 'version' | 'protocol'>): boolean {
-  return current.ip === wanted.ip && current.port === wanted.port && current.ipType === wanted.ipType && current.version === wanted.version && current.protocol === wanted.protocol;
+  return (
+    current.ip === wanted.ip &&
+    current.port === wanted.port &&
+    current.ipType === wanted.ipType &&
+    current.version === wanted.version &&
+    current.protocol === wanted.protocol
+  );
 }
 
 /** `axon_passes_rate_limit`: no limit, never served, or enough blocks since the last serve. */
@@ -57,19 +63,31 @@ export async function serveAxon(api: ApiPromise, signer: KeyringPair, params: Se
   const wanted = { ip: decodeIp(ip, ipType), port: params.port, ipType, version, protocol };
   if (!params.skipPrechecks) {
     if (uid === null) {
-      throw new SubtensorError('PRECHECK_FAILED', `serveAxon not sent: ${REASON_HINTS.HotKeyNotRegisteredInSubNet} (${netuid}).`, { reason: 'HotKeyNotRegisteredInSubNet' });
+      throw new SubtensorError('PRECHECK_FAILED', `serveAxon not sent: ${REASON_HINTS.HotKeyNotRegisteredInSubNet} (${netuid}).`, {
+        reason: 'HotKeyNotRegisteredInSubNet',
+      });
     }
     if (sameAxon(current, wanted)) return { kind: 'unchanged', axon: current };
     const inclusion = header.number.toNumber() + 1;
     if (!servingRateLimitPasses(current.block, limit, inclusion)) {
       const retryAtBlock = current.block + limit;
-      throw new SubtensorError('PRECHECK_FAILED', `serveAxon not sent: the axon was served at block ${current.block}; the subnet allows a new serve from block ${retryAtBlock}.`, {
-        reason: 'ServingRateLimitExceeded',
-        details: { retryAtBlock, lastServeBlock: current.block, servingRateLimit: limit },
-      });
+      throw new SubtensorError(
+        'PRECHECK_FAILED',
+        `serveAxon not sent: the axon was served at block ${current.block}; the subnet allows a new serve from block ${retryAtBlock}.`,
+        {
+          reason: 'ServingRateLimitExceeded',
+          details: { retryAtBlock, lastServeBlock: current.block, servingRateLimit: limit },
+        },
+      );
     }
   }
-  const call = serveAxonCall(api.tx.subtensorModule as unknown as CallSection<SubmittableExtrinsic<'promise'>>, netuid, { version, ip, port: params.port, ipType, protocol });
+  const call = serveAxonCall(api.tx.subtensorModule as unknown as CallSection<SubmittableExtrinsic<'promise'>>, netuid, {
+    version,
+    ip,
+    port: params.port,
+    ipType,
+    protocol,
+  });
   const receipt = await signAndWatch(api, call, signer, {
     waitFor: params.waitFor,
     timeoutMs: params.timeoutMs,

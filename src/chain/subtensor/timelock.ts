@@ -268,7 +268,8 @@ export function crv3RevealBlock(netuid: number, tempo: number, inclusionBlock: n
  */
 export function revealTargetBlock(schedule: EpochSchedule, currentBlock: number, revealPeriodEpochs: number): number {
   const { tempo } = schedule;
-  if (!Number.isSafeInteger(tempo) || tempo <= 0) throw new SubtensorError('INVALID_INPUT', `tempo ${tempo}: this subnet runs no epochs, so nothing can be revealed.`);
+  if (!Number.isSafeInteger(tempo) || tempo <= 0)
+    throw new SubtensorError('INVALID_INPUT', `tempo ${tempo}: this subnet runs no epochs, so nothing can be revealed.`);
   const inclusion = currentBlock + 1;
   if (schedule.kind === 'crv3') return crv3RevealBlock(schedule.netuid, tempo, inclusion, revealPeriodEpochs);
   let revealStart: number;
@@ -291,7 +292,13 @@ export function revealTargetBlock(schedule: EpochSchedule, currentBlock: number,
  * The drand round to encrypt to: the round published by the time the target block is expected (rounded
  * down), {@link CRV3_PULSE_DELAY_ROUNDS} earlier on `crv3` runtimes.
  */
-export function revealRound(schedule: EpochSchedule, currentBlock: number, revealPeriodEpochs: number, blockTimeSec: number, nowSec: number): { round: bigint; targetBlock: number } {
+export function revealRound(
+  schedule: EpochSchedule,
+  currentBlock: number,
+  revealPeriodEpochs: number,
+  blockTimeSec: number,
+  nowSec: number,
+): { round: bigint; targetBlock: number } {
   const targetBlock = revealTargetBlock(schedule, currentBlock, revealPeriodEpochs);
   const secondsUntil = Math.max(0, targetBlock - currentBlock) * blockTimeSec;
   const round = drandRoundAt(nowSec + secondsUntil) - (schedule.kind === 'crv3' ? CRV3_PULSE_DELAY_ROUNDS : 0n);

@@ -97,7 +97,13 @@ export async function commitTimelocked(
   const { encodeLegacyWeightsPayload, encodeWeightsPayload, revealRound, timelockEncrypt } = await import('./timelock.js');
   const schedule = await readEpochSchedule(api, state.netuid, state.hyperparameters.tempo, plan);
   const nowSec = options.nowSec?.() ?? Date.now() / 1000;
-  const { round, targetBlock } = revealRound(schedule, state.block, state.hyperparameters.commitRevealPeriod, options.blockTimeSec ?? DEFAULT_BLOCK_TIME_SEC, nowSec);
+  const { round, targetBlock } = revealRound(
+    schedule,
+    state.block,
+    state.hyperparameters.commitRevealPeriod,
+    options.blockTimeSec ?? DEFAULT_BLOCK_TIME_SEC,
+    nowSec,
+  );
   const lastStored = storageItem(api, 'lastStoredRound', 'drand');
   if (lastStored && !options.skipPrechecks) {
     const stored = toBigInt(primitive(await lastStored()), 'Drand.LastStoredRound');
@@ -105,7 +111,10 @@ export async function commitTimelocked(
       throw new SubtensorError(
         'PRECHECK_FAILED',
         `${plan.route.call} not sent: reveal round ${round} is before the chain's latest drand round ${stored}, so the chain would answer InvalidRevealRound (or store weights anyone can read at once); the reveal is due in ${targetBlock - state.block} blocks: if that is not soon, is this machine's clock behind?`,
-        { reason: 'InvalidRevealRound', details: { revealRound: round.toString(), lastStoredRound: stored.toString(), block: state.block, revealTargetBlock: targetBlock } },
+        {
+          reason: 'InvalidRevealRound',
+          details: { revealRound: round.toString(), lastStoredRound: stored.toString(), block: state.block, revealTargetBlock: targetBlock },
+        },
       );
     }
   }

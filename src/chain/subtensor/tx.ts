@@ -104,9 +104,13 @@ function submitOnce(api: ApiPromise, tx: SubmittableExtrinsic<'promise'>, signer
     timer = setTimeout(
       () =>
         finish(
-          new SubtensorError('TX_NOT_INCLUDED', `${label}: not ${waitFor === 'finalized' ? 'finalized' : 'in a block'} after ${Math.round(timeoutMs / 1000)} s (it may still land; check before resending).`, {
-            details: { txHash: tx.hash.toHex() },
-          }),
+          new SubtensorError(
+            'TX_NOT_INCLUDED',
+            `${label}: not ${waitFor === 'finalized' ? 'finalized' : 'in a block'} after ${Math.round(timeoutMs / 1000)} s (it may still land; check before resending).`,
+            {
+              details: { txHash: tx.hash.toHex() },
+            },
+          ),
         ),
       timeoutMs,
     );
@@ -114,7 +118,9 @@ function submitOnce(api: ApiPromise, tx: SubmittableExtrinsic<'promise'>, signer
     const onStatus = (result: SubmittableResult) => {
       const { status } = result;
       if (status.isInvalid || status.isDropped || status.isUsurped) {
-        return finish(new SubtensorError('TX_NOT_INCLUDED', `${label}: the node reports the transaction ${status.type.toLowerCase()}.`, { reason: status.type }));
+        return finish(
+          new SubtensorError('TX_NOT_INCLUDED', `${label}: the node reports the transaction ${status.type.toLowerCase()}.`, { reason: status.type }),
+        );
       }
       const done = waitFor === 'finalized' ? status.isFinalized : status.isInBlock || status.isFinalized;
       if (!done) return;
@@ -131,7 +137,13 @@ function submitOnce(api: ApiPromise, tx: SubmittableExtrinsic<'promise'>, signer
             events: result.events.map(({ event }) => `${event.section}.${event.method}`),
           }),
         )
-        .catch((err: unknown) => finish(new SubtensorError('NOT_CONNECTED', `${label}: included in ${blockHash} but its header could not be read: ${redactText(errorMessage(err))}`, { cause: err })));
+        .catch((err: unknown) =>
+          finish(
+            new SubtensorError('NOT_CONNECTED', `${label}: included in ${blockHash} but its header could not be read: ${redactText(errorMessage(err))}`, {
+              cause: err,
+            }),
+          ),
+        );
     };
 
     tx.signAndSend(signer, { nonce: -1 }, onStatus).then(

@@ -29,7 +29,8 @@ export function validateWeightsInput(uids: readonly number[], weights: readonly 
     if (!Number.isInteger(u) || u < 0 || u > U16_MAX) throw new SubtensorError('INVALID_INPUT', `uids[${i}] = ${u} is not a u16.`);
   });
   weights.forEach((w, i) => {
-    if (!Number.isInteger(w) || w < 0 || w > U16_MAX) throw new SubtensorError('INVALID_INPUT', `weights[${i}] = ${w} is not a u16 (convert scores with the u16 weight conversion first).`);
+    if (!Number.isInteger(w) || w < 0 || w > U16_MAX)
+      throw new SubtensorError('INVALID_INPUT', `weights[${i}] = ${w} is not a u16 (convert scores with the u16 weight conversion first).`);
   });
   if (new Set(uids).size !== uids.length) throw new SubtensorError('INVALID_INPUT', 'uids contain duplicates.', { reason: 'DuplicateUids' });
   let key: bigint;

@@ -37,8 +37,15 @@ const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'obj
 
 /** The registry's item list and the Python mapping `probeUrl or apiUrl`; items without a URL are skipped like the Python validator does. */
 export function providersFromJson(json: unknown, source: string): { providers: ProviderItem[]; skipped: number } {
-  const list = Array.isArray(json) ? json : isRecord(json) && Array.isArray(json.providers) ? json.providers : isRecord(json) && Array.isArray(json.miners) ? json.miners : null;
-  if (list === null) throw new ConfigError('CONFIG_INVALID', `${source}: expected a JSON array of providers, or an object with a "providers" or "miners" array.`);
+  const list = Array.isArray(json)
+    ? json
+    : isRecord(json) && Array.isArray(json.providers)
+      ? json.providers
+      : isRecord(json) && Array.isArray(json.miners)
+        ? json.miners
+        : null;
+  if (list === null)
+    throw new ConfigError('CONFIG_INVALID', `${source}: expected a JSON array of providers, or an object with a "providers" or "miners" array.`);
   const providers: ProviderItem[] = [];
   let skipped = 0;
   list.forEach((item: unknown, index) => {
@@ -78,7 +85,8 @@ function stringFlag(extra: Record<string, string | true>, name: string): string 
 function nonNegativeIntegerFlag(extra: Record<string, string | true>, name: string, what: string): number | undefined {
   const v = stringFlag(extra, name);
   if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new ConfigError('CONFIG_INVALID', `--${name}: ${JSON.stringify(v)} is not valid; expected ${what}.`);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v)))
+    throw new ConfigError('CONFIG_INVALID', `--${name}: ${JSON.stringify(v)} is not valid; expected ${what}.`);
   return Number(v);
 }
 
@@ -95,9 +103,11 @@ export const sampleCommand: Command = async (ctx) => {
       homeDir: ctx.homeDir,
       extraFlags: ['block-hash', 'providers', 'count', 'epoch-block'],
     });
-    if (rest.positional.length > 0) throw new ConfigError('CONFIG_INVALID', `unexpected argument ${JSON.stringify(rest.positional[0])}; see \`hs58 sample --help\`.`);
+    if (rest.positional.length > 0)
+      throw new ConfigError('CONFIG_INVALID', `unexpected argument ${JSON.stringify(rest.positional[0])}; see \`hs58 sample --help\`.`);
     const file = stringFlag(rest.extra, 'providers');
-    if (file === undefined) throw new ConfigError('CONFIG_MISSING_VALUE', '--providers FILE is required (a JSON array of providers with probeUrl); see `hs58 sample --help`.');
+    if (file === undefined)
+      throw new ConfigError('CONFIG_MISSING_VALUE', '--providers FILE is required (a JSON array of providers with probeUrl); see `hs58 sample --help`.');
     const hashRaw = stringFlag(rest.extra, 'block-hash');
     const epochBlock = nonNegativeIntegerFlag(rest.extra, 'epoch-block', 'a block number');
     const count = nonNegativeIntegerFlag(rest.extra, 'count', 'a non-negative integer') ?? config['scoring.probes_per_round'];

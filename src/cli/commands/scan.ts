@@ -1,5 +1,13 @@
 import path from 'node:path';
-import { createClaimsScanner, formatUsdc, legacyClaimsFileInPlace, totalsToJSON, windowBlocksFor, type ScanProgress, type ScanRoundResult } from '../../chain/polygon/index.js';
+import {
+  createClaimsScanner,
+  formatUsdc,
+  legacyClaimsFileInPlace,
+  totalsToJSON,
+  windowBlocksFor,
+  type ScanProgress,
+  type ScanRoundResult,
+} from '../../chain/polygon/index.js';
 import { ConfigError, loadConfig } from '../../config/load.js';
 import { DEFAULT_POLYGON_RPCS, type Config } from '../../config/schema.js';
 import { createLogger } from '../../observability/logger.js';
@@ -45,7 +53,10 @@ function integerFlag(extra: Record<string, string | true>, name: string): number
   const v = extra[name];
   if (v === undefined) return undefined;
   if (v === true || !/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) {
-    throw new ConfigError('CONFIG_INVALID', `--${name}: ${JSON.stringify(v === true ? '' : v)} is not valid; expected a block number (a non-negative integer).`);
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      `--${name}: ${JSON.stringify(v === true ? '' : v)} is not valid; expected a block number (a non-negative integer).`,
+    );
   }
   return Number(v);
 }
@@ -81,7 +92,9 @@ export function createProgressReporter(stream: CommandContext['stderr'], now: ()
       } else {
         if (!done && now() - lastLine < 5_000) return;
         lastLine = now();
-        stream.write(`scan: ${fmt(p.doneBlocks)}/${fmt(p.totalBlocks)} blocks (${pct.toFixed(0)}%), ${fmt(p.blocksPerSecond)} blocks/s, ${left} left, ${p.requests} requests\n`);
+        stream.write(
+          `scan: ${fmt(p.doneBlocks)}/${fmt(p.totalBlocks)} blocks (${pct.toFixed(0)}%), ${fmt(p.blocksPerSecond)} blocks/s, ${left} left, ${p.requests} requests\n`,
+        );
       }
     },
     finish() {
@@ -109,7 +122,8 @@ function scanFlags(ctx: CommandContext): ScanFlags {
     homeDir: ctx.homeDir,
     extraFlags: ['from', 'to', 'days', 'state', 'chain-id', 'fallbacks'],
   });
-  if (rest.positional.length > 0) throw new ConfigError('CONFIG_INVALID', `unexpected argument ${JSON.stringify(rest.positional[0])}; see \`hs58 scan --help\`.`);
+  if (rest.positional.length > 0)
+    throw new ConfigError('CONFIG_INVALID', `unexpected argument ${JSON.stringify(rest.positional[0])}; see \`hs58 scan --help\`.`);
   const from = integerFlag(rest.extra, 'from');
   const to = integerFlag(rest.extra, 'to');
   const daysRaw = rest.extra.days;
@@ -119,13 +133,15 @@ function scanFlags(ctx: CommandContext): ScanFlags {
   let days = config['polygon.window_days'];
   if (daysRaw !== undefined) {
     days = Number(daysRaw);
-    if (daysRaw === true || !(days > 0) || !Number.isFinite(days)) throw new ConfigError('CONFIG_INVALID', `--days: ${JSON.stringify(daysRaw === true ? '' : daysRaw)} is not valid; expected a positive number of days.`);
+    if (daysRaw === true || !(days > 0) || !Number.isFinite(days))
+      throw new ConfigError('CONFIG_INVALID', `--days: ${JSON.stringify(daysRaw === true ? '' : daysRaw)} is not valid; expected a positive number of days.`);
   }
   const chainRaw = rest.extra['chain-id'];
   let chainId: number | null = config['polygon.chain_id'];
   if (chainRaw === 'any') chainId = null;
   else if (chainRaw !== undefined) {
-    if (chainRaw === true || !/^\d+$/.test(chainRaw)) throw new ConfigError('CONFIG_INVALID', `--chain-id: ${JSON.stringify(chainRaw === true ? '' : chainRaw)} is not valid; expected a chain id or "any".`);
+    if (chainRaw === true || !/^\d+$/.test(chainRaw))
+      throw new ConfigError('CONFIG_INVALID', `--chain-id: ${JSON.stringify(chainRaw === true ? '' : chainRaw)} is not valid; expected a chain id or "any".`);
     chainId = Number(chainRaw);
   }
   const statePath = typeof rest.extra.state === 'string' ? path.resolve(ctx.cwd, rest.extra.state) : null;
@@ -174,7 +190,11 @@ export const scanCommand: Command = async (ctx) => {
   }
   const flags = scanFlags(ctx);
   const { config, statePath } = flags;
-  const logger = createLogger({ level: config['logging.trace'] ? 'trace' : config['logging.debug'] ? 'debug' : 'warn', destination: ctx.stderr, name: 'hs58-scan' });
+  const logger = createLogger({
+    level: config['logging.trace'] ? 'trace' : config['logging.debug'] ? 'debug' : 'warn',
+    destination: ctx.stderr,
+    name: 'hs58-scan',
+  });
   const progress = createProgressReporter(ctx.stderr);
   const { scanner, pool, close } = createClaimsScanner(
     { ...config, 'polygon.window_days': flags.days },

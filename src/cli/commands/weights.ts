@@ -68,9 +68,11 @@ export const weightsCommand: Command = async (ctx) => {
       homeDir: ctx.homeDir,
       extraFlags: ['scores', 'min-allowed-weights', 'max-weight-limit', 'exclude-quantile'],
     });
-    if (rest.positional.length > 0) throw new ConfigError('CONFIG_INVALID', `unexpected argument ${JSON.stringify(rest.positional[0])}; see \`hs58 weights --help\`.`);
+    if (rest.positional.length > 0)
+      throw new ConfigError('CONFIG_INVALID', `unexpected argument ${JSON.stringify(rest.positional[0])}; see \`hs58 weights --help\`.`);
     const file = rest.extra.scores;
-    if (file === undefined || file === true) throw new ConfigError('CONFIG_MISSING_VALUE', '--scores FILE is required (a JSON array of scores, index = uid); see `hs58 weights --help`.');
+    if (file === undefined || file === true)
+      throw new ConfigError('CONFIG_MISSING_VALUE', '--scores FILE is required (a JSON array of scores, index = uid); see `hs58 weights --help`.');
     const minAllowedWeights =
       numberFlag(rest.extra, 'min-allowed-weights', (n) => Number.isSafeInteger(n) && n >= 0 && n <= U16_MAX, `an integer from 0 to ${U16_MAX}`) ??
       DEFAULT_WEIGHT_PARAMETERS.minAllowedWeights;

@@ -22,10 +22,14 @@ export async function runProofsStep(ctx: RoundContext, view: RoundView): Promise
     const { settings, deps } = ctx;
     // Unserved axons (0.0.0.0) cannot answer: do not spend a timeout on them.
     const targets = view.queried.filter((uid) => view.mg.axons[uid]!.ip !== '0.0.0.0' && uid !== view.selfUid);
-    const results = await deps.queue.runAll('providerCheck', targets.map((uid) => ({ axon: axonOf(view, uid), timeoutSec: settings.timeoutSec })), {
-      signal,
-      timeoutMs: queryTimeoutMs(settings),
-    });
+    const results = await deps.queue.runAll(
+      'providerCheck',
+      targets.map((uid) => ({ axon: axonOf(view, uid), timeoutSec: settings.timeoutSec })),
+      {
+        signal,
+        timeoutMs: queryTimeoutMs(settings),
+      },
+    );
     const verdicts = await Promise.all(results.map((r, i) => readProof(r, view.mg.hotkeys[targets[i]!]!)));
     const value: ProofsValue = { provenWallets: [...provenWallets], answered: [...asked] };
     verdicts.forEach((v, i) => {

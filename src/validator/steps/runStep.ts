@@ -39,7 +39,13 @@ export function skipped<T>(value: T): StepResult<T> {
   return { value, failure: null, notes: [] };
 }
 
-export async function runStep<T>(ctx: RoundContext, name: StepName, fallback: T, work: (scope: StepScope<T>) => Promise<T>, overrun = GOES_ON): Promise<StepResult<T>> {
+export async function runStep<T>(
+  ctx: RoundContext,
+  name: StepName,
+  fallback: T,
+  work: (scope: StepScope<T>) => Promise<T>,
+  overrun = GOES_ON,
+): Promise<StepResult<T>> {
   const { deps, log, signal } = ctx;
   const budgetMs = ctx.budgets[name];
   const deadline = startDeadline(budgetMs, { parent: signal, label: `the ${name} step` });

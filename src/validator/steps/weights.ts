@@ -54,14 +54,23 @@ function chainWeights(normalized: Float64Array, mg: MetagraphSnapshot, preset: S
   return pythonParityPreset(preset)
     ? // The Python daemons send `scores / sum` for every uid to `subtensor.set_weights`,
       // which only casts to float32 and max-upscales to u16: do exactly that.
-      convertAndNormalizeWeightsAndUids(Array.from({ length: n }, (_, uid) => uid), Array.from(normalized))
+      convertAndNormalizeWeightsAndUids(
+        Array.from({ length: n }, (_, uid) => uid),
+        Array.from(normalized),
+      )
     : toU16Weights(Array.from(normalized), { minAllowedWeights: hp.minAllowedWeights, maxWeightLimit: hp.maxWeightsLimit / 65535, n });
 }
 
 async function submitWeights(ctx: RoundContext, weights: UidWeights, scope: StepScope<WeightsValue>): Promise<WeightsValue> {
   const { deps, settings } = ctx;
   try {
-    const submitted = await deps.chain.setWeights({ netuid: settings.netuid, uids: weights.uids, weights: weights.weights, versionKey: settings.versionKey, signal: scope.signal });
+    const submitted = await deps.chain.setWeights({
+      netuid: settings.netuid,
+      uids: weights.uids,
+      weights: weights.weights,
+      versionKey: settings.versionKey,
+      signal: scope.signal,
+    });
     deps.metrics?.weightsSet.inc({ outcome: submitted.kind });
     return { weights, submitted, outcome: submitted.kind };
   } catch (caught) {
