@@ -54,7 +54,7 @@ const verifier: SignatureVerifier = args.skipVerify
   : args.threads > 0
     ? await createVerifyPool({ threads: args.threads, logger })
     : await createInlineVerifier();
-const identity = { polygon_wallet: '0x' + 'ab'.repeat(20), wallet_proof: '0x' + 'cd'.repeat(65), api_url: 'https://provider.example/v1' };
+const identity = { polygon_wallet: `0x${'ab'.repeat(20)}`, wallet_proof: `0x${'cd'.repeat(65)}`, api_url: 'https://provider.example/v1' };
 const axon = createAxonServer({
   hotkey: { address: args.minerHotkey },
   handlers: { ProviderCheck: () => identity },

@@ -156,7 +156,7 @@ try {
   const { full, inc } = runs[0]!;
   const exact = runs.every((r) => r.exact);
   const rows = [
-    ['run (median of ' + RUNS + ')', 'wall time', 'range', 'requests', 'blocks fetched', 'exact'],
+    [`run (median of ${RUNS})`, 'wall time', 'range', 'requests', 'blocks fetched', 'exact'],
     [
       'baseline: 1 endpoint, sequential 2,000-block chunks',
       sec(baseMs),

@@ -25,7 +25,14 @@ const statePath = await mkdtemp(path.join(os.tmpdir(), 'hs58-bench-validator-'))
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason)), { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
   });
 const latency = () => 5 + Math.random() * 145;
 

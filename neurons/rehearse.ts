@@ -183,7 +183,12 @@ async function readOutcome(reader: SubtensorClient, fork: Fork, hotkey: string, 
 async function runOneRound(ctx: CommandContext, validator: ValidatorConfig, budgetMs: number, logger: Logger) {
   const deadline = startDeadline(budgetMs, { parent: ctx.signal, label: 'the rehearsal round' });
   const said: string[] = [];
-  const stderr = { write: (chunk: string | Uint8Array) => (said.push(chunk.toString()), true) } as unknown as NodeJS.WritableStream;
+  const stderr = {
+    write: (chunk: string | Uint8Array) => {
+      said.push(chunk.toString());
+      return true;
+    },
+  } as unknown as NodeJS.WritableStream;
   let report: RoundReport | null = null;
   try {
     const code = await startValidator({ ...ctx, signal: deadline.signal, stderr }, { config: validator, maxRounds: 1, logger, onRound: (r) => (report = r) });

@@ -13,8 +13,8 @@ import { subtensorEndpoint, ConfigError } from '../src/config/load.js';
 import { DEFAULT_POLYGON_RPCS } from '../src/config/schema.js';
 import { createDendrite, type Dendrite } from '../src/dendrite/dendrite.js';
 import type { Logger } from '../src/observability/logger.js';
-import { createValidatorMetrics } from '../src/observability/metrics.js';
-import { createStartupHealth, startOpsServer } from '../src/observability/server.js';
+import { createValidatorMetrics, type ValidatorMetrics } from '../src/observability/metrics.js';
+import { createStartupHealth, startOpsServer, type HealthReport } from '../src/observability/server.js';
 import { redactUrl } from '../src/observability/redact.js';
 import { createRedisQueue, startRedisWorker } from '../src/queue/bullmq.js';
 import { createInProcessQueue } from '../src/queue/inProcess.js';
@@ -25,13 +25,13 @@ import { importPythonStateOnFirstStart, pythonStatePath } from '../src/validator
 import { createHttpRegistry } from '../src/marketplace/registry.js';
 import { createJsonFileCache } from '../src/marketplace/registryCache.js';
 import type { RoundReport } from '../src/validator/report.js';
-import { createFileStateStore } from '../src/store/jsonFile.js';
+import { createFileStateStore, type StateStore } from '../src/store/jsonFile.js';
 import type { ValidatorState } from '../src/validator/state.js';
 import { chooseScoring, summarizeScoring, type ScoringChoice } from '../src/validator/scoringChoice.js';
 import { statusRoutes } from '../src/validator/statusPage.js';
-import { createValidator, type Validator } from '../src/validator/loop.js';
-import { loadWallet, walletParameters } from '../src/wallet/hotkey.js';
-import { createCloseStack } from '../src/util/closeStack.js';
+import { createValidator, type Validator, type ValidatorStatus } from '../src/validator/loop.js';
+import { loadWallet, walletParameters, type Hotkey } from '../src/wallet/hotkey.js';
+import { createCloseStack, type CloseStack } from '../src/util/closeStack.js';
 
 export interface ValidatorHooks {
   /** Called after each round (the local network prints its table from it). */
@@ -65,6 +65,20 @@ export function loadValidatorConfig(ctx: Pick<CommandContext, 'argv' | 'env' | '
   return { ...loaded, scoring: chooseScoring(loaded.config, loaded.sources), rpcFromDefault: loaded.sources['polygon.rpc_url'] === 'default' };
 }
 
+/** What every phase of a validator's start needs. */
+interface ValidatorRun {
+  ctx: CommandContext;
+  hooks: ValidatorHooks;
+  parsed: ValidatorConfig;
+  config: ValidatorConfig['config'];
+  logger: Logger;
+  closers: CloseStack;
+  metrics: ValidatorMetrics;
+  hotkey: Hotkey;
+  /** `<--neuron.state_path>/<wallet>-<hotkey>/netuid<N>/` */
+  stateDir: string;
+}
+
 export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks): Promise<number> {
   let parsed: ValidatorConfig;
   try {
@@ -72,181 +86,214 @@ export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks)
   } catch (err) {
     return exitOnError(ctx, 'validator', err);
   }
-  const { config, rpcFromDefault, scoring } = parsed;
+  const { config } = parsed;
   const logger = hooks.logger ?? daemonLogger('hs58-validator', parsed, ctx);
   const closers = createCloseStack(logger);
   try {
     const wallet = await loadWallet(walletParameters(config));
     for (const n of wallet.notices) logger.info(n);
-    const hotkey = wallet.hotkey;
-    logger.info({ hotkey: hotkey.address, source: hotkey.source }, 'hotkey loaded');
-
+    logger.info({ hotkey: wallet.hotkey.address, source: wallet.hotkey.source }, 'hotkey loaded');
+    const stateDir = path.join(config['neuron.state_path'], `${config['wallet.name']}-${config['wallet.hotkey']}`, `netuid${config.netuid}`);
+    const run: ValidatorRun = { ctx, hooks, parsed, config, logger, closers, metrics: createValidatorMetrics(), hotkey: wallet.hotkey, stateDir };
     // Read miners' answers as a Python dendrite would (pydantic lax mode), so scores agree with Python validators.
     // Every miner of a full subnet (256 uids) queried at once, as the Python dendrite does: a batch takes one timeout.
-    const dendrite = createDendrite({ signer: hotkey, concurrency: 256, resolveAddress: hooks.resolveAddress, coercion: 'python' });
+    const dendrite = createDendrite({ signer: run.hotkey, concurrency: 256, resolveAddress: hooks.resolveAddress, coercion: 'python' });
     closers.push({ name: 'dendrite', close: () => dendrite.close() });
     const handlers = hooks.jobHandlers?.(dendrite) ?? createValidatorJobHandlers(dendrite);
-    const queueName = validatorQueueName(config.netuid, hotkey.address);
-
-    if (config['neuron.worker']) {
-      if (!config['redis.url']) throw new ConfigError('CONFIG_INVALID', '--neuron.worker needs REDIS_URL (or --redis.url): workers take jobs from Redis.');
-      logger.info({ queue: queueName, redis: redactUrl(config['redis.url']) }, 'worker waiting for Redis');
-      const worker = await startRedisWorker({
-        redisUrl: config['redis.url'],
-        name: queueName,
-        logger,
-        signal: ctx.signal,
-        handlers,
-        concurrency: 32,
-        jobTimeoutMs: config['neuron.timeout'] * 1000 + 5_000,
-      });
-      closers.push({ name: 'worker', close: () => worker.close() });
-      logger.info({ queue: queueName, redis: redactUrl(config['redis.url']) }, 'worker taking jobs');
-      await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
-      return 0;
-    }
-
-    const { preset } = scoring;
-    logger.info(
-      {
-        preset: preset.name,
-        why: scoring.presetReason,
-        python: preset.pythonGeneration,
-        alpha: preset.alpha,
-        alphaFrom: scoring.alphaSource,
-        versionKey: scoring.versionKey.toString(),
-        versionKeyFrom: scoring.versionKeySource,
-        sends: preset.synapses,
-      },
-      'scoring',
-    );
-    const metrics = createValidatorMetrics();
-    // The ops server comes up first, so /health says what the start waits for (the chain, Redis).
-    const startup = createStartupHealth();
-    let validator: Validator | null = null;
-    if (config['metrics.port'] > 0) {
-      const ops = await startOpsServer({
-        host: config['metrics.host'],
-        port: config['metrics.port'],
-        registry: metrics.registry,
-        health: () => validator?.health() ?? startup.health(),
-        routes: statusRoutes(() => validator?.status() ?? null),
-      });
-      closers.push({ name: 'ops server', close: () => ops.close() });
-      logger.info({ url: ops.url }, '/health, /metrics and /status listening');
-    }
-
-    const endpoint = subtensorEndpoint(config);
-    const stateDir = path.join(config['neuron.state_path'], `${config['wallet.name']}-${config['wallet.hotkey']}`, `netuid${config.netuid}`);
-    startup.waiting('chain', `connecting to ${redactUrl(endpoint)}`);
-    const subtensor = await createSubtensor({
-      endpoint,
-      hotkey: hotkey.pair,
-      logger,
-      commitStorePath: path.join(stateDir, 'commit-reveal.json'),
-      signal: ctx.signal,
-    });
-    closers.push({ name: 'subtensor', close: () => subtensor.close() });
-    startup.ready('chain', `connected to ${redactUrl(endpoint)}`);
-
-    let claims = null;
-    if (preset.uses.claims) {
-      const { scanner, close } = createClaimsScanner(config, {
-        logger,
-        chainId: config['polygon.chain_id'],
-        // The public RPCs stand behind an operator's own endpoints on mainnet, used only while those cannot serve.
-        fallbackUrls: !rpcFromDefault && config['polygon.chain_id'] === 137 ? DEFAULT_POLYGON_RPCS : [],
-        databasePath: path.join(stateDir, CLAIMS_DATABASE_FILE),
-        legacyState: { path: path.join(stateDir, CLAIMS_STATE_FILE), movedTo: path.join(stateDir, `${CLAIMS_STATE_FILE}.imported`) },
-        metrics: {
-          onRequest: (ep, ok, ms) => {
-            metrics.rpcRequests.inc({ endpoint: redactUrl(ep), outcome: ok ? 'ok' : 'error' });
-            metrics.rpcSeconds.observe({ endpoint: redactUrl(ep) }, ms / 1000);
-          },
-        },
-      });
-      closers.push({ name: 'claims scanner', close });
-      claims = scanner;
-    }
-    const registry = createHttpRegistry({ urls: config['registry.urls'], cache: createJsonFileCache(path.join(stateDir, 'registry_cache.json')), logger });
-
-    let queue: JobQueue<ValidatorJobHandlers>;
-    if (config['redis.url']) {
-      const redis = redactUrl(config['redis.url']);
-      startup.waiting('redis', `waiting for Redis at ${redis} (up to 60 s)`);
-      queue = await createRedisQueue<ValidatorJobHandlers>({ redisUrl: config['redis.url'], name: queueName, logger, signal: ctx.signal });
-      startup.ready('redis', redis);
-      logger.info({ queue: queueName, redis }, 'jobs go to Redis workers');
-    } else {
-      queue = createInProcessQueue(handlers, { concurrency: 256 });
-    }
-    closers.push({ name: 'queue', close: () => queue.close() });
-
-    const stateStore = createFileStateStore<ValidatorState>(path.join(stateDir, 'state.json'));
-    const imported = await importPythonStateOnFirstStart({
-      store: stateStore,
-      netuid: config.netuid,
-      hotkey: hotkey.address,
-      explicitPath: config['neuron.import_state'],
-      defaultPath: pythonStatePath({ homeDir: ctx.homeDir, walletName: config['wallet.name'], walletHotkey: config['wallet.hotkey'], netuid: config.netuid }),
-    });
-    if (imported.kind === 'imported') logger.info({ ...imported }, 'imported the Python validator state (EMA scores, hotkeys, step)');
-    else if (config['neuron.import_state'] !== null) logger.info({ reason: imported.reason }, '--neuron.import_state: nothing imported');
-    else logger.debug({ reason: imported.reason }, 'no Python validator state imported');
-
-    validator = await createValidator(
-      {
-        chain: subtensor,
-        claims,
-        registry,
-        queue,
-        logger,
-        metrics,
-        heads: (signal) => subtensor.heads(signal),
-        stateStore,
-        alertUnreachable: (p) =>
-          void sendProbeAlert({
-            marketplaceUrl: config['marketplace.url'],
-            providerId: p.id,
-            probeUrl: p.probeUrl,
-            secret: config['validator.secret'] ?? undefined,
-            logger,
-          }),
-      },
-      {
-        netuid: config.netuid,
-        hotkey: hotkey.address,
-        preset,
-        probesPerRound: config['scoring.probes_per_round'],
-        timeoutSec: config['neuron.timeout'],
-        epochLength: config['neuron.epoch_length'],
-        versionKey: scoring.versionKey,
-        scoring: summarizeScoring(scoring),
-        submit: !config['neuron.dry_run'] && !config['neuron.disable_set_weights'],
-      },
-    );
-    const running = validator;
-
-    const runSignal = new AbortController();
-    ctx.signal.addEventListener('abort', () => runSignal.abort(ctx.signal.reason), { once: true });
-    let rounds = 0;
-    running.onRound((report, state) => {
-      rounds += 1;
-      if (config['neuron.dry_run']) ctx.stdout.write(weightTable(report));
-      hooks.onRound?.(report, state);
-      if (hooks.maxRounds !== undefined && rounds >= hooks.maxRounds) runSignal.abort(new Error('rounds done'));
-    });
-    logger.info(
-      { netuid: config.netuid, preset: preset.name, formula: preset.formula, versionKey: scoring.versionKey.toString(), endpoint: redactUrl(endpoint) },
-      'validator running',
-    );
-    await running.run(runSignal.signal);
-    return 0;
+    if (config['neuron.worker']) return await runWorker(run, handlers);
+    return await runRounds(run, handlers);
   } catch (err) {
     return exitOnError(ctx, 'validator', err, { logger, stoppedMessage: 'stopped by signal' });
   } finally {
     await closers.closeAll();
   }
+}
+
+/** `--neuron.worker`: take proof and probe jobs from Redis until the signal. */
+async function runWorker(run: ValidatorRun, handlers: ValidatorJobHandlers): Promise<number> {
+  const { config, logger, ctx } = run;
+  if (!config['redis.url']) throw new ConfigError('CONFIG_INVALID', '--neuron.worker needs REDIS_URL (or --redis.url): workers take jobs from Redis.');
+  const queueName = validatorQueueName(config.netuid, run.hotkey.address);
+  logger.info({ queue: queueName, redis: redactUrl(config['redis.url']) }, 'worker waiting for Redis');
+  const worker = await startRedisWorker({
+    redisUrl: config['redis.url'],
+    name: queueName,
+    logger,
+    signal: ctx.signal,
+    handlers,
+    concurrency: 32,
+    jobTimeoutMs: config['neuron.timeout'] * 1000 + 5_000,
+  });
+  run.closers.push({ name: 'worker', close: () => worker.close() });
+  logger.info({ queue: queueName, redis: redactUrl(config['redis.url']) }, 'worker taking jobs');
+  await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
+  return 0;
+}
+
+/** The validator proper: ops server first, then the chain, the claims scanner, the queue, the state, the loop. */
+async function runRounds(run: ValidatorRun, handlers: ValidatorJobHandlers): Promise<number> {
+  const { config, logger, parsed, ctx, hooks } = run;
+  const { scoring } = parsed;
+  logScoring(logger, scoring);
+  // The ops server comes up first, so /health says what the start waits for (the chain, Redis).
+  const startup = createStartupHealth();
+  let validator: Validator | null = null;
+  await startOps(run, {
+    health: () => validator?.health() ?? startup.health(),
+    status: () => validator?.status() ?? null,
+  });
+  const endpoint = subtensorEndpoint(config);
+  startup.waiting('chain', `connecting to ${redactUrl(endpoint)}`);
+  const subtensor = await createSubtensor({
+    endpoint,
+    hotkey: run.hotkey.pair,
+    logger,
+    commitStorePath: path.join(run.stateDir, 'commit-reveal.json'),
+    signal: ctx.signal,
+  });
+  run.closers.push({ name: 'subtensor', close: () => subtensor.close() });
+  startup.ready('chain', `connected to ${redactUrl(endpoint)}`);
+  const queue = await openQueue(run, handlers, startup);
+  const stateStore = createFileStateStore<ValidatorState>(path.join(run.stateDir, 'state.json'));
+  await importPythonState(run, stateStore);
+  validator = await createValidator(
+    {
+      chain: subtensor,
+      claims: scoring.preset.uses.claims ? openClaims(run) : null,
+      registry: createHttpRegistry({ urls: config['registry.urls'], cache: createJsonFileCache(path.join(run.stateDir, 'registry_cache.json')), logger }),
+      queue,
+      logger,
+      metrics: run.metrics,
+      heads: (signal) => subtensor.heads(signal),
+      stateStore,
+      alertUnreachable: (p) =>
+        void sendProbeAlert({
+          marketplaceUrl: config['marketplace.url'],
+          providerId: p.id,
+          probeUrl: p.probeUrl,
+          secret: config['validator.secret'] ?? undefined,
+          logger,
+        }),
+    },
+    {
+      netuid: config.netuid,
+      hotkey: run.hotkey.address,
+      preset: scoring.preset,
+      probesPerRound: config['scoring.probes_per_round'],
+      timeoutSec: config['neuron.timeout'],
+      epochLength: config['neuron.epoch_length'],
+      versionKey: scoring.versionKey,
+      scoring: summarizeScoring(scoring),
+      submit: !config['neuron.dry_run'] && !config['neuron.disable_set_weights'],
+    },
+  );
+  const running = validator;
+  const runSignal = new AbortController();
+  ctx.signal.addEventListener('abort', () => runSignal.abort(ctx.signal.reason), { once: true });
+  let rounds = 0;
+  running.onRound((report, state) => {
+    rounds += 1;
+    if (config['neuron.dry_run']) ctx.stdout.write(weightTable(report));
+    hooks.onRound?.(report, state);
+    if (hooks.maxRounds !== undefined && rounds >= hooks.maxRounds) runSignal.abort(new Error('rounds done'));
+  });
+  const { preset } = scoring;
+  logger.info(
+    { netuid: config.netuid, preset: preset.name, formula: preset.formula, versionKey: scoring.versionKey.toString(), endpoint: redactUrl(endpoint) },
+    'validator running',
+  );
+  await running.run(runSignal.signal);
+  return 0;
+}
+
+function logScoring(logger: Logger, scoring: ScoringChoice): void {
+  const { preset } = scoring;
+  logger.info(
+    {
+      preset: preset.name,
+      why: scoring.presetReason,
+      python: preset.pythonGeneration,
+      alpha: preset.alpha,
+      alphaFrom: scoring.alphaSource,
+      versionKey: scoring.versionKey.toString(),
+      versionKeyFrom: scoring.versionKeySource,
+      sends: preset.synapses,
+    },
+    'scoring',
+  );
+}
+
+/** /health, /metrics and /status on --metrics.port (0: none). */
+async function startOps(run: ValidatorRun, sources: { health: () => HealthReport; status: () => ValidatorStatus | null }): Promise<void> {
+  const { config } = run;
+  if (config['metrics.port'] <= 0) return;
+  const ops = await startOpsServer({
+    host: config['metrics.host'],
+    port: config['metrics.port'],
+    registry: run.metrics.registry,
+    health: sources.health,
+    routes: statusRoutes(sources.status),
+  });
+  run.closers.push({ name: 'ops server', close: () => ops.close() });
+  run.logger.info({ url: ops.url }, '/health, /metrics and /status listening');
+}
+
+/** The DRAIN claims scanner over the operator's RPCs (the public ones behind them on mainnet), its window in SQLite. */
+function openClaims(run: ValidatorRun) {
+  const { config, metrics, stateDir } = run;
+  const { scanner, close } = createClaimsScanner(config, {
+    logger: run.logger,
+    chainId: config['polygon.chain_id'],
+    // The public RPCs stand behind an operator's own endpoints on mainnet, used only while those cannot serve.
+    fallbackUrls: !run.parsed.rpcFromDefault && config['polygon.chain_id'] === 137 ? DEFAULT_POLYGON_RPCS : [],
+    databasePath: path.join(stateDir, CLAIMS_DATABASE_FILE),
+    legacyState: { path: path.join(stateDir, CLAIMS_STATE_FILE), movedTo: path.join(stateDir, `${CLAIMS_STATE_FILE}.imported`) },
+    metrics: {
+      onRequest: (ep, ok, ms) => {
+        metrics.rpcRequests.inc({ endpoint: redactUrl(ep), outcome: ok ? 'ok' : 'error' });
+        metrics.rpcSeconds.observe({ endpoint: redactUrl(ep) }, ms / 1000);
+      },
+    },
+  });
+  run.closers.push({ name: 'claims scanner', close });
+  return scanner;
+}
+
+/** BullMQ on Redis when REDIS_URL is set (a bounded wait, shown on /health), else in-process. */
+async function openQueue(
+  run: ValidatorRun,
+  handlers: ValidatorJobHandlers,
+  startup: ReturnType<typeof createStartupHealth>,
+): Promise<JobQueue<ValidatorJobHandlers>> {
+  const { config, logger } = run;
+  let queue: JobQueue<ValidatorJobHandlers>;
+  if (config['redis.url']) {
+    const redis = redactUrl(config['redis.url']);
+    const queueName = validatorQueueName(config.netuid, run.hotkey.address);
+    startup.waiting('redis', `waiting for Redis at ${redis} (up to 60 s)`);
+    queue = await createRedisQueue<ValidatorJobHandlers>({ redisUrl: config['redis.url'], name: queueName, logger, signal: run.ctx.signal });
+    startup.ready('redis', redis);
+    logger.info({ queue: queueName, redis }, 'jobs go to Redis workers');
+  } else {
+    queue = createInProcessQueue(handlers, { concurrency: 256 });
+  }
+  run.closers.push({ name: 'queue', close: () => queue.close() });
+  return queue;
+}
+
+/** On the first start (no state.json yet), the Python validator's state.npz: from the flag, else its default place. */
+async function importPythonState(run: ValidatorRun, store: StateStore<ValidatorState>): Promise<void> {
+  const { config, logger } = run;
+  const imported = await importPythonStateOnFirstStart({
+    store,
+    netuid: config.netuid,
+    hotkey: run.hotkey.address,
+    explicitPath: config['neuron.import_state'],
+    defaultPath: pythonStatePath({ homeDir: run.ctx.homeDir, walletName: config['wallet.name'], walletHotkey: config['wallet.hotkey'], netuid: config.netuid }),
+  });
+  if (imported.kind === 'imported') logger.info({ ...imported }, 'imported the Python validator state (EMA scores, hotkeys, step)');
+  else if (config['neuron.import_state'] !== null) logger.info({ reason: imported.reason }, '--neuron.import_state: nothing imported');
+  else logger.debug({ reason: imported.reason }, 'no Python validator state imported');
 }
 
 /** The `--dry-run` table: one line per uid with the weight that would be set. */

@@ -3,13 +3,13 @@
 // This adds the missing platform-restricted optional entries (version, os, cpu only); npm ci
 // skips them on other platforms and fetches them as usual where they exist. Run after any
 // dependency change: `npm run lock:fix`.
-const fs = require('fs');
+const fs = require('node:fs');
 const l = JSON.parse(fs.readFileSync('package-lock.json'));
 const added = [];
 for (const [k, v] of Object.entries({ ...l.packages })) {
   for (const [dep, ver] of Object.entries(v.optionalDependencies || {})) {
-    const base = k ? k + '/node_modules/' + dep : 'node_modules/' + dep;
-    const top = 'node_modules/' + dep;
+    const base = k ? `${k}/node_modules/${dep}` : `node_modules/${dep}`;
+    const top = `node_modules/${dep}`;
     if (l.packages[base] || l.packages[top]) continue;
     const m = dep.match(/(darwin|linux|win32|freebsd|android|openbsd|sunos|aix|netbsd)-(x64|amd64|arm64|arm|ia32|ppc64|s390x|riscv64|loong64|mips64el)/);
     if (!m) {
@@ -21,5 +21,5 @@ for (const [k, v] of Object.entries({ ...l.packages })) {
     added.push(dep);
   }
 }
-fs.writeFileSync('package-lock.json', JSON.stringify(l, null, 2) + '\n');
+fs.writeFileSync('package-lock.json', `${JSON.stringify(l, null, 2)}\n`);
 console.log('added', added.join(' '));

@@ -80,7 +80,7 @@ export function createRoutes(ctx: PipelineContext, metrics: MinerMetrics | null,
       out = errorFor(STATUS.INTERNAL_ERROR, 'Internal Server Error', req, startedAt, undefined, name);
     }
     if (out.status !== STATUS.SUCCESS)
-      logger.debug({ synapse: name, status: out.status, caller: req.headers['bt_header_dendrite_hotkey'] }, 'axon refused a request');
+      logger.debug({ synapse: name, status: out.status, caller: req.headers.bt_header_dendrite_hotkey }, 'axon refused a request');
     return send(reply, out, name, startedAt);
   }
 

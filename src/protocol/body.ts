@@ -150,5 +150,5 @@ export function synapseBodyJson(spec: SynapseSpec, common: BodyCommon, fields: R
     (c ? ',"computed_body_hash":' : ', "computed_body_hash": ') +
     pyJsonDumps(common.computedBodyHash, style);
   for (const f of layout.fields) out += (c ? f.compactKey : f.spacedKey) + fieldJson(f.field, fields[f.key], style);
-  return out + '}';
+  return `${out}}`;
 }

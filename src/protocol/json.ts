@@ -350,7 +350,7 @@ function escapeChar(ch: string): string {
     case '\f':
       return '\\f';
     default:
-      return '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0');
+      return `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`;
   }
 }
 
@@ -403,7 +403,7 @@ function dumpValue(v: PyJson, ensureAscii: boolean, itemSep: string, keySep: str
       if (k > 0) out += itemSep;
       out += dumpValue(items[k]!, ensureAscii, itemSep, keySep);
     }
-    return out + ']';
+    return `${out}]`;
   }
   const obj = v as { readonly [key: string]: PyJson };
   let out = '{';
@@ -413,5 +413,5 @@ function dumpValue(v: PyJson, ensureAscii: boolean, itemSep: string, keySep: str
     first = false;
     out += pyJsonString(key, ensureAscii) + keySep + dumpValue(obj[key]!, ensureAscii, itemSep, keySep);
   }
-  return out + '}';
+  return `${out}}`;
 }

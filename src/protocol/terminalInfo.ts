@@ -126,7 +126,7 @@ export function terminalJson(info: TerminalInfo | null, style: PyJsonStyle): str
     const v = info[f.key];
     out += keys[k]! + (v === null ? 'null' : f.kind === 'float' ? pyJsonFloat(v as number) : pyJsonDumps(v as string | number | bigint, style));
   }
-  return out + '}';
+  return `${out}}`;
 }
 
 export function terminalToPyJson(info: TerminalInfo | null): PyJson {

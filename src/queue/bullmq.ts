@@ -5,7 +5,7 @@ import { errorMessage, Hs58Error } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { redactUrl } from '../observability/redact.js';
 import { raceSignal, startDeadline, withDeadline } from '../util/deadline.js';
-import type { JobHandlers, JobQueue, Settled } from './types.js';
+import type { JobHandlers, JobQueue, RunAllOptions, Settled } from './types.js';
 
 /**
  * BullMQ on Redis: the validator enqueues, any number of `hs58 validator --worker`
@@ -102,8 +102,9 @@ export async function createRedisQueue<H extends JobHandlers>(params: RedisQueue
   events.setMaxListeners(0);
   return {
     mode: 'redis',
-    async runAll(kind, payloads, options) {
-      const failAll = (why: string): Settled<any>[] => payloads.map(() => ({ ok: false, error: why }));
+    async runAll<K extends keyof H & string>(kind: K, payloads: Parameters<H[K]>[0][], options: RunAllOptions) {
+      type Out = Settled<Awaited<ReturnType<H[K]>>>;
+      const failAll = (why: string): Out[] => payloads.map(() => ({ ok: false, error: why }));
       let jobs: Job[];
       try {
         jobs = await withDeadline(
@@ -117,14 +118,14 @@ export async function createRedisQueue<H extends JobHandlers>(params: RedisQueue
         return failAll(errorMessage(err));
       }
       return Promise.all(
-        jobs.map(async (job: Job): Promise<Settled<any>> => {
+        jobs.map(async (job: Job): Promise<Out> => {
           try {
             // BullMQ's own ttl starts only once Redis answers: the deadline covers that wait too.
             const value = await withDeadline(options.timeoutMs, () => job.waitUntilFinished(events, options.timeoutMs), {
               parent: options.signal,
               label: `${kind} job ${job.id}`,
             });
-            return { ok: true, value };
+            return { ok: true, value: value as Awaited<ReturnType<H[K]>> };
           } catch (err) {
             return { ok: false, error: errorMessage(err) };
           }

@@ -13,13 +13,14 @@ export function createInProcessQueue<H extends JobHandlers>(handlers: H, options
   const limit = pLimit(options.concurrency);
   return {
     mode: 'in-process',
-    async runAll(kind, payloads, runOptions: RunAllOptions) {
+    async runAll<K extends keyof H & string>(kind: K, payloads: Parameters<H[K]>[0][], runOptions: RunAllOptions) {
+      type Out = Settled<Awaited<ReturnType<H[K]>>>;
       const handler = handlers[kind];
       if (!handler) throw new Error(`no handler for job kind ${kind}`);
       const deadline = startDeadline(runOptions.timeoutMs, { parent: runOptions.signal, label: `${kind} job` });
       try {
         return await Promise.all(
-          payloads.map(async (payload): Promise<Settled<any>> => {
+          payloads.map(async (payload): Promise<Out> => {
             try {
               const value = await raceSignal(
                 limit(() =>
@@ -27,7 +28,7 @@ export function createInProcessQueue<H extends JobHandlers>(handlers: H, options
                 ),
                 deadline.signal,
               );
-              return { ok: true, value };
+              return { ok: true, value: value as Awaited<ReturnType<H[K]>> };
             } catch (err) {
               return { ok: false, error: errorMessage(err) };
             }

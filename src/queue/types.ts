@@ -4,6 +4,7 @@
  * in order; the in-process runner and the BullMQ runner give the same results.
  * Job payloads and results are JSON: no bigint, no functions.
  */
+// biome-ignore lint/suspicious/noExplicitAny: each handler declares its own payload type; a map of them needs this one.
 export type JobHandlers = Record<string, (payload: any, signal: AbortSignal) => Promise<unknown>>;
 
 export type Settled<R> = { ok: true; value: R } | { ok: false; error: string };

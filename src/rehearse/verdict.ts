@@ -81,7 +81,7 @@ export function buildVerdict(f: RehearsalFacts): Verdict {
   const uid = uidIndex >= 0 ? uidIndex : null;
   const chainKey = mg ? mg.hyperparameters.weightsVersionKey : null;
   const x = weightsExtrinsic(f.extrinsics);
-  const accepted = x !== null && x.success;
+  const accepted = x?.success === true;
   const directlySet = accepted && x.events.some((e) => e.endsWith('.WeightsSet'));
   const sent = new Map((f.report?.weights?.uids ?? []).map((u, i) => [u, f.report!.weights!.weights[i]!]));
   const weights: VerdictWeight[] = (f.report?.rows ?? [])

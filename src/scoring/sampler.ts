@@ -219,7 +219,7 @@ export function seedFromBlockHash(blockHashHex: string): bigint {
     // Python's str.encode() raises here; Node would silently hash U+FFFD instead.
     throw new SamplerError('SAMPLE_BAD_ARGUMENT', 'block hash contains a lone UTF-16 surrogate and cannot be UTF-8 encoded.');
   }
-  return BigInt('0x' + createHash('sha256').update(blockHashHex, 'utf8').digest('hex'));
+  return BigInt(`0x${createHash('sha256').update(blockHashHex, 'utf8').digest('hex')}`);
 }
 
 /** Python's `str` order: by code point (JS `<` compares UTF-16 units, which misorders astral vs U+E000–U+FFFF). */

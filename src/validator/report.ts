@@ -89,7 +89,7 @@ export function emptyReport(block: number, failedSteps: FailedStep[], notes: str
 function minerRows(mg: MetagraphSnapshot, preset: ScoringPreset, { proofs, claims, probes, rewards, weights }: StepValues): MinerRow[] {
   const weightOf = new Map<number, number>();
   const w = weights.weights;
-  if (w) w.uids.forEach((uid, i) => weightOf.set(uid, w.weights[i]!));
+  if (w) w.uids.forEach((uid, i) => void weightOf.set(uid, w.weights[i]!));
   // What each uid is credited with under the preset's rule (a shared wallet may count once).
   const credited = claims.claimsByAddress ? creditClaims(proofs.provenWallets, claims.claimsByAddress, preset.walletCredit).claimsByUid : null;
   return mg.hotkeys.map((hotkey, uid) => ({

@@ -53,7 +53,7 @@ test.each([
     const req = probeRequest(port, 'deadline-1');
     const answer = await within(15_000, 'the axon', rawRequest(port, { path: req.path, headers: req.headers, body: req.body }));
     expect(answer.status).toBe(408);
-    expect(answer.headers['bt_header_axon_status_code']).toBe('408');
+    expect(answer.headers.bt_header_axon_status_code).toBe('408');
     expect(axon.stats().active).toBe(0);
     // The one handler slot is free again: the next request is admitted and cut at its own deadline too.
     const next = probeRequest(port, 'deadline-2');

@@ -28,7 +28,7 @@ beforeAll(async () => {
   const started = await startTestAxon({
     miner,
     handlers: {
-      ProviderCheck: () => ({ polygon_wallet: '0x' + '11'.repeat(20), wallet_proof: null, api_url: 'https://x.example' }),
+      ProviderCheck: () => ({ polygon_wallet: `0x${'11'.repeat(20)}`, wallet_proof: null, api_url: 'https://x.example' }),
       ProviderProbe: () => ({ probe_latency_ms: 3, probe_status: 200, probe_reachable: true }),
     },
     neurons: [{ hotkey: validator.address, stakeTao: 1, permit: true }],
@@ -69,7 +69,7 @@ const JUNK_VALUES = [
   '"\\ud800"',
   `"${'a'.repeat(5000)}"`,
   '9'.repeat(5000),
-  '{"a":'.repeat(40) + '1' + '}'.repeat(40),
+  `${'{"a":'.repeat(40)}1${'}'.repeat(40)}`,
 ];
 const FIELDS = [
   'target_url',
@@ -104,7 +104,7 @@ const HEADER_VALUES = [
   '1e3',
   '99999999999999999999999',
   '0x',
-  '0x' + '00'.repeat(64),
+  `0x${'00'.repeat(64)}`,
   'None',
   ' 12 ',
   'nan',

@@ -126,9 +126,9 @@ describe('answers a dendrite like a Python axon', () => {
     const a = await send(req);
     expect(a.status).toBe(200);
     expect(a.headers['content-type']).toMatch(/^application\/json/);
-    expect(a.headers['bt_header_axon_status_code']).toBe('200');
-    expect(a.headers['bt_header_axon_status_message']).toBe('Success');
-    expect(Number.isFinite(Number(a.headers['bt_header_axon_process_time']))).toBe(true);
+    expect(a.headers.bt_header_axon_status_code).toBe('200');
+    expect(a.headers.bt_header_axon_status_message).toBe('Success');
+    expect(Number.isFinite(Number(a.headers.bt_header_axon_process_time))).toBe(true);
     for (const h of ['timeout', 'header_size', 'total_size', 'bt_header_dendrite_nonce', 'bt_header_axon_port'])
       expect(Number.isFinite(Number(a.headers[h])), h).toBe(true);
     // An empty target is an exception in the Python miner: unreachable, 0, 0.
@@ -156,7 +156,7 @@ describe('refusals carry Python’s status codes and messages', () => {
       const a = await send(request({ version }), { dropHeaders: ['bt_header_dendrite_signature'] });
       expect(a.status).toBe(401);
       expect(a.json).toEqual({ message: 'Not Verified with error: Missing Signature' });
-      expect(a.headers['bt_header_axon_status_code']).toBe('401');
+      expect(a.headers.bt_header_axon_status_code).toBe('401');
     }
   });
 
@@ -171,7 +171,7 @@ describe('refusals carry Python’s status codes and messages', () => {
     const a = await send(req);
     expect(a.status).toBe(401);
     expect(a.json).toEqual({
-      message: `Not Verified with error: Signature mismatch with ${req.signingMessage} and ${req.headers['bt_header_dendrite_signature']}`,
+      message: `Not Verified with error: Signature mismatch with ${req.signingMessage} and ${req.headers.bt_header_dendrite_signature}`,
     });
   });
 
@@ -180,7 +180,7 @@ describe('refusals carry Python’s status codes and messages', () => {
     const a = await send(req);
     expect(a.status).toBe(401);
     const ownMessage = req.signingMessage.replace(`.${stranger.address}.`, `.${miner.address}.`);
-    expect(a.json!.message).toBe(`Not Verified with error: Signature mismatch with ${ownMessage} and ${req.headers['bt_header_dendrite_signature']}`);
+    expect(a.json!.message).toBe(`Not Verified with error: Signature mismatch with ${ownMessage} and ${req.headers.bt_header_dendrite_signature}`);
   });
 
   test('a signature that is not 0x + 128 hex digits: 401 with the words of Python’s Keypair.verify', async () => {
@@ -197,7 +197,7 @@ describe('refusals carry Python’s status codes and messages', () => {
     }
     // A valid signature without its 0x: Python refuses it, so do we.
     const req = request();
-    const bare = await send(req, { headers: { bt_header_dendrite_signature: req.headers['bt_header_dendrite_signature']!.slice(2) } });
+    const bare = await send(req, { headers: { bt_header_dendrite_signature: req.headers.bt_header_dendrite_signature!.slice(2) } });
     expect(bare.json).toEqual({ message: 'Not Verified with error: Invalid signature format. Expected hex string.' });
   });
 
@@ -289,12 +289,12 @@ describe('refusals carry Python’s status codes and messages', () => {
   test('signed header body hash that does not match the body: 500 after verification', async () => {
     const req = request();
     const fakeHash = 'ab'.repeat(32);
-    const nonce = req.headers['bt_header_dendrite_nonce']!;
+    const nonce = req.headers.bt_header_dendrite_nonce!;
     const message = signingMessage({
       nonce: BigInt(nonce),
       dendriteHotkey: validator.address,
       axonHotkey: miner.address,
-      uuid: req.headers['bt_header_dendrite_uuid']!,
+      uuid: req.headers.bt_header_dendrite_uuid!,
       bodyHash: fakeHash,
     });
     const signature = `0x${Buffer.from(validator.sign(new TextEncoder().encode(message))).toString('hex')}`;
@@ -322,7 +322,7 @@ describe('refusals carry Python’s status codes and messages', () => {
     const a = await send(request(), { path: '/Nope' });
     expect(a.status).toBe(404);
     expect(a.json).toEqual({ message: "Synapse name 'Nope' not found. Available synapses ['ProviderCheck', 'ProviderProbe']" });
-    expect(a.headers['bt_header_axon_status_code']).toBe('404');
+    expect(a.headers.bt_header_axon_status_code).toBe('404');
   });
 });
 

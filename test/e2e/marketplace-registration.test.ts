@@ -24,7 +24,7 @@ beforeAll(async () => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname.startsWith('/fail/')) {
       res.statusCode = 500;
-      res.end('internal error at 0x' + 'ab'.repeat(32));
+      res.end(`internal error at 0x${'ab'.repeat(32)}`);
       return;
     }
     if (url.pathname.startsWith('/slow/')) await sleep(2000);

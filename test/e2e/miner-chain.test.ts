@@ -321,7 +321,7 @@ describe('a bad configuration stops the miner before any network, naming the fla
       code: 2,
       stderr: expect.stringContaining('POLYGON_PRIVATE_KEY must be 32 bytes of hex'),
     });
-    const mismatch = await run([], { POLYGON_PRIVATE_KEY: POLYGON_KEY, POLYGON_WALLET: '0x' + '12'.repeat(20) });
+    const mismatch = await run([], { POLYGON_PRIVATE_KEY: POLYGON_KEY, POLYGON_WALLET: `0x${'12'.repeat(20)}` });
     expect(mismatch.code).toBe(2);
     expect(mismatch.stderr).toContain('POLYGON_WALLET');
     expect(mismatch.stderr).not.toContain(POLYGON_KEY.slice(2));

@@ -20,8 +20,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   BITTENSOR_WIRE_VERSION,
   ProtocolError,
-  ProviderCheck,
-  ProviderProbe,
+  type ProviderCheck,
+  type ProviderProbe,
   VERIFY_ERRORS,
   blacklistedMessage,
   checkBodyHash,
@@ -311,7 +311,7 @@ function tsAxonHandler(req: http.IncomingMessage, res: http.ServerResponse): voi
         res,
         encodeResponse(
           decoded as DecodedRequest<typeof ProviderCheck>,
-          { polygon_wallet: '0x' + 'ab'.repeat(20), wallet_proof: '0x' + 'cd'.repeat(65), api_url: 'https://api.example/ü' },
+          { polygon_wallet: `0x${'ab'.repeat(20)}`, wallet_proof: `0x${'cd'.repeat(65)}`, api_url: 'https://api.example/ü' },
           { processTimeSec: 0.25 },
         ),
       );
@@ -470,7 +470,7 @@ beforeAll(async () => {
   for (const v of VECTORS) tsRequests.push(tsVector(v));
   const verifyCases = tsRequests.flatMap((r) => [
     { ss58: alice.address, message: r.signingMessage, signature: r.headers.bt_header_dendrite_signature },
-    { ss58: alice.address, message: r.signingMessage + 'x', signature: r.headers.bt_header_dendrite_signature },
+    { ss58: alice.address, message: `${r.signingMessage}x`, signature: r.headers.bt_header_dendrite_signature },
   ]);
   const job = {
     vectors: VECTORS.map((v) => ({ ...v, dendrite_uri: '//Alice', axon_ip: '5.6.7.8', axon_port: 8091, axon_hotkey: bob.address })),
@@ -493,7 +493,7 @@ beforeAll(async () => {
     stderr = (stderr + d.toString()).slice(-8000);
   });
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-  child.stdin!.write(JSON.stringify(job) + '\n');
+  child.stdin!.write(`${JSON.stringify(job)}\n`);
   for await (const line of createInterface({ input: child.stdio[3] as NodeJS.ReadableStream })) {
     if (!line.startsWith(MARK)) continue;
     const msg = JSON.parse(line.slice(MARK.length)) as { event: string } & Record<string, unknown>;
@@ -610,8 +610,8 @@ describe('wire compatibility with the bittensor SDK', () => {
     expect(garbage!.dendrite_status_message).toMatch(/^Failed to parse response: /);
 
     expect(check!.fields).toEqual({
-      polygon_wallet: { type: 'str', value: '0x' + 'ab'.repeat(20) },
-      wallet_proof: { type: 'str', value: '0x' + 'cd'.repeat(65) },
+      polygon_wallet: { type: 'str', value: `0x${'ab'.repeat(20)}` },
+      wallet_proof: { type: 'str', value: `0x${'cd'.repeat(65)}` },
       api_url: { type: 'str', value: 'https://api.example/ü' },
     });
     expect(check!.dendrite_status_code).toEqual(int(200));
@@ -670,7 +670,7 @@ describe('wire compatibility with the bittensor SDK', () => {
     expect(probe.axon.hotkey).toBe(bob.address);
     expect(probe.envelope?.dendrite?.nonce).toBe(BigInt(toPython.probe!.request.headers.bt_header_dendrite_nonce!));
 
-    expect(ok('check').fields).toEqual({ polygon_wallet: '0x' + 'ab'.repeat(20), wallet_proof: '0x' + 'cd'.repeat(65), api_url: 'https://api.example/v1' });
+    expect(ok('check').fields).toEqual({ polygon_wallet: `0x${'ab'.repeat(20)}`, wallet_proof: `0x${'cd'.repeat(65)}`, api_url: 'https://api.example/v1' });
 
     const blacklisted = ok('blacklisted');
     expect([blacklisted.httpStatus, blacklisted.statusCode, blacklisted.fields]).toEqual([403, 403, null]);

@@ -228,7 +228,7 @@ describe('HS58-subnet 2.1.1 peers, both directions', () => {
     const after = await python.stats();
     expect(after.ProviderCheck).toBe(0);
     expect(after.ProviderProbe - before.ProviderProbe).toBe(2 * net.providers.length);
-    expect((await status!)['scoring']).toMatchObject({
+    expect((await status!).scoring).toMatchObject({
       preset: 'oracle-v2.1',
       presetReason: expect.stringContaining('HS58-subnet 2.1.1'),
       versionKey: '2011',

@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import { buildCallerTable, judgeCaller, type BlacklistPolicy } from '../../src/axon/blacklist.js';
-import { NonceStore } from '../../src/axon/nonces.js';
+import type { NonceStore } from '../../src/axon/nonces.js';
 import { createAxonServer, type AxonHandlers, type AxonLimits, type AxonServer } from '../../src/axon/server.js';
 import type { SignatureVerifier } from '../../src/axon/verifyPool.js';
 import type { Logger } from '../../src/observability/logger.js';

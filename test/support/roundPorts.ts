@@ -20,7 +20,7 @@ export function metagraph(weightsVersionKey = 0n): MetagraphSnapshot {
   return {
     netuid: 7,
     block: 100,
-    blockHash: '0x' + 'ab'.repeat(32),
+    blockHash: `0x${'ab'.repeat(32)}`,
     n: 5,
     uids: [0, 1, 2, 3, 4],
     hotkeys: HOTKEYS,
@@ -71,7 +71,7 @@ export async function deps(overrides: Partial<RoundDeps> = {}, claims = new Map<
   const d: RoundDeps = {
     chain: {
       getMetagraph: async () => metagraph(chainVersionKey),
-      blockHash: async () => '0x' + '11'.repeat(32),
+      blockHash: async () => `0x${'11'.repeat(32)}`,
       setWeights: async (p) => {
         setWeightsCalls.push(p);
         return { kind: 'set', txHash: '0x', blockHash: '0x', blockNumber: 101, events: [] };

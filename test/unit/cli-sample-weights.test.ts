@@ -24,7 +24,7 @@ async function jsonFile(name: string, value: unknown): Promise<string> {
   return file;
 }
 
-const HASH = '0x' + '3c'.repeat(16) + 'a1'.repeat(16);
+const HASH = `0x${'3c'.repeat(16)}${'a1'.repeat(16)}`;
 const PROVIDERS = Array.from({ length: 12 }, (_, i) => ({
   id: `p${i}`,
   probeUrl: `https://provider-${(i * 7) % 12}.example/${'😀'.repeat(i % 3)}`,

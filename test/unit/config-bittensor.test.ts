@@ -141,7 +141,7 @@ describe('log format', () => {
     );
     expect(r.code).toBe(2);
     expect(r.stdout).toMatch(
-      /^\d\d:\d\d:\d\d\.\d{3} INFO  hs58-miner accepted for compatibility with the Python daemons and ignored \(no meaning here\): --neuron\.device cpu, --no_prompt$/m,
+      /^\d\d:\d\d:\d\d\.\d{3} INFO {2}hs58-miner accepted for compatibility with the Python daemons and ignored \(no meaning here\): --neuron\.device cpu, --no_prompt$/m,
     );
     expect(r.stdout).not.toMatch(/^\{/m);
     expect(r.stderr).toContain('/nonexistent/wallets/nowhere');

@@ -339,7 +339,7 @@ describe('progress output', () => {
     tty.update(p);
     tty.update({ ...p, doneBlocks: 100, etaMs: 0 });
     tty.finish();
-    expect(out).toMatch(/^\r\x1b\[K\[#+-+\]  40%  40\/100 blocks  40 blocks\/s  2s left  3 requests/);
+    expect(out).toMatch(/^\r\x1b\[K\[#+-+\] {2}40% {2}40\/100 blocks {2}40 blocks\/s {2}2s left {2}3 requests/);
     expect(out.endsWith('\n')).toBe(true);
     out = '';
     const plain = createProgressReporter({ write: (s: string) => ((out += s), true) } as never, clock);

@@ -29,7 +29,7 @@ describe('encodeErrorResponse', () => {
     expect(res.headers.bt_header_dendrite_ip).toBe('192.0.2.1');
     expect(res.headers.bt_header_dendrite_port).toBe('40000');
     expect(res.headers.bt_header_axon_status_message).toBe('bad??X-Injected: 1 ?');
-    expect(res.headers.bt_header_axon_signature).toBe('0x' + Buffer.from(fakeSign(new TextEncoder().encode(`99.${ALICE}.${BOB}.axon-uuid`))).toString('hex'));
+    expect(res.headers.bt_header_axon_signature).toBe(`0x${Buffer.from(fakeSign(new TextEncoder().encode(`99.${ALICE}.${BOB}.axon-uuid`))).toString('hex')}`);
     for (const v of Object.values(res.headers)) expect(v).toMatch(/^[\t\x20-\x7e]*$/);
     expect(JSON.parse(res.body).message).toBe('bad\r\nX-Injected: 1 ü');
     expect(encodeErrorResponse(42, 'x').status).toBe(500);

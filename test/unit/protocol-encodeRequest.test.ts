@@ -31,7 +31,7 @@ describe('encodeRequest', () => {
     expect(r.headers.bt_header_dendrite_nonce).toBe('1795318990457350190');
     expect(r.signingMessage).toBe(`1795318990457350190.${ALICE}.${BOB}.d6c1e2f0-0000-11f1-9570-02fc00000001.${EMPTY_BODY_HASH}`);
     expect(signed).toEqual([r.signingMessage]);
-    expect(r.headers.bt_header_dendrite_signature).toBe('0x' + Buffer.from(fakeSign(new TextEncoder().encode(r.signingMessage))).toString('hex'));
+    expect(r.headers.bt_header_dendrite_signature).toBe(`0x${Buffer.from(fakeSign(new TextEncoder().encode(r.signingMessage))).toString('hex')}`);
     expect(r.body).toContain('"timeout": 12.0, ');
     expect(r.body).toContain('"nonce": 1795318990457350190');
     expect(r.body).toContain('"computed_body_hash": "", "target_url": "https://p.example/x", "probe_latency_ms": null');

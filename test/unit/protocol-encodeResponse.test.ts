@@ -63,9 +63,9 @@ describe('round trips', () => {
     const r = request('ProviderCheck');
     const decoded = decodeRequest('ProviderCheck', new Headers(r.headers), r.body);
     expect(decoded.fields).toEqual({ polygon_wallet: null, wallet_proof: null, api_url: null });
-    const res = encodeResponse(decoded, { polygon_wallet: '0x' + '1'.repeat(40) }, { processTimeSec: 1 });
+    const res = encodeResponse(decoded, { polygon_wallet: `0x${'1'.repeat(40)}` }, { processTimeSec: 1 });
     const back = decodeResponse(ProviderCheck, res.status, new Headers(res.headers), new TextEncoder().encode(res.body));
-    expect(back.fields).toEqual({ polygon_wallet: '0x' + '1'.repeat(40), wallet_proof: null, api_url: null });
+    expect(back.fields).toEqual({ polygon_wallet: `0x${'1'.repeat(40)}`, wallet_proof: null, api_url: null });
   });
 
   test('encodeResponse refuses handler values outside the declared limits', () => {

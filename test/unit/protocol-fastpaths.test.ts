@@ -28,7 +28,7 @@ function referenceJsonString(s: string, ensureAscii: boolean): string {
     const c = s.charCodeAt(k);
     const ch = s[k]!;
     const named: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f' };
-    const u = (): string => '\\u' + c.toString(16).padStart(4, '0');
+    const u = (): string => `\\u${c.toString(16).padStart(4, '0')}`;
     if (named[ch] !== undefined) out += named[ch];
     else if (c < 0x20) out += u();
     else if (ensureAscii) out += c > 0x7e ? u() : ch;
@@ -39,7 +39,7 @@ function referenceJsonString(s: string, ensureAscii: boolean): string {
       out += u(); // lone surrogate
     else out += ch;
   }
-  return out + '"';
+  return `${out}"`;
 }
 
 describe('pyFloatRepr fast paths', () => {

@@ -6,7 +6,7 @@
 import { describe, expect, test } from 'vitest';
 import {
   ProtocolError,
-  ProviderProbe,
+  type ProviderProbe,
   decodeRequest,
   decodeResponse,
   encodeErrorResponse,

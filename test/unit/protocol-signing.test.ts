@@ -45,10 +45,10 @@ describe('signing message and body hash', () => {
   });
 
   test('parseSignatureHex', () => {
-    expect(parseSignatureHex('0x' + 'ab'.repeat(64))).toHaveLength(64);
+    expect(parseSignatureHex(`0x${'ab'.repeat(64)}`)).toHaveLength(64);
     expect(parseSignatureHex('ab'.repeat(64))).toHaveLength(64);
-    expect(parseSignatureHex('0x' + 'ab'.repeat(63))).toBeNull();
-    expect(parseSignatureHex('0x' + 'zz'.repeat(64))).toBeNull();
+    expect(parseSignatureHex(`0x${'ab'.repeat(63)}`)).toBeNull();
+    expect(parseSignatureHex(`0x${'zz'.repeat(64)}`)).toBeNull();
     expect(parseSignatureHex(null)).toBeNull();
   });
 });

@@ -23,7 +23,7 @@ type OpResult = number[] | string | number | { error: string; message: string };
 
 const SEED = testSeed(58_2101);
 const rng = testRng(SEED);
-const blockHash = () => '0x' + rng.hex(32);
+const blockHash = () => `0x${rng.hex(32)}`;
 
 // --- the cases, generated once and sent to python3 in one process -----------------------------
 
@@ -119,7 +119,7 @@ const errors: OpsCase[] = [
   },
 ];
 
-const seedStrings = ['0x' + '00'.repeat(32), '0x' + 'ff'.repeat(32), '0xABCDEF', '', 'ü', '😀 block', blockHash(), blockHash()];
+const seedStrings = [`0x${'00'.repeat(32)}`, `0x${'ff'.repeat(32)}`, '0xABCDEF', '', 'ü', '😀 block', blockHash(), blockHash()];
 const seedCases: SeedCase[] = seedStrings.map((h) => ({ kind: 'seed', blockHash: h }));
 
 // Providers: URLs from an alphabet where UTF-16 order and code point order disagree

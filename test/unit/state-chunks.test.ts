@@ -8,7 +8,7 @@ import { createFileStateStore } from '../../src/store/jsonFile.js';
 // The scanner's state is saved in pieces (a week of claims is tens of MB of JSON); the file
 // must still be exactly JSON.stringify of the state.
 
-const C = '0x' + 'c'.repeat(40);
+const C = `0x${'c'.repeat(40)}`;
 
 function storeWith(claims: number): ClaimsStore {
   const store = new ClaimsStore({ contracts: [C], chainId: 137 });

@@ -65,7 +65,7 @@ describe('round budget', () => {
       chain: { getMetagraph: async () => metagraph(), blockHash: () => never(), setWeights: () => never() },
       claims: {
         runRound: () => never(),
-        claimsByProvider: () => new Map([['0x' + 'ab'.repeat(20), { amount: 5n, claims: 1, channels: 1 }]]),
+        claimsByProvider: () => new Map([[`0x${'ab'.repeat(20)}`, { amount: 5n, claims: 1, channels: 1 }]]),
         completeness: () => ({ lastCompleteWindow: null, lastCompleteAt: null, lastRound: null }),
       },
     });
@@ -94,7 +94,7 @@ describe('round budget', () => {
     const { d } = await deps({
       chain: {
         getMetagraph: () => (++calls === 1 ? never() : Promise.resolve(metagraph())),
-        blockHash: async () => '0x' + '11'.repeat(32),
+        blockHash: async () => `0x${'11'.repeat(32)}`,
         setWeights: async () => ({ kind: 'set', txHash: '0x', blockHash: '0x', blockNumber: 1, events: [] }),
       },
     });
@@ -118,7 +118,7 @@ describe('validator loop', () => {
       chain: {
         // A metagraph the steps cannot use: its hotkeys are not a list.
         getMetagraph: async () => (bad ? ({ ...metagraph(), hotkeys: null } as never) : metagraph()),
-        blockHash: async () => '0x' + '11'.repeat(32),
+        blockHash: async () => `0x${'11'.repeat(32)}`,
         setWeights: async () => ({ kind: 'set', txHash: '0x', blockHash: '0x', blockNumber: 1, events: [] }),
       },
     });
@@ -149,7 +149,7 @@ describe('validator loop', () => {
           if (metagraphCalls === 1) await held;
           return metagraph();
         },
-        blockHash: async () => '0x' + '11'.repeat(32),
+        blockHash: async () => `0x${'11'.repeat(32)}`,
         setWeights: async () => ({ kind: 'set', txHash: '0x', blockHash: '0x', blockNumber: 1, events: [] }),
       },
     });

@@ -97,7 +97,7 @@ describe('hs58 wallet create | encode | import', () => {
     const walletPath = path.join(root, 'invalid');
     const cold = Buffer.from('5DfhGyQdFobKM8NsWvEeAKk5EQQgYe9AydgJ7rMB6E1EqRzV').toString('base64');
     for (const [hotkeyB64, code] of [
-      [Buffer.from('$NACL' + 'a'.repeat(50)).toString('base64'), 'WALLET_ENCRYPTED'],
+      [Buffer.from(`$NACL${'a'.repeat(50)}`).toString('base64'), 'WALLET_ENCRYPTED'],
       [Buffer.from('{"secretSeed":"0x12"}').toString('base64'), 'WALLET_INVALID'],
       ['%%%', 'WALLET_BAD_BASE64'],
     ] as const) {

@@ -34,7 +34,7 @@ describe('Polygon wallet proof', () => {
     expect(mismatch.message).toContain('POLYGON_WALLET');
     expect(mismatch.message).toContain(OTHER);
     expect(mismatch.message).toContain(ADDRESS);
-    for (const bad of ['', '0x1234', KEY + '00', KEY.replace('a', 'g'), '0x' + '0'.repeat(64), '0x' + 'f'.repeat(64)]) {
+    for (const bad of ['', '0x1234', `${KEY}00`, KEY.replace('a', 'g'), `0x${'0'.repeat(64)}`, `0x${'f'.repeat(64)}`]) {
       const err = catchErr(() => loadPolygonAccount({ privateKey: bad }));
       expect(err.code).toBe('POLYGON_KEY_INVALID');
       expect(err.message).not.toContain(KEY.slice(2, 20));
@@ -71,10 +71,10 @@ describe('Polygon wallet proof', () => {
       '0x',
       'zz',
       proof.slice(0, -2),
-      proof + '00',
-      proof.slice(0, -2) + '05', // bad v
-      '0x' + '0'.repeat(130),
-      '0x' + 'f'.repeat(130),
+      `${proof}00`,
+      `${proof.slice(0, -2)}05`, // bad v
+      `0x${'0'.repeat(130)}`,
+      `0x${'f'.repeat(130)}`,
       proof.replace(/[0-9a-f]$/, 'g'),
       null,
       12345,

@@ -272,7 +272,10 @@ export class ClaimsDatabase implements ClaimsWindow {
   private adopt(): void {
     const chainId = this.meta('chainId');
     const contracts = this.meta('contracts');
-    if (chainId === null && contracts === null) return this.reset();
+    if (chainId === null && contracts === null) {
+      this.reset();
+      return;
+    }
     if (contracts !== JSON.stringify(this.contracts)) throw stateInvalid(`was written for contracts ${contracts}`, 'mismatch');
     if (chainId !== JSON.stringify(this.chainId)) throw stateInvalid(`was written for chain ${chainId}`, 'mismatch');
     const covered = this.db.prepare('SELECT from_block AS "from", to_block AS "to" FROM covered ORDER BY from_block').all() as unknown as BlockRange[];

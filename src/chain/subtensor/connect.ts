@@ -33,7 +33,6 @@ type Waiter = { resolve: () => void; reject: (err: Error) => void; timer: NodeJS
 
 export class ChainConnection {
   readonly endpoint: string;
-  readonly #url: string;
   readonly #logger: Logger;
   readonly #provider: WsProvider;
   readonly #options: Required<Omit<ConnectOptions, 'signal' | 'logger' | 'endpoint'>>;
@@ -49,7 +48,6 @@ export class ChainConnection {
   #reconnectListeners = new Set<() => void>();
 
   private constructor(options: ConnectOptions) {
-    this.#url = options.endpoint;
     this.endpoint = redactUrl(options.endpoint);
     this.#logger = options.logger;
     this.#options = {

@@ -301,7 +301,7 @@ export async function metagraphFromStorage(api: StorageApi, netuid: number, at: 
     const uid = toNumber(key.args[1]?.toPrimitive(), 'Keys uid');
     if (uid < n) hotkeys[uid] = String(primitive(value));
   }
-  const missing = hotkeys.findIndex((h) => h === '');
+  const missing = hotkeys.indexOf('');
   if (missing >= 0) throw new SubtensorError('DECODE_FAILED', `subnet ${netuid} has ${n} neurons but no hotkey for uid ${missing}.`);
 
   const alpha = storageItem(api, 'totalHotkeyAlpha');

@@ -208,7 +208,9 @@ export function encodeWeightsPayload(p: WeightsTlockPayload): Uint8Array {
 export function encodeLegacyWeightsPayload(p: Omit<WeightsTlockPayload, 'hotkey'>): Uint8Array {
   const u16s = (xs: readonly number[]) => {
     const b = Buffer.alloc(xs.length * 2);
-    xs.forEach((x, i) => b.writeUInt16LE(x, i * 2));
+    xs.forEach((x, i) => {
+      b.writeUInt16LE(x, i * 2);
+    });
     return u8aConcat(compactToU8a(xs.length), b);
   };
   const version = Buffer.alloc(8);

@@ -127,7 +127,7 @@ export const sampleCommand: Command = async (ctx) => {
       `hs58 sample: ${chosen.length} of ${providers.length} providers, seed ${blockHash === null ? `epoch block ${seed}` : `sha256(${blockHash})`}` +
         `${skipped > 0 ? `; skipped ${skipped} without probeUrl/apiUrl` : ''}\n`,
     );
-    ctx.stdout.write(JSON.stringify(chosen, null, 2) + '\n');
+    ctx.stdout.write(`${JSON.stringify(chosen, null, 2)}\n`);
     return 0;
   } catch (err) {
     if (!(err instanceof Hs58Error)) throw err;

@@ -84,7 +84,7 @@ export const weightsCommand: Command = async (ctx) => {
       DEFAULT_WEIGHT_PARAMETERS.excludeQuantile;
     const scores = await readScores(path.resolve(ctx.cwd, file), file);
     const result = toU16Weights(scores, { minAllowedWeights, maxWeightLimit, excludeQuantile });
-    ctx.stdout.write(JSON.stringify({ uids: result.uids, weights: result.weights }) + '\n');
+    ctx.stdout.write(`${JSON.stringify({ uids: result.uids, weights: result.weights })}\n`);
     return 0;
   } catch (err) {
     if (!(err instanceof Hs58Error)) throw err;
