@@ -1,0 +1,172 @@
+/** The validator's settings (src/config/schema.ts merges the groups into OPTIONS). */
+import { opt, type OptionSpec } from '../spec.js';
+
+export const DRAIN_V1 = '0x1C1918C99b6DcE977392E4131C91654d8aB71e64';
+export const DRAIN_V2 = '0x0C2B3aA1e80629D572b1f200e6DF3586B3946A8A';
+export const DEFAULT_POLYGON_RPCS = ['https://polygon-rpc.com', 'https://polygon-bor-rpc.publicnode.com', 'https://1rpc.io/matic'] as const;
+export const DEFAULT_REGISTRY_URLS = ['https://handshake58.com/api/validator/registry', 'https://mpp.dev/api/services'] as const;
+
+export const VALIDATOR_OPTIONS = {
+  'neuron.axon_off': opt({
+    kind: 'bool',
+    env: ['AXON_OFF'],
+    default: false,
+    role: 'validator',
+    description: 'Accepted for compatibility: the validator serves no axon.',
+  }),
+  'neuron.disable_set_weights': opt({
+    kind: 'bool',
+    env: ['DISABLE_SET_WEIGHTS'],
+    default: false,
+    role: 'validator',
+    description: 'Compute weights but never submit them.',
+  }),
+  'neuron.dry_run': opt({
+    kind: 'bool',
+    env: ['DRY_RUN'],
+    default: false,
+    role: 'validator',
+    description: 'Everything but the submission; prints the weight table.',
+  }),
+  'neuron.moving_average_alpha': opt({
+    kind: 'number',
+    env: ['MOVING_AVERAGE_ALPHA'],
+    default: null,
+    min: 0,
+    max: 1,
+    role: 'validator',
+    description: 'EMA α; defaults to the preset’s (hs58 0.1, drain-v1 0.1, oracle-v2.1 0.3).',
+  }),
+  'neuron.worker': opt({
+    kind: 'bool',
+    env: ['HS58_WORKER'],
+    default: false,
+    role: 'validator',
+    description: 'Run as a BullMQ worker taking proof and probe jobs (needs REDIS_URL).',
+  }),
+  'scoring.preset': opt({
+    kind: 'enum',
+    env: ['SCORING_PRESET'],
+    default: null,
+    choices: ['hs58', 'drain-v1', 'oracle-v2.1'],
+    role: 'validator',
+    description:
+      'How rewards are computed (see README). Unset: oracle-v2.1, what the live Subnet 58 validators (HS58-subnet 2.1.1) compute; `hs58 localnet` runs hs58.',
+  }),
+  'neuron.weights_version': opt({
+    kind: 'int',
+    env: ['WEIGHTS_VERSION_KEY'],
+    default: null,
+    min: 0,
+    role: 'validator',
+    description:
+      'version_key sent with weights. Unset: the preset’s Python spec_version (oracle-v2.1 and hs58 2011, drain-v1 1000). Weights are not sent while it is below the subnet’s WeightsVersionKey.',
+  }),
+  'neuron.import_state': opt({
+    kind: 'string',
+    env: ['HS58_IMPORT_STATE'],
+    default: null,
+    role: 'validator',
+    description:
+      'A Python validator’s state.npz to take the EMA scores, hotkeys and step from on the first start (no state.json yet). Unset: ~/.bittensor/miners/<wallet.name>/<wallet.hotkey>/netuid<netuid>/validator/state.npz when it exists; none: never import.',
+  }),
+  'scoring.probes_per_round': opt({
+    kind: 'int',
+    env: ['PROBES_PER_ROUND'],
+    default: 5,
+    min: 0,
+    max: 100,
+    role: 'validator',
+    description: 'Providers sampled per round; 0 turns probing off.',
+  }),
+  'polygon.rpc_url': opt({
+    kind: 'list',
+    env: ['POLYGON_RPC_URL'],
+    default: [...DEFAULT_POLYGON_RPCS],
+    role: 'validator',
+    description: 'Polygon JSON-RPC endpoints, comma-separated or the flag repeated.',
+  }),
+  'polygon.contracts': opt({
+    kind: 'list',
+    env: ['DRAIN_CONTRACTS'],
+    default: [DRAIN_V1, DRAIN_V2],
+    role: 'validator',
+    description: 'DrainChannel contracts to scan.',
+  }),
+  'polygon.log_chunk_size': opt({
+    kind: 'int',
+    env: ['LOG_CHUNK_SIZE'],
+    default: 2000,
+    min: 1,
+    max: 1_000_000,
+    role: 'validator',
+    description: 'Starting eth_getLogs block range (split on "range too large").',
+  }),
+  'polygon.confirmations': opt({
+    kind: 'int',
+    env: ['POLYGON_CONFIRMATIONS'],
+    default: 32,
+    min: 0,
+    max: 10_000,
+    role: 'validator',
+    description: 'Blocks deep a claim must be to count as final.',
+  }),
+  'polygon.window_days': opt({
+    kind: 'number',
+    env: ['CLAIMS_WINDOW_DAYS'],
+    default: 7,
+    min: 0.001,
+    max: 365,
+    role: 'validator',
+    description: 'Rolling window of claims.',
+  }),
+  'polygon.blocks_per_day': opt({
+    kind: 'int',
+    env: ['POLYGON_BLOCKS_PER_DAY'],
+    default: 43200,
+    min: 1,
+    role: 'validator',
+    description: 'Polygon blocks per day (2 s blocks).',
+  }),
+  'polygon.chain_id': opt({
+    kind: 'int',
+    env: ['POLYGON_CHAIN_ID'],
+    default: 137,
+    min: 1,
+    role: 'validator',
+    description: 'eth_chainId every Polygon endpoint must answer (137 mainnet; 31337 on the local network).',
+  }),
+  'polygon.concurrency': opt({
+    kind: 'int',
+    env: ['POLYGON_RPC_CONCURRENCY'],
+    default: 4,
+    min: 1,
+    max: 64,
+    role: 'validator',
+    description: 'Requests in flight per endpoint.',
+  }),
+  'registry.urls': opt({
+    kind: 'list',
+    env: ['REGISTRY_URLS'],
+    default: [...DEFAULT_REGISTRY_URLS],
+    role: 'validator',
+    description: 'Provider registries, first that answers wins.',
+  }),
+  'validator.secret': opt({
+    kind: 'string',
+    env: ['VALIDATOR_SECRET'],
+    envOnly: true,
+    secret: true,
+    default: null,
+    role: 'validator',
+    description: 'Sent as x-validator-secret with probe alerts.',
+  }),
+  'redis.url': opt({
+    kind: 'string',
+    env: ['REDIS_URL'],
+    secret: true,
+    default: null,
+    role: 'validator',
+    description: 'Redis for BullMQ scale-out; unset runs jobs in-process.',
+  }),
+} as const satisfies Record<string, OptionSpec>;
