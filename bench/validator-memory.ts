@@ -117,22 +117,14 @@ async function stop(m: Measured) {
   clearTimeout(t);
 }
 
-/** The validator harness bundled by esbuild as scripts/build.mjs bundles hs58 (bare imports stay imports of node_modules). */
+/** The validator harness bundled by esbuild as scripts/build.mjs bundles hs58 (scripts/bundleOptions.mjs). */
 async function compileValidator(): Promise<string> {
   const { build } = await import('esbuild');
+  const { BUNDLE_OPTIONS } = await import('../scripts/bundleOptions.mjs');
   const { dir, remove } = await bundleFolder('hs58-bench-validator-');
   cleanups.push(remove);
   const outfile = path.join(dir, 'validator.mjs');
-  await build({
-    entryPoints: [path.join(ROOT, 'bench/validator-memory-validator.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node24',
-    packages: 'external',
-    outfile,
-    logLevel: 'error',
-  });
+  await build({ ...BUNDLE_OPTIONS, entryPoints: [path.join(ROOT, 'bench/validator-memory-validator.ts')], outfile, logLevel: 'error' });
   return outfile;
 }
 
