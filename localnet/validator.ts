@@ -4,6 +4,7 @@
  * weights it stored read back from the chain.
  */
 import type { SubtensorClient } from '../src/chain/subtensor/index.js';
+import type { BuildInfo } from '../src/cli/context.js';
 import { formatUsdc } from '../src/chain/polygon/claimsStore.js';
 import { errorMessage } from '../src/errors.js';
 import type { Logger } from '../src/observability/logger.js';
@@ -62,6 +63,8 @@ export interface RunLocalValidatorOptions {
   jobHandlers?: ValidatorHooks['jobHandlers'];
   /** The validator's home folder (where it looks for a Python validator's state); default: the user's. */
   homeDir?: string;
+  /** What `hs58_build_info` reports (the CLI passes the program's); default: unknown. */
+  build?: BuildInfo;
 }
 
 /** What the validator's argv points at. */
@@ -132,7 +135,7 @@ export async function runLocalValidator(deps: LocalValidatorDeps, o: RunLocalVal
   let reading = Promise.resolve();
   const signal = o.signal ? linkSignals([o.signal, deps.signal]).signal : deps.signal;
   const code = await startValidator(
-    { ...daemonContext(o.argv, o.env ?? {}, signal, o.stdout), ...(o.homeDir ? { homeDir: o.homeDir } : {}) },
+    { ...daemonContext(o.argv, o.env ?? {}, signal, o.stdout), ...(o.homeDir ? { homeDir: o.homeDir } : {}), ...(o.build ? { build: o.build } : {}) },
     {
       logger: o.logger ?? deps.logger.child({ module: 'validator' }),
       resolveAddress: deps.resolveAddress,

@@ -72,7 +72,8 @@ export async function startMiner(ctx: CommandContext, hooks: MinerHooks): Promis
   ctx.signal.addEventListener('abort', stopRunning, { once: true });
   closers.push({ name: 'background loops', close: () => running.abort(new Error('miner closing')) });
   const parts: MinerHealthParts = { axon: null, blacklist: null, serving: null, subtensor: null, phase: 'starting' };
-  const run: MinerRun = { config, hooks, logger, closers, signal: running.signal, metrics: createMinerMetrics(), parts };
+  const metrics = createMinerMetrics({ build: ctx.build, processMetrics: true });
+  const run: MinerRun = { config, hooks, logger, closers, signal: running.signal, metrics, parts };
 
   try {
     const settings = await checkSettings(run);

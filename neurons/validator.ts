@@ -13,7 +13,7 @@ import { subtensorEndpoint, ConfigError } from '../src/config/load.js';
 import { DEFAULT_POLYGON_RPCS } from '../src/config/schema.js';
 import { createDendrite, type Dendrite } from '../src/dendrite/dendrite.js';
 import type { Logger } from '../src/observability/logger.js';
-import { createValidatorMetrics, type ValidatorMetrics } from '../src/observability/metrics.js';
+import { createValidatorMetrics, polygonRpcRecorder, recordWeightsEvent, type ValidatorMetrics } from '../src/observability/metrics.js';
 import { createStartupHealth, startOpsServer, type HealthReport } from '../src/observability/server.js';
 import { redactUrl } from '../src/observability/redact.js';
 import { createRedisQueue, startRedisWorker } from '../src/queue/bullmq.js';
@@ -94,7 +94,8 @@ export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks)
     for (const n of wallet.notices) logger.info(n);
     logger.info({ hotkey: wallet.hotkey.address, source: wallet.hotkey.source }, 'hotkey loaded');
     const stateDir = path.join(config['neuron.state_path'], `${config['wallet.name']}-${config['wallet.hotkey']}`, `netuid${config.netuid}`);
-    const run: ValidatorRun = { ctx, hooks, parsed, config, logger, closers, metrics: createValidatorMetrics(), hotkey: wallet.hotkey, stateDir };
+    const metrics = createValidatorMetrics({ build: ctx.build, processMetrics: true });
+    const run: ValidatorRun = { ctx, hooks, parsed, config, logger, closers, metrics, hotkey: wallet.hotkey, stateDir };
     // Read miners' answers as a Python dendrite would (pydantic lax mode), so scores agree with Python validators.
     // Every miner of a full subnet (256 uids) queried at once, as the Python dendrite does: a batch takes one timeout.
     const dendrite = createDendrite({ signer: run.hotkey, concurrency: 256, resolveAddress: hooks.resolveAddress, coercion: 'python' });
@@ -150,6 +151,7 @@ async function runRounds(run: ValidatorRun, handlers: ValidatorJobHandlers): Pro
     logger,
     commitStorePath: path.join(run.stateDir, 'commit-reveal.json'),
     signal: ctx.signal,
+    onWeights: (event) => recordWeightsEvent(run.metrics, event),
   });
   run.closers.push({ name: 'subtensor', close: () => subtensor.close() });
   startup.ready('chain', `connected to ${redactUrl(endpoint)}`);
@@ -248,12 +250,8 @@ function openClaims(run: ValidatorRun) {
     fallbackUrls: !run.parsed.rpcFromDefault && config['polygon.chain_id'] === 137 ? DEFAULT_POLYGON_RPCS : [],
     databasePath: path.join(stateDir, CLAIMS_DATABASE_FILE),
     legacyState: { path: path.join(stateDir, CLAIMS_STATE_FILE), movedTo: path.join(stateDir, `${CLAIMS_STATE_FILE}.imported`) },
-    metrics: {
-      onRequest: (ep, ok, ms) => {
-        metrics.rpcRequests.inc({ endpoint: redactUrl(ep), outcome: ok ? 'ok' : 'error' });
-        metrics.rpcSeconds.observe({ endpoint: redactUrl(ep) }, ms / 1000);
-      },
-    },
+    // Requests and latency per redacted endpoint, failures per host and kind (never a path, query or password).
+    metrics: polygonRpcRecorder(metrics),
   });
   run.closers.push({ name: 'claims scanner', close });
   return scanner;

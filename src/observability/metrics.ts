@@ -1,11 +1,46 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { redactUrl } from './redact.js';
 
 /**
  * One typed factory per daemon on a private registry (no global default registry,
  * so tests and several daemons in one process never collide). Modules take
  * `Metrics | null` and do nothing when metrics are off.
  */
-export function createMinerMetrics(registry = new Registry()) {
+
+/** What `hs58_build_info` reports (the CLI's BuildInfo). */
+export interface BuildLabels {
+  version: string;
+  commit: string;
+  node: string;
+}
+
+export interface MetricsOptions {
+  registry?: Registry;
+  /** The labels of `hs58_build_info`; absent: version and commit "unknown", the Node.js running this. */
+  build?: BuildLabels | null;
+  /**
+   * prom-client's default metrics on this registry: process memory and CPU (`process_*`), heap, event-loop
+   * lag and GC durations (`nodejs_*`). The daemons turn them on; each call starts its own GC observer and
+   * event-loop monitor, so tests that only count leave them off.
+   */
+  processMetrics?: boolean;
+}
+
+/** `hs58_build_info{version,commit,node} 1` and, when asked, the default process metrics. */
+function registerCommon(registry: Registry, options: MetricsOptions): void {
+  const build = new Gauge({
+    name: 'hs58_build_info',
+    help: 'The program running: its version, the git commit it was built from and the Node.js version (always 1)',
+    labelNames: ['version', 'commit', 'node'] as const,
+    registers: [registry],
+  });
+  build.set({ version: options.build?.version ?? 'unknown', commit: options.build?.commit ?? 'unknown', node: options.build?.node ?? process.version }, 1);
+  if (options.processMetrics) collectDefaultMetrics({ register: registry });
+}
+
+export function createMinerMetrics(options: MetricsOptions = {}) {
+  const registry = options.registry ?? new Registry();
+  registerCommon(registry, options);
   return {
     registry,
     requests: new Counter({
@@ -40,7 +75,9 @@ export function createMinerMetrics(registry = new Registry()) {
 }
 export type MinerMetrics = ReturnType<typeof createMinerMetrics>;
 
-export function createValidatorMetrics(registry = new Registry()) {
+export function createValidatorMetrics(options: MetricsOptions = {}) {
+  const registry = options.registry ?? new Registry();
+  registerCommon(registry, options);
   return {
     registry,
     roundSeconds: new Histogram({
@@ -74,10 +111,28 @@ export function createValidatorMetrics(registry = new Registry()) {
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
+    weightsLastBlock: new Gauge({
+      name: 'hs58_validator_weights_last_block',
+      help: 'Block that included the last weights extrinsic of this validator, by event (set, committed, revealed)',
+      labelNames: ['event'] as const,
+      registers: [registry],
+    }),
+    weightsLastTime: new Gauge({
+      name: 'hs58_validator_weights_last_timestamp_seconds',
+      help: 'Unix time the last weights extrinsic of this validator was seen included, by event (set, committed, revealed)',
+      labelNames: ['event'] as const,
+      registers: [registry],
+    }),
     rpcRequests: new Counter({
       name: 'hs58_polygon_rpc_requests_total',
       help: 'Polygon RPC requests per endpoint (redacted) and outcome',
       labelNames: ['endpoint', 'outcome'] as const,
+      registers: [registry],
+    }),
+    rpcFailures: new Counter({
+      name: 'hs58_polygon_rpc_failures_total',
+      help: 'Failed Polygon RPC requests per endpoint host and kind (rate_limit, timeout, range, server_error, http_error, network, rpc_error, bad_response)',
+      labelNames: ['host', 'kind'] as const,
       registers: [registry],
     }),
     rpcSeconds: new Histogram({
@@ -90,3 +145,62 @@ export function createValidatorMetrics(registry = new Registry()) {
   };
 }
 export type ValidatorMetrics = ReturnType<typeof createValidatorMetrics>;
+
+/** A weights extrinsic of the validator included in a block (the subtensor adapter's `onWeights`). */
+export interface WeightsEventLabels {
+  kind: 'set' | 'committed' | 'committed-timelocked' | 'revealed';
+  blockNumber: number;
+}
+
+/** The `event` label of the weights gauges: a timelocked commit is a commit (the chain reveals it by itself). */
+const WEIGHTS_EVENT = { set: 'set', committed: 'committed', 'committed-timelocked': 'committed', revealed: 'revealed' } as const;
+
+/** Records the block and time of a weights extrinsic: `hs58_validator_weights_last_{block,timestamp_seconds}{event}`. */
+export function recordWeightsEvent(metrics: ValidatorMetrics, event: WeightsEventLabels, nowMs = Date.now()): void {
+  const labels = { event: WEIGHTS_EVENT[event.kind] };
+  metrics.weightsLastBlock.set(labels, event.blockNumber);
+  metrics.weightsLastTime.set(labels, nowMs / 1000);
+}
+
+/**
+ * The `kind` label of `hs58_polygon_rpc_failures_total` for each class of failed answer the Polygon
+ * transport tells apart (src/chain/polygon/rpcTransport.ts): HTTP 429 or a throttling message; no answer
+ * before the deadline; "range too large" (the scanner splits the range); HTTP 5xx; another HTTP status;
+ * a refused connection, reset or DNS failure; a JSON-RPC error object; an answer that is no JSON-RPC answer.
+ */
+export const RPC_FAILURE_KINDS: Readonly<Record<string, string>> = {
+  rate_limited: 'rate_limit',
+  timeout: 'timeout',
+  range_too_large: 'range',
+  server_error: 'server_error',
+  http_error: 'http_error',
+  network: 'network',
+  rpc_error: 'rpc_error',
+  bad_response: 'bad_response',
+};
+
+/**
+ * The host (and port, when not the scheme's) of an endpoint label or URL: never its path, query or
+ * userinfo, where API keys and passwords live. The pool's labels are already `redactUrl`, maybe `#n`-numbered.
+ */
+export function endpointHost(endpoint: string): string {
+  try {
+    return new URL(endpoint).host || 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The Polygon endpoint pool's metrics sink: requests and latency per redacted endpoint, failures per host and kind. */
+export function polygonRpcRecorder(metrics: ValidatorMetrics): {
+  onRequest(endpoint: string, ok: boolean, ms: number, info?: { failure?: string }): void;
+} {
+  return {
+    onRequest(label, ok, ms, info) {
+      const endpoint = redactUrl(label);
+      metrics.rpcRequests.inc({ endpoint, outcome: ok ? 'ok' : 'error' });
+      metrics.rpcSeconds.observe({ endpoint }, ms / 1000);
+      if (!ok) metrics.rpcFailures.inc({ host: endpointHost(endpoint), kind: RPC_FAILURE_KINDS[info?.failure ?? ''] ?? 'other' });
+    },
+  };
+}

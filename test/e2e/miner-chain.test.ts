@@ -5,7 +5,7 @@
  * refuses by the live metagraph, reports /health and /metrics, and stops cleanly on the signal.
  * A second miner runs as a real `hs58 miner` process to check SIGTERM and measure its RSS.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,8 +31,13 @@ import { freePort } from '../support/net.js';
 import { REPO_ROOT } from '../support/programs.js';
 import { waitUntil } from '../support/wait.js';
 import { productionBuild } from '../support/build.js';
+import pkg from '../../package.json' with { type: 'json' };
 
 const local = withLocalChain();
+
+/** The commit `hs58` reports: git's HEAD (neurons/main.ts); a build takes HS58_COMMIT first (scripts/build.mjs). */
+const headCommit = (built: boolean) =>
+  (built ? process.env.HS58_COMMIT : undefined) ?? execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
 const POLYGON_KEY = '0x6370fd033278c143179d81c5526140625662b8daa446c22ee2d73db3707e620c';
 
 let api: ApiPromise;
@@ -224,6 +229,9 @@ describe('the miner daemon on a local subtensor', () => {
       expect(metrics).toMatch(/hs58_axon_requests_total\{synapse="ProviderCheck",status="200"\} 1/);
       expect(metrics).toMatch(/hs58_axon_requests_total\{synapse="ProviderCheck",status="403"\} \d/);
       expect(metrics).toMatch(/hs58_metagraph_syncs_total\{outcome="ok"\} \d/);
+      // No build passed in (the CLI passes the program's): the version and commit are unknown, the Node.js is this one.
+      expect(metrics).toContain(`hs58_build_info{version="unknown",commit="unknown",node="${process.version}"} 1\n`);
+      expect(metrics).toMatch(/^process_resident_memory_bytes \d+/m);
     } finally {
       stop.abort(new Error('test done'));
     }
@@ -287,6 +295,12 @@ describe('the miner daemon on a local subtensor', () => {
       } finally {
         dendrite.close();
       }
+      // What the program reports of itself: package.json's version, the commit it was built from, the Node.js running it.
+      const metrics = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
+      expect(metrics).toContain(`hs58_build_info{version="${pkg.version}",commit="${headCommit(form === 'production build')}",node="${process.version}"} 1\n`);
+      expect(Number(/^process_resident_memory_bytes (\d+)/m.exec(metrics)?.[1])).toBeGreaterThan(10 * 1024 * 1024);
+      expect(metrics).toMatch(/^nodejs_eventloop_lag_p99_seconds [\d.e-]+$/m);
+      expect(metrics).toMatch(/^nodejs_heap_size_used_bytes \d+/m);
       const status = await readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => '');
       const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
       if (hwm)

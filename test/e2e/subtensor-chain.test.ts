@@ -9,7 +9,7 @@ import type { ApiPromise } from '@polkadot/api';
 import type { Metadata } from '@polkadot/types';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createSubtensor, isSubtensorError, maxUpscaleU16, type SubtensorClient } from '../../src/chain/subtensor/index.js';
+import { createSubtensor, isSubtensorError, maxUpscaleU16, type SubtensorClient, type WeightsEvent } from '../../src/chain/subtensor/index.js';
 import { adminCalls, sudo } from '../../localnet/sudo.js';
 import { primitive, requireStorage, toNumber } from '../../src/chain/subtensor/storage.js';
 import { planMetagraph, runtimeCall } from '../../src/chain/subtensor/metagraph.js';
@@ -30,6 +30,8 @@ let api: ApiPromise;
 let subnet: PreparedSubnet;
 let logs: CapturedLogger;
 let stateDir: string;
+/** What `sub` told its `onWeights` listener. */
+const weightEvents: WeightsEvent[] = [];
 
 /** Expects `fn` to fail with a SubtensorError of this code and runtime error name. */
 async function expectReason(fn: () => Promise<unknown>, code: string, reason: string): Promise<void> {
@@ -61,6 +63,7 @@ beforeAll(async () => {
     commitStorePath: path.join(stateDir, 'weight-commits.json'),
     reconnectDelayMs: 200,
     reconnectMaxDelayMs: 1_000,
+    onWeights: (e) => weightEvents.push(e),
   });
   api = await sub.api();
   subnet = await prepareLocalSubnet(api, {
@@ -157,9 +160,12 @@ describe('subtensor adapter on the spec-218 runtime (Chopsticks)', () => {
     if (local.skipReason) return ctx.skip(local.skipReason);
     const uids = [subnet.uids[miner1.address]!, subnet.uids[miner2.address]!, subnet.uids[validator.address]!];
     const weights = [65535, 21845, 1000];
+    const told = weightEvents.length;
     const result = await sub.setWeights({ netuid: subnet.netuid, uids, weights, versionKey: 0 });
     expect(result.kind).toBe('set');
     if (result.kind === 'set') expect(result.events).toContain('subtensorModule.WeightsSet');
+    // The listener (the validator's metrics) hears of it once, with the block that included it.
+    expect(weightEvents.slice(told)).toEqual([{ kind: 'set', netuid: subnet.netuid, blockNumber: result.blockNumber }]);
 
     const row = new Map(await sub.getWeights(subnet.netuid, subnet.uids[validator.address]!));
     expect(uids.map((u) => row.get(u))).toEqual(maxUpscaleU16(weights));
@@ -217,18 +223,26 @@ describe('subtensor adapter on the spec-218 runtime (Chopsticks)', () => {
     );
 
     // Commit with an adapter that will not reveal, then close it: the salt must come from the store.
+    // Its weights listener throws after recording: logged, and the commit goes on.
     const storePath = path.join(stateDir, 'restart-commits.json');
+    const told: WeightsEvent[] = [];
     const first = await createSubtensor({
       endpoint: local.chain.endpoint,
       logger: logs.logger,
       hotkey: validator,
       commitStorePath: storePath,
       autoReveal: false,
+      onWeights: (e) => {
+        told.push(e);
+        throw new Error('listener broke');
+      },
     });
     const committed = await first.setWeights({ netuid, uids, weights, versionKey: 100 });
     await first.close();
     expect(committed.kind).toBe('committed');
     if (committed.kind !== 'committed') return;
+    expect(told).toEqual([{ kind: 'committed', netuid, blockNumber: committed.blockNumber }]);
+    expect(logs.lines.findLast((l) => l.msg === 'the weights listener failed')).toMatchObject({ err: 'listener broke' });
     const { commit } = committed;
     expect(commit.revealFrom).toBeGreaterThan(committed.blockNumber);
     const stored = JSON.parse(await readFile(storePath, 'utf8')) as { commits: Array<{ commitHash: string; salt: number[] }> };
@@ -236,8 +250,14 @@ describe('subtensor adapter on the spec-218 runtime (Chopsticks)', () => {
     const onChain = primitive(await requireStorage(api, 'weightCommits')(netuid, validator.address)) as unknown[][];
     expect(onChain.map((c) => c[0])).toEqual([commit.commitHash]);
 
-    // A new adapter over the same store reveals by itself once the reveal epoch starts.
-    const second = await createSubtensor({ endpoint: local.chain.endpoint, logger: logs.logger, hotkey: validator, commitStorePath: storePath });
+    // A new adapter over the same store reveals by itself once the reveal epoch starts, and tells its listener.
+    const second = await createSubtensor({
+      endpoint: local.chain.endpoint,
+      logger: logs.logger,
+      hotkey: validator,
+      commitStorePath: storePath,
+      onWeights: (e) => told.push(e),
+    });
     try {
       expect(await second.pendingCommits()).toHaveLength(1);
       const head = await second.currentBlock();
@@ -248,6 +268,9 @@ describe('subtensor adapter on the spec-218 runtime (Chopsticks)', () => {
       const row = new Map(await second.getWeights(netuid, subnet.uids[validator.address]!));
       expect(uids.map((u) => row.get(u))).toEqual(maxUpscaleU16(weights));
       expect(revealedLine()!.confirmed).toBe(true);
+      // Told once, although every new head asks for the reveals (they join the one running).
+      expect(told.slice(1)).toEqual([{ kind: 'revealed', netuid, blockNumber: revealedLine()!.block }]);
+      expect(told[1]!.blockNumber).toBeGreaterThanOrEqual(commit.revealFrom!);
       expect(primitive(await requireStorage(api, 'weightCommits')(netuid, validator.address))).toBeNull();
     } finally {
       await second.close();

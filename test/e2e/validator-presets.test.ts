@@ -21,6 +21,7 @@ import { createProber } from '../../src/miner/probe.js';
 import { createLogger } from '../../src/observability/logger.js';
 import type { ValidatorState } from '../../src/validator/state.js';
 import { walletProofMessage } from '../../src/wallet/polygon.js';
+import { freeLoopbackPort } from '../../localnet/ports.js';
 import { readClaimsDatabase } from '../support/claimsDatabase.js';
 import { startFaultProxy } from '../support/faultProxy.js';
 import {
@@ -174,8 +175,24 @@ function allUids(): number[] {
     .sort((a, b) => a - b);
 }
 
-function argv(preset: PresetName, statePath: string, polygonRpcUrl?: string): string[] {
-  return fx.net.validatorArgv({ preset, statePath, epochLength: EPOCH_LENGTH, timeoutSec: TIMEOUT_SEC, probesPerRound: PROBES_PER_ROUND, polygonRpcUrl });
+function argv(preset: PresetName, statePath: string, polygonRpcUrl?: string, statusPort?: number): string[] {
+  return fx.net.validatorArgv({
+    preset,
+    statePath,
+    epochLength: EPOCH_LENGTH,
+    timeoutSec: TIMEOUT_SEC,
+    probesPerRound: PROBES_PER_ROUND,
+    polygonRpcUrl,
+    statusPort,
+  });
+}
+
+const BUILD = { version: '9.8.7-test', commit: '0123456789ab', node: process.version };
+
+/** The value of the one line of a /metrics text that starts with `series ` (name and labels). */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
 const newStatePath = () => mkdtemp(path.join(fx.net.workDir, 'validator-state-'));
@@ -186,10 +203,39 @@ describe('the validator on a local subnet with honest and misbehaving miners', (
     async (preset, ctx) => {
       if (fx.skipReason) return ctx.skip(fx.skipReason);
       const { net } = fx;
-      const { code, rounds } = await net.runValidator({ argv: argv(preset, await newStatePath()), maxRounds: 2, signal: deadline() });
+      const statusPort = await freeLoopbackPort();
+      const startedAt = Date.now() / 1000;
+      // /metrics while the validator waits for its second round.
+      let scraped: Promise<{ text: string; at: number }> | null = null;
+      const { code, rounds } = await net.runValidator({
+        argv: argv(preset, await newStatePath(), undefined, statusPort),
+        build: BUILD,
+        maxRounds: 2,
+        signal: deadline(),
+        onRound: (r) => {
+          if (r.round === 1) scraped = fetch(`http://127.0.0.1:${statusPort}/metrics`).then(async (res) => ({ text: await res.text(), at: Date.now() / 1000 }));
+        },
+      });
       expect(code).toBe(0);
       expect(rounds).toHaveLength(2);
       for (const r of rounds) expect(r.report.failedSteps, `round ${r.round}`).toEqual([]);
+
+      // What a dashboard reads after the first round: the build, the process, the weights set and when, the RPC.
+      const { text, at } = await scraped!;
+      expect(sample(text, `hs58_build_info{version="9.8.7-test",commit="0123456789ab",node="${process.version}"}`)).toBe(1);
+      expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(10 * 1024 * 1024);
+      expect(sample(text, 'nodejs_eventloop_lag_p99_seconds')).toBeGreaterThanOrEqual(0);
+      const first = rounds[0]!.report.submitted;
+      expect(first?.kind).toBe('set');
+      expect(sample(text, 'hs58_validator_weights_last_block{event="set"}')).toBe(first!.blockNumber);
+      const setAt = sample(text, 'hs58_validator_weights_last_timestamp_seconds{event="set"}')!;
+      expect(setAt).toBeGreaterThanOrEqual(Math.floor(startedAt));
+      expect(setAt).toBeLessThanOrEqual(at);
+      expect(text).not.toContain('hs58_validator_weights_last_block{event="committed"}');
+      expect(sample(text, 'hs58_validator_rounds_total{outcome="ok"}')).toBe(1);
+      expect(sample(text, 'hs58_validator_step_seconds_count{step="weights"}')).toBe(1);
+      if (preset !== 'oracle-v2.1')
+        expect(sample(text, `hs58_polygon_rpc_requests_total{endpoint="${new URL(net.anvilUrl).origin}",outcome="ok"}`)).toBeGreaterThan(0);
 
       const onChain = await net.weightsOnChain();
       const want = expectedWeightRow(expectedRewards(preset, scenario(), net.claimed));

@@ -161,12 +161,15 @@ export interface CommitRevealDeps {
   conn: ChainConnection;
   store: CommitStore;
   logger: Logger;
+  /** Called once per reveal included (callers joining a running reveal do not repeat it). */
+  onRevealed?: (outcome: RevealOutcome & { receipt: TxReceipt }) => void;
 }
 
 export class CommitReveal {
   readonly #conn: ChainConnection;
   readonly #store: CommitStore;
   readonly #logger: Logger;
+  readonly #onRevealed: CommitRevealDeps['onRevealed'];
   #commits: PendingCommit[] | null = null;
   #revealing: Promise<RevealOutcome[]> | null = null;
 
@@ -174,6 +177,7 @@ export class CommitReveal {
     this.#conn = deps.conn;
     this.#store = deps.store;
     this.#logger = deps.logger;
+    this.#onRevealed = deps.onRevealed;
   }
 
   /** Pending commits of this chain (all hotkeys the store holds). */
@@ -339,7 +343,9 @@ export class CommitReveal {
       await this.#drop(commit.commitHash);
       const confirmed = await this.#confirm(api, commit, receipt.blockHash);
       this.#logger.info({ netuid: commit.netuid, commitHash: commit.commitHash, block: receipt.blockNumber, confirmed }, 'weights revealed');
-      return { ...base, outcome: 'revealed', receipt, confirmed };
+      const revealed = { ...base, outcome: 'revealed' as const, receipt, confirmed };
+      this.#onRevealed?.(revealed);
+      return revealed;
     } catch (err) {
       if (!isSubtensorError(err) || (err.code !== 'TX_DISPATCH_FAILED' && err.code !== 'TX_INVALID')) throw err;
       if (err.reason === 'RevealTooEarly') {

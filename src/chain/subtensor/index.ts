@@ -35,6 +35,7 @@ import type {
   SetWeightsResult,
   Subtensor,
   TxOptions,
+  WeightsEvent,
 } from './types.js';
 import { commitTimelocked, DEFAULT_BLOCK_TIME_SEC, planTimelockedCommit } from './timelockCommit.js';
 import { precheckError, predictWeightsFailure, readWeightState, setWeightsCall, signerOf, validateWeightsInput } from './weights.js';
@@ -55,6 +56,11 @@ export interface CreateSubtensorOptions extends ConnectOptions {
   blockTimeSec?: number;
   /** Defaults for every transaction (waitFor finalized, 120 s). */
   tx?: Pick<TxOptions, 'waitFor' | 'timeoutMs'>;
+  /**
+   * Told of each weights extrinsic once included: set, committed, and the reveals this adapter sends on
+   * its own (the validator's metrics). A throw here is logged, never the caller's failure.
+   */
+  onWeights?: (event: WeightsEvent) => void;
 }
 
 export async function createSubtensor(options: CreateSubtensorOptions): Promise<SubtensorClient> {
@@ -74,6 +80,7 @@ export class SubtensorClient implements Subtensor {
   readonly #autoReveal: boolean;
   readonly #ephemeralStore: boolean;
   readonly #blockTimeSec: number;
+  readonly #onWeights: ((event: WeightsEvent) => void) | undefined;
   #stopAutoReveal: (() => void) | null = null;
   #closing: Promise<void> | null = null;
 
@@ -85,10 +92,16 @@ export class SubtensorClient implements Subtensor {
     this.#txDefaults = options.tx ?? {};
     this.#blockTimeSec = options.blockTimeSec ?? DEFAULT_BLOCK_TIME_SEC;
     this.#autoReveal = options.autoReveal ?? true;
+    this.#onWeights = options.onWeights;
     const store = options.commitStore ?? (options.commitStorePath ? createJsonCommitStore(options.commitStorePath) : undefined);
     this.#ephemeralStore = store === undefined;
     this.#heads = new HeadWatcher(conn, logger);
-    this.#commitReveal = new CommitReveal({ conn, store: store ?? createMemoryCommitStore(), logger });
+    this.#commitReveal = new CommitReveal({
+      conn,
+      store: store ?? createMemoryCommitStore(),
+      logger,
+      onRevealed: (o) => this.#emitWeights({ kind: 'revealed', netuid: o.netuid, blockNumber: o.receipt.blockNumber }),
+    });
     conn.onReconnect(() => void this.#checkSameChain());
     // Commits left by an earlier run are revealed without waiting for a new commit.
     void this.#commitReveal
@@ -224,6 +237,7 @@ export class SubtensorClient implements Subtensor {
           'weights committed (timelocked): the chain reveals them in the reveal epoch',
         );
         const { revealRound, revealTargetBlock, ...rest } = receipt;
+        this.#emitWeights({ kind: 'committed-timelocked', netuid: params.netuid, blockNumber: receipt.blockNumber });
         return { kind: 'committed-timelocked', revealRound, revealTargetBlock, ...rest };
       }
       if (this.#ephemeralStore) this.#logger.warn('committing weights without a commit store: a restart before the reveal loses this commit');
@@ -236,6 +250,7 @@ export class SubtensorClient implements Subtensor {
         skipPrechecks: params.skipPrechecks,
       });
       this.#ensureAutoReveal();
+      this.#emitWeights({ kind: 'committed', netuid: params.netuid, blockNumber: receipt.blockNumber });
       return { kind: 'committed', commit: pending, ...receipt };
     }
     const { call, route } = setWeightsCall(
@@ -249,6 +264,7 @@ export class SubtensorClient implements Subtensor {
       { netuid: params.netuid, call: route.call, mechanism: route.mechanism, uids: input.uids.length, block: receipt.blockNumber },
       'weights set',
     );
+    this.#emitWeights({ kind: 'set', netuid: params.netuid, blockNumber: receipt.blockNumber });
     return { kind: 'set', ...receipt };
   }
 
@@ -287,6 +303,14 @@ export class SubtensorClient implements Subtensor {
       timeoutMs: options.timeoutMs ?? this.#txDefaults.timeoutMs,
       signal: options.signal,
     };
+  }
+
+  #emitWeights(event: WeightsEvent): void {
+    try {
+      this.#onWeights?.(event);
+    } catch (err) {
+      this.#logger.warn({ err: redactText(errorMessage(err)) }, 'the weights listener failed');
+    }
   }
 
   #ensureAutoReveal(): void {

@@ -122,6 +122,13 @@ export type SetWeightsResult =
   /** Commit-reveal v3/v4: encrypted to drand round `revealRound`; the chain reveals it by itself. */
   | ({ kind: 'committed-timelocked'; revealRound: bigint; revealTargetBlock: number } & TxReceipt);
 
+/** A weights extrinsic of this adapter's hotkeys included in a block: set, committed (hash or timelocked), a hash commit revealed. */
+export interface WeightsEvent {
+  kind: 'set' | 'committed' | 'committed-timelocked' | 'revealed';
+  netuid: number;
+  blockNumber: number;
+}
+
 export interface RevealOutcome {
   commitHash: string;
   netuid: number;
