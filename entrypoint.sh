@@ -25,10 +25,12 @@
 #                              import always runs the real hs58)
 #
 # hs58 is `node dist/hs58.mjs` (the production build, `npm run build`) when it is there, else
-# `node bin/hs58.js` (the TypeScript sources through tsx). Unless NODE_OPTIONS is set, the miner
-# runs with --max-semi-space-size=2: a small young generation takes 25-30 MB off its memory. Not the
-# validator: its claims scan makes short-lived megabytes that a small young generation would
-# promote into the old one, raising its peak instead (bench/README.md).
+# `node bin/hs58.js` (the TypeScript sources through tsx). Unless NODE_OPTIONS is set, each daemon
+# gets the V8 sizes bench:validator measured best on Node 24 (bench/README.md: daemon memory): the
+# miner a small young generation, a 96 MB old-generation cap (its live heap stays under 40 MB) and
+# one V8 helper thread; the validator a young generation of 8 MB a half (Node 24's default grows to
+# 64 MB and more, and the validator's peak with it). MALLOC_ARENA_MAX=2 (unless set) keeps glibc from
+# giving each thread an arena of its own.
 #   HS58_SLEEP                 command called as `$HS58_SLEEP <seconds>` for the backoff (default sleep)
 #   HS58_BACKOFF_RESET_AFTER   seconds a run must last to reset the backoff (default 600)
 
@@ -180,13 +182,15 @@ if [ "$NEURON_TYPE" = miner ]; then
   if [ -n "$external_ip" ]; then
     set -- --axon.external_ip "$external_ip" "$@"
   fi
-  export NODE_OPTIONS="${NODE_OPTIONS---max-semi-space-size=2}"
+  export NODE_OPTIONS="${NODE_OPTIONS---max-semi-space-size=2 --max-old-space-size=96 --v8-pool-size=1}"
   set -- miner --netuid "$netuid" --wallet.name "$WALLET_NAME" --wallet.hotkey "$HOTKEY_NAME" \
     --axon.port "$axon_port" --axon.external_port "${external_port:-$axon_port}" "$@"
 else
+  export NODE_OPTIONS="${NODE_OPTIONS---max-semi-space-size=8}"
   set -- validator --netuid "$netuid" --wallet.name "$WALLET_NAME" --wallet.hotkey "$HOTKEY_NAME" \
     --neuron.axon_off "$@"
 fi
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX-2}"
 log "starting: hs58 $* (${HS58_BIN:-node $HS58_MAIN})"
 if [ -n "${HS58_BIN:-}" ]; then
   set -- "$HS58_BIN" "$@"

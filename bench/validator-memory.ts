@@ -17,8 +17,9 @@
  *
  * Options: --claims N (default 150000), --rounds N (6), --epoch N (validator round every N
  * blocks, 10), --block-ms N (Chopsticks block interval, 1000), --uids N (256),
- * --validator-node-flags="…" (default none) and --miner-node-flags="…" (default
- * "--max-semi-space-size=2"): each daemon's Node flags, by default those entrypoint.sh gives it;
+ * --validator-node-flags="…" (default "--max-semi-space-size=8") and --miner-node-flags="…" (default
+ * "--max-semi-space-size=2 --max-old-space-size=96 --v8-pool-size=1"): each daemon's Node flags, by
+ * default those entrypoint.sh gives it (and MALLOC_ARENA_MAX=2 unless set, as it does);
  * --sources (run both from the TypeScript sources through tsx instead, as `node bin/hs58.js` does).
  * Needs Linux (/proc) and the subtensor chain spec (see localnet/chainSpec.ts).
  */
@@ -38,8 +39,8 @@ const { values } = parseArgs({
     epoch: { type: 'string', default: '10' },
     'block-ms': { type: 'string', default: '1000' },
     uids: { type: 'string', default: '256' },
-    'validator-node-flags': { type: 'string', default: '' },
-    'miner-node-flags': { type: 'string', default: '--max-semi-space-size=2' },
+    'validator-node-flags': { type: 'string', default: '--max-semi-space-size=8' },
+    'miner-node-flags': { type: 'string', default: '--max-semi-space-size=2 --max-old-space-size=96 --v8-pool-size=1' },
     sources: { type: 'boolean', default: false },
   },
 });
@@ -61,7 +62,8 @@ interface Measured {
 const measured: Measured[] = [];
 
 function start(name: string, args: string[], env: NodeJS.ProcessEnv = {}): Measured {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, HS58_ENV_FILE: path.join(os.tmpdir(), 'hs58-bench-no.env'), ...env };
+  // MALLOC_ARENA_MAX=2 unless set, as entrypoint.sh runs the daemons.
+  const childEnv: NodeJS.ProcessEnv = { MALLOC_ARENA_MAX: '2', ...process.env, HS58_ENV_FILE: path.join(os.tmpdir(), 'hs58-bench-no.env'), ...env };
   delete childEnv.LOG_LEVEL;
   const child = spawn(process.execPath, args, { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   const m: Measured = { name, child, peakMb: 0, rssMb: 0, cpuS: 0, startedAt: performance.now(), output: '' };

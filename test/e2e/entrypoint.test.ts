@@ -25,7 +25,7 @@ dir=$FAKE_DIR
 n=$(( $(cat "$dir/count" 2>/dev/null || echo 0) + 1 ))
 echo "$n" > "$dir/count"
 printf '%s\\n' "$@" > "$dir/run-$n.args"
-printf '%s\\n' "BT_HOTKEY_B64=\${BT_HOTKEY_B64-unset}" "BT_COLDKEY_B64=\${BT_COLDKEY_B64-unset}" "BT_COLDKEYPUB_B64=\${BT_COLDKEYPUB_B64-unset}" "NODE_OPTIONS=\${NODE_OPTIONS-unset}" > "$dir/run-$n.env"
+printf '%s\\n' "BT_HOTKEY_B64=\${BT_HOTKEY_B64-unset}" "BT_COLDKEY_B64=\${BT_COLDKEY_B64-unset}" "BT_COLDKEYPUB_B64=\${BT_COLDKEYPUB_B64-unset}" "NODE_OPTIONS=\${NODE_OPTIONS-unset}" "MALLOC_ARENA_MAX=\${MALLOC_ARENA_MAX-unset}" > "$dir/run-$n.env"
 step=$(echo "$FAKE_PLAN" | cut -d' ' -f"$n")
 case $step in
   hang)
@@ -210,8 +210,9 @@ describe('entrypoint.sh', () => {
       'BT_HOTKEY_B64=unset',
       'BT_COLDKEY_B64=unset',
       'BT_COLDKEYPUB_B64=unset',
-      // The miner's small young generation is not the validator's (bench/README.md: daemon memory).
-      'NODE_OPTIONS=unset',
+      // Each daemon's V8 sizes (bench/README.md: daemon memory): the validator's young generation.
+      'NODE_OPTIONS=--max-semi-space-size=8',
+      'MALLOC_ARENA_MAX=2',
     ]);
     expect(existsSync(path.join(c.record, 'sleeps'))).toBe(false);
   });
@@ -233,7 +234,7 @@ describe('entrypoint.sh', () => {
     const dir = path.join(c.home, '.bittensor', 'wallets', 'hs58');
     expect(await readFile(path.join(dir, 'hotkeys', 'validator'))).toEqual(wallet.files.hotkey);
     expect(existsSync(path.join(dir, 'coldkey'))).toBe(false); // BT_COLDKEY_B64 was not given
-    expect(await lines(path.join(c.record, 'run-1.env'))).toContain('NODE_OPTIONS=--max-semi-space-size=2');
+    expect(await lines(path.join(c.record, 'run-1.env'))).toContain('NODE_OPTIONS=--max-semi-space-size=2 --max-old-space-size=96 --v8-pool-size=1');
     expect(await lines(path.join(c.record, 'run-1.args'))).toEqual([
       'miner',
       '--netuid',
