@@ -183,7 +183,7 @@ table{border-collapse:collapse}td,th{padding:4px 9px;border-bottom:1px solid #dd
 tbody tr:nth-child(even){background:#fafafa}.num{text-align:right;font-variant-numeric:tabular-nums}.mono{font-family:ui-monospace,monospace}
 .share{white-space:nowrap;font-variant-numeric:tabular-nums}.bar{display:inline-block;height:10px;background:#2563eb;margin-right:6px;vertical-align:middle;border-radius:2px}
 .muted{color:#666}.warn{color:#b45309}.ok{color:#15803d}h3{margin:14px 0 6px;font-size:15px}tr.consensus th,tr.consensus td{background:#eef2ff;font-weight:normal}
-.ans{font-variant-numeric:tabular-nums;white-space:nowrap}.meter{display:inline-block;width:160px;height:10px;background:#e5e7eb;border-radius:2px;vertical-align:middle;margin:0 6px}.meter span{display:block;height:10px;background:#16a34a;border-radius:2px}
+.ans{font-variant-numeric:tabular-nums;white-space:nowrap}#probes th{white-space:normal}.url{font-size:11px;font-weight:normal;word-break:break-all}.meter{display:inline-block;width:160px;height:10px;background:#e5e7eb;border-radius:2px;vertical-align:middle;margin:0 6px}.meter span{display:block;height:10px;background:#16a34a;border-radius:2px}
 .legend{margin:4px 0 0 56px}.legend .key{margin-right:14px;white-space:nowrap;font-variant-numeric:tabular-nums}.legend i{display:inline-block;width:10px;height:10px;margin-right:4px}</style></head><body>
 <h1>hs58 validator</h1>
 <p>netuid <b>${j.netuid}</b> · hotkey <span class="mono">${esc(j.hotkey)}</span> · preset <b>${esc(j.preset)}</b> · head ${j.lastHead ?? '—'} · rounds ${j.rounds}</p>

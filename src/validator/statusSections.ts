@@ -128,7 +128,7 @@ export function probesSection(j: Pick<Json, 'lastRound'>): string {
   const providers = j.lastRound?.providers ?? [];
   if (providers.length === 0) return '<h2>Probes of the last round</h2><p class="muted">No provider probed in the last round.</p>';
   const head = providers
-    .map((p) => `<th title="${esc(p.probeUrl)}">${esc(p.name || p.id || p.probeUrl)}<br><span class="muted mono">${esc(p.probeUrl)}</span></th>`)
+    .map((p) => `<th title="${esc(p.probeUrl)}">${esc(p.name || p.id || p.probeUrl)}<br><span class="muted mono url">${esc(p.probeUrl)}</span></th>`)
     .join('');
   const consensus = providers
     .map(({ consensus: c }) =>
@@ -163,6 +163,13 @@ function txLine(j: Pick<Json, 'lastWeightTx' | 'lastWeights'>): string {
 · extrinsic <span class="mono">${esc(tx.txHash)}</span> · ${when}</p>`;
 }
 
+/** A 32-byte hash shortened for the table; the whole of it in the title (and the JSON). */
+function hashCell(hash: string | null): string {
+  if (hash === null) return '<td class="mono">—</td>';
+  const short = hash.length > 22 ? `${hash.slice(0, 12)}…${hash.slice(-8)}` : hash;
+  return `<td class="mono" title="${esc(hash)}">${esc(short)}</td>`;
+}
+
 function revealText(c: Json['pendingCommits']['commits'][number]): string {
   const soon = c.revealInBlocks === null ? '' : c.revealInBlocks > 0 ? `, in ${c.revealInBlocks} blocks` : ', due now';
   if (c.scheme === 'timelocked') return `by the chain at drand round ${esc(c.drandRound)} (near block ${c.revealTargetBlock}${soon})`;
@@ -174,7 +181,7 @@ function revealText(c: Json['pendingCommits']['commits'][number]): string {
 export function weightsSection(j: Pick<Json, 'lastWeightTx' | 'lastWeights' | 'pendingCommits'>): string {
   const { commits, error } = j.pendingCommits;
   const rows = commits
-    .map((c) => `<tr><td>${c.scheme}</td><td class="mono">${esc(c.commitHash ?? '—')}</td><td>${c.commitBlock ?? 'sending'}</td><td>${revealText(c)}</td></tr>`)
+    .map((c) => `<tr><td>${c.scheme}</td>${hashCell(c.commitHash)}<td>${c.commitBlock ?? 'sending'}</td><td>${revealText(c)}</td></tr>`)
     .join('\n');
   const table = commits.length
     ? `<table id="pending-commits"><thead><tr><th>scheme</th><th>commit hash</th><th>committed in block</th><th>reveals</th></tr></thead><tbody>${rows}</tbody></table>`

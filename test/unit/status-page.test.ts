@@ -307,7 +307,9 @@ describe('what the operator asks the /status page', () => {
     expect(tx).toContain(`<b>weights committed (hash 0x${'c1'.repeat(32)})</b> in block <b title="0x${'b1'.repeat(32)}">101</b>`);
     expect(tx).toContain(`extrinsic <span class="mono">0x${'7a'.repeat(32)}</span> · round at block 100 · 2026-01-02T03:04:05.000Z`);
     const pending = /<table id="pending-commits">([\s\S]*?)<\/table>/.exec(html)![1]!;
-    expect(pending).toContain(`<td>hash</td><td class="mono">0x${'c1'.repeat(32)}</td><td>101</td><td>in blocks 130–139, in 29 blocks</td>`);
+    expect(pending).toContain(
+      `<td>hash</td><td class="mono" title="0x${'c1'.repeat(32)}">0xc1c1c1c1c1…c1c1c1c1</td><td>101</td><td>in blocks 130–139, in 29 blocks</td>`,
+    );
     expect(pending).toContain(
       '<td>timelocked</td><td class="mono">—</td><td>90</td><td>by the chain at drand round 23456789 (near block 460, in 359 blocks)</td>',
     );
