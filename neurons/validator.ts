@@ -29,6 +29,7 @@ import { createFileStateStore, type StateStore } from '../src/store/jsonFile.js'
 import type { ValidatorState } from '../src/validator/state.js';
 import { chooseScoring, summarizeScoring, type ScoringChoice } from '../src/validator/scoringChoice.js';
 import { statusRoutes } from '../src/validator/statusPage.js';
+import { backfillProgressLog } from '../src/validator/backfill.js';
 import { createValidator, type Validator, type ValidatorStatus } from '../src/validator/loop.js';
 import { loadWallet, walletParameters, type Hotkey } from '../src/wallet/hotkey.js';
 import { createCloseStack, type CloseStack } from '../src/util/closeStack.js';
@@ -167,6 +168,7 @@ async function runRounds(run: ValidatorRun, handlers: ValidatorJobHandlers): Pro
       logger,
       metrics: run.metrics,
       heads: (signal) => subtensor.heads(signal),
+      pendingCommits: () => subtensor.pendingCommits(),
       stateStore,
       alertUnreachable: (p) =>
         void sendProbeAlert({
@@ -250,6 +252,8 @@ function openClaims(run: ValidatorRun) {
     fallbackUrls: !run.parsed.rpcFromDefault && config['polygon.chain_id'] === 137 ? DEFAULT_POLYGON_RPCS : [],
     databasePath: path.join(stateDir, CLAIMS_DATABASE_FILE),
     legacyState: { path: path.join(stateDir, CLAIMS_STATE_FILE), movedTo: path.join(stateDir, `${CLAIMS_STATE_FILE}.imported`) },
+    // A first backfill (or one after a long stop) logs percent, blocks/s and time left every 5 s.
+    onProgress: backfillProgressLog(run.logger),
     // Requests and latency per redacted endpoint, failures per host and kind (never a path, query or password).
     metrics: polygonRpcRecorder(metrics),
   });

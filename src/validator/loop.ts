@@ -1,4 +1,5 @@
-import type { BlockHead } from '../chain/subtensor/types.js';
+import type { ClaimsCompleteness, ClaimsScanStatus } from '../chain/polygon/scanner.js';
+import type { BlockHead, PendingCommit } from '../chain/subtensor/types.js';
 import type { StateStore } from '../store/jsonFile.js';
 import { errorMessage, isAbortError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
@@ -11,6 +12,7 @@ import { summarizeScoring, type ScoringSummary } from './scoringChoice.js';
 import { loadValidatorState, type ValidatorState } from './state.js';
 import type { ClaimsScanPort, RoundDeps, RoundSettings } from './steps/context.js';
 import { runSaveStep } from './steps/save.js';
+import { WeightsActivity, type PendingCommitView, type WeightTx } from './weightsActivity.js';
 
 /**
  * The validator loop, driven by chain blocks: a round runs when `block // epoch_length`
@@ -26,6 +28,8 @@ export interface ValidatorDeps extends RoundDeps {
   stateStore: StateStore<ValidatorState>;
   /** No new head for this long makes the chain part of /health degraded (default 60 s, five blocks). */
   staleHeadMs?: number;
+  /** The chain adapter's weight commits waiting for their reveal (`Subtensor.pendingCommits`), for /status. */
+  pendingCommits?: () => Promise<PendingCommit[]>;
   now?: () => number;
 }
 
@@ -45,6 +49,12 @@ export interface ValidatorStatus {
   /** The round running now: its block, step, and how long that step has run against its budget. */
   current: { block: number; step: StepName | 'save' | null; stepMs: number; budgetMs: number } | null;
   roundBudgetMs: number;
+  /** The claims window and the scan running now; null when the preset scores no claims. */
+  claims: { completeness: ClaimsCompleteness; scan: ClaimsScanStatus | null } | null;
+  /** The last weight transaction sent (or tried) since the start. */
+  lastWeightTx: WeightTx | null;
+  /** Weight commits waiting for their reveal; `error` when the commit store could not be read. */
+  pendingCommits: { commits: PendingCommitView[]; error: string | null };
 }
 
 export interface Validator {
@@ -71,6 +81,7 @@ export function joinScans(claims: ClaimsScanPort): ClaimsScanPort {
   return {
     claimsByProvider: () => claims.claimsByProvider(),
     completeness: () => claims.completeness(),
+    scanStatus: claims.scanStatus?.bind(claims),
     runRound: (options) => {
       inFlight ??= claims.runRound(options).finally(() => {
         inFlight = null;
@@ -110,6 +121,7 @@ class ValidatorLoop implements Validator {
   private rounds = 0;
   private lastReport: RoundReport | null = null;
   private current: CurrentRound | null = null;
+  private readonly weightsActivity: WeightsActivity;
 
   constructor(deps: ValidatorDeps, settings: ValidatorSettings, state: ValidatorState) {
     this.deps = deps;
@@ -120,6 +132,13 @@ class ValidatorLoop implements Validator {
     this.staleHeadMs = deps.staleHeadMs ?? 60_000;
     this.budgetMs = roundBudgetMs(stepBudgets(settings)) + SAVE_BUDGET_MS;
     this.startedAt = this.now();
+    this.weightsActivity = new WeightsActivity({
+      netuid: settings.netuid,
+      hotkey: settings.hotkey,
+      pendingCommits: deps.pendingCommits,
+      log: this.log,
+      now: this.now,
+    });
     this.roundDeps = {
       ...deps,
       claims: deps.claims ? joinScans(deps.claims) : null,
@@ -149,6 +168,8 @@ class ValidatorLoop implements Validator {
     const report = await this.round(block, signal);
     this.lastReport = report;
     this.rounds += 1;
+    // Never awaited: /status must not hold a round up.
+    void this.weightsActivity.afterRound(report);
     timer?.();
     deps.metrics?.rounds.inc({ outcome: report.ok ? 'ok' : 'degraded' });
     this.current = { block, step: 'save', stepStartedAt: this.now(), budgetMs: SAVE_BUDGET_MS };
@@ -202,6 +223,7 @@ class ValidatorLoop implements Validator {
           this.lastHead = head.number;
           this.lastHeadAt = this.now();
           this.log.debug({ head: head.number }, 'new head');
+          void this.weightsActivity.onHead(head.number);
           this.headError = null;
           const last = this.state.lastRoundBlock;
           if (last !== null && bucket(head.number) === bucket(last)) continue;
@@ -237,7 +259,16 @@ class ValidatorLoop implements Validator {
         ? { block: current.block, step: current.step, stepMs: current.step ? this.now() - current.stepStartedAt : 0, budgetMs: current.budgetMs }
         : null,
       roundBudgetMs: this.budgetMs,
+      claims: this.claimsStatus(),
+      lastWeightTx: this.weightsActivity.lastWeightTx(),
+      pendingCommits: this.weightsActivity.pending(),
     };
+  }
+
+  private claimsStatus(): ValidatorStatus['claims'] {
+    const claims = this.roundDeps.claims;
+    if (!claims || !this.settings.preset.uses.claims) return null;
+    return { completeness: claims.completeness(), scan: claims.scanStatus?.() ?? null };
   }
 
   health(): HealthReport {

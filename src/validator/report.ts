@@ -4,7 +4,7 @@ import type { ScoringPreset } from '../scoring/presets.js';
 import { creditClaims } from '../scoring/rewards.js';
 import type { Provider } from '../marketplace/providers.js';
 import type { ClaimsValue } from './steps/claims.js';
-import type { ProbesValue } from './steps/probes.js';
+import type { ProbesValue, ProviderProbes } from './steps/probes.js';
 import type { ProofsValue } from './steps/proofs.js';
 import type { RewardsValue } from './steps/rewards.js';
 import type { FailedStep } from './steps/runStep.js';
@@ -31,9 +31,13 @@ export interface RoundReport {
   metagraph: MetagraphSnapshot | null;
   rows: MinerRow[];
   sampledProviders: Provider[];
+  /** Per provider probed: the miners' consensus and each miner's answer. */
+  providerProbes: ProviderProbes[];
   claimsComplete: boolean | null;
   weights: { uids: number[]; weights: number[] } | null;
   submitted: SetWeightsResult | null;
+  /** What became of the weights (`set`, `not submitted (…)`, `failed: …`, …). */
+  weightsOutcome: string;
   durationMs: number;
 }
 
@@ -63,9 +67,11 @@ export function roundReport(
     metagraph: mg,
     rows: minerRows(mg, preset, v),
     sampledProviders: v.probes.sampled,
+    providerProbes: v.probes.providers,
     claimsComplete: v.claims.claimsComplete,
     weights: v.weights.weights,
     submitted: v.weights.submitted,
+    weightsOutcome: v.weights.outcome,
     durationMs: performance.now() - started,
   };
 }
@@ -79,9 +85,11 @@ export function emptyReport(block: number, failedSteps: FailedStep[], notes: str
     metagraph: null,
     rows: [],
     sampledProviders: [],
+    providerProbes: [],
     claimsComplete: null,
     weights: null,
     submitted: null,
+    weightsOutcome: 'not computed',
     durationMs: performance.now() - started,
   };
 }

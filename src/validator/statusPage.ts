@@ -1,11 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { formatUsdc } from '../chain/polygon/claimsStore.js';
 import type { ValidatorStatus } from './loop.js';
+import { claimsJson, claimsSection, esc, linksLine, probesJson, probesSection, weightsJson, weightsSection } from './statusSections.js';
 
 /**
  * The validator's `/status`: JSON for machines (`/status.json`, or `/status` with
- * `Accept: application/json`), a small server-rendered page for people (table of
- * per-miner scores and weights, an SVG chart of the EMA over the last rounds).
+ * `Accept: application/json`), a small server-rendered page for people, without scripts: the
+ * round running, the claims window and backfill, the last round's probes (consensus and each
+ * miner's answer), the last weight transaction and pending commits (statusSections.ts), the
+ * per-miner scores and weights and an SVG chart of the EMA over the last rounds.
  * Numbers from bigints become strings in one place; no secret is ever part of the status.
  */
 export function statusToJson(s: ValidatorStatus) {
@@ -26,6 +29,9 @@ export function statusToJson(s: ValidatorStatus) {
     step: s.state.step,
     degraded: s.degraded,
     roundBudgetSec: Math.round(s.roundBudgetMs / 1000),
+    links: { statusJson: '/status.json', metrics: '/metrics', health: '/health' },
+    claims: claimsJson(s.claims),
+    ...weightsJson(s),
     currentRound: s.current
       ? { block: s.current.block, step: s.current.step, stepSec: Math.round(s.current.stepMs / 1000), stepBudgetSec: Math.round(s.current.budgetMs / 1000) }
       : null,
@@ -38,7 +44,9 @@ export function statusToJson(s: ValidatorStatus) {
           notes: r.notes,
           claimsComplete: r.claimsComplete,
           sampledProviders: r.sampledProviders.map((p) => ({ id: p.id, name: p.name, probeUrl: p.probeUrl })),
+          providers: probesJson(r),
           weights: r.weights,
+          weightsOutcome: r.weightsOutcome,
           submitted: r.submitted
             ? {
                 kind: r.submitted.kind,
@@ -65,7 +73,6 @@ export function statusToJson(s: ValidatorStatus) {
   };
 }
 
-const esc = (v: unknown) => String(v).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const fmt = (x: number | null | undefined, d = 4) => (x === null || x === undefined ? '—' : x.toFixed(d));
 const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777'];
 /** A chart of 256 lines says nothing: it draws the uids with the highest EMA; the table lists all. */
@@ -175,15 +182,20 @@ export function renderStatusHtml(s: ValidatorStatus): string {
 table{border-collapse:collapse}td,th{padding:4px 9px;border-bottom:1px solid #ddd;text-align:left}th{background:#f3f4f6;font-weight:600;white-space:nowrap}
 tbody tr:nth-child(even){background:#fafafa}.num{text-align:right;font-variant-numeric:tabular-nums}.mono{font-family:ui-monospace,monospace}
 .share{white-space:nowrap;font-variant-numeric:tabular-nums}.bar{display:inline-block;height:10px;background:#2563eb;margin-right:6px;vertical-align:middle;border-radius:2px}
-.muted{color:#666}.warn{color:#b45309}.ok{color:#15803d}
+.muted{color:#666}.warn{color:#b45309}.ok{color:#15803d}h3{margin:14px 0 6px;font-size:15px}tr.consensus th,tr.consensus td{background:#eef2ff;font-weight:normal}
+.ans{font-variant-numeric:tabular-nums;white-space:nowrap}#probes th{white-space:normal}.url{font-size:11px;font-weight:normal;word-break:break-all}.meter{display:inline-block;width:160px;height:10px;background:#e5e7eb;border-radius:2px;vertical-align:middle;margin:0 6px}.meter span{display:block;height:10px;background:#16a34a;border-radius:2px}
 .legend{margin:4px 0 0 56px}.legend .key{margin-right:14px;white-space:nowrap;font-variant-numeric:tabular-nums}.legend i{display:inline-block;width:10px;height:10px;margin-right:4px}</style></head><body>
 <h1>hs58 validator</h1>
 <p>netuid <b>${j.netuid}</b> · hotkey <span class="mono">${esc(j.hotkey)}</span> · preset <b>${esc(j.preset)}</b> · head ${j.lastHead ?? '—'} · rounds ${j.rounds}</p>
 <p class="muted">${esc(j.formula)}</p>
+${linksLine()}
 ${scoringSummary(j.scoring)}
 ${degraded}
 ${currentRound(j)}
 ${lastRoundSummary(j)}
+${claimsSection(j)}
+${probesSection(j)}
+${weightsSection(j)}
 <h2>EMA score over the last rounds</h2>
 ${chart(s.state.history)}
 <h2>Miners</h2>

@@ -3,7 +3,8 @@
  * Chopsticks with the real runtime, 4 miners, providers, consumers and a validator, prints a
  * table per round whose weights it read back from the chain, and exits 0. While it runs, the
  * validator's /status is polled; the page captured from it is then rendered by headless
- * Chromium (DOM and screenshot checked). The ready time and the process's peak RSS are printed
+ * Chromium (DOM and screenshot checked: the miners table, the EMA chart, the claims window, each
+ * probed provider's consensus and each miner's answer, the last weight transaction, the links). The ready time and the process's peak RSS are printed
  * (the speed goal is bench/localnet.ts's). Without the harness's devDependencies, as in a
  * production install, the command says in one line what to install and exits 2.
  *
@@ -19,7 +20,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { mnemonicToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { CHART_MAX_SERIES } from '../../src/validator/statusPage.js';
+import { CHART_MAX_SERIES, type statusToJson } from '../../src/validator/statusPage.js';
 import { chainSpecPath } from '../support/localChain.js';
 import { freePort } from '../support/net.js';
 import { countColours, decodePng } from '../support/png.js';
@@ -31,6 +32,8 @@ const RUN_DEADLINE_MS = 200_000;
 const EXPECTED_MINERS = 4;
 const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777'];
 const run = promisify(execFile);
+/** The screenshot's size: the whole page down to the chart and the first rows of the miners table. */
+const SHOT = [1000, 1800];
 
 interface Row {
   uid: number;
@@ -47,11 +50,7 @@ interface Round {
   degraded: string;
   rows: Row[];
 }
-interface StatusJson {
-  rounds: number;
-  miners: { uid: number; hotkey: string; weight: number; claimsUsdc: string; proof: boolean | null }[];
-  history: { block: number; scores: number[] }[];
-}
+type StatusJson = ReturnType<typeof statusToJson>;
 
 /** The tables `hs58 localnet` prints (localnet/run.ts renderRound). */
 function parseRounds(stdout: string): Round[] {
@@ -188,6 +187,53 @@ afterAll(async () => {
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
 
+/** What the operator asks the page, in the DOM Chromium built and in the JSON of the same round. */
+function operatorSections(dom: string, status: StatusJson): void {
+  const minerUids = status.miners.filter((m) => m.answered !== null).map((m) => m.uid);
+  expect(minerUids).toHaveLength(EXPECTED_MINERS);
+  // Links to the machine-readable views.
+  const links = /<p id="links">([\s\S]*?)<\/p>/.exec(dom);
+  expect(links, dom.slice(0, 2000)).not.toBeNull();
+  expect([...links![1]!.matchAll(/href="([^"]+)"/g)].map((m) => m[1])).toEqual(['status.json', 'metrics', 'health']);
+  expect(dom).not.toMatch(/<script/i);
+
+  // The claims window: scanned completely in the first round (a small local chain), no backfill left.
+  const claims = status.claims!;
+  expect(claims.backfill).toBeNull();
+  expect(claims.lastCompleteWindow).not.toBeNull();
+  expect(claims.coveredBlocks).toBe(claims.windowBlocks);
+  const claimsHtml = /<div id="claims">([\s\S]*?)<\/div>/.exec(dom)![1]!;
+  expect(claimsHtml).toContain(`last complete window: blocks <b>${claims.lastCompleteWindow!.from}–${claims.lastCompleteWindow!.to}</b>`);
+  expect(claimsHtml).not.toContain('First backfill');
+
+  // Each probed provider: the miners' consensus and every miner's answer.
+  const providers = status.lastRound!.providers;
+  expect(providers.map((p) => p.id)).toEqual(status.lastRound!.sampledProviders.map((p) => p.id));
+  expect(providers.length).toBeGreaterThan(0);
+  expect(providers.some((p) => p.consensus !== null)).toBe(true);
+  for (const p of providers) {
+    expect(p.answers.map((a) => a.uid)).toEqual(minerUids);
+    if (p.consensus) expect(p.consensus.voters).toBe(p.answers.filter((a) => a.reachable !== null).length);
+    for (const a of p.answers) expect(a.accuracy === null).toBe(p.consensus === null);
+  }
+  const probes = /<table id="probes">([\s\S]*?)<\/table>/.exec(dom)![1]!;
+  const consensusRow = /<tr class="consensus">([\s\S]*?)<\/tr>/.exec(probes)![1]!;
+  expect(consensusRow.match(/<td/g)).toHaveLength(providers.length);
+  const probeRows = [.../<tbody>([\s\S]*?)<\/tbody>/.exec(probes)![1]!.matchAll(/<tr>\s*<td>(\d+)<\/td>/g)].map((m) => Number(m[1]));
+  expect(probeRows).toEqual(minerUids);
+
+  // The last weight transaction: set directly (commit-reveal is off on the local subnet), none pending.
+  const tx = status.lastWeightTx!;
+  expect(tx).toMatchObject({ kind: 'set', outcome: 'set', roundBlock: status.lastRound!.block });
+  expect(tx.txHash).toMatch(/^0x[0-9a-f]{64}$/);
+  expect(tx.blockNumber).toBeGreaterThan(status.lastRound!.block - 1);
+  const txHtml = /<p id="weight-tx">([\s\S]*?)<\/p>/.exec(dom)![1]!;
+  expect(txHtml).toContain(`<b>weights set</b> in block <b title="${tx.blockHash}">${tx.blockNumber}</b>`);
+  expect(txHtml).toContain(tx.txHash!);
+  expect(status.pendingCommits).toEqual({ commits: [], error: null });
+  expect(dom).toContain('No weight commit waiting for its reveal.');
+}
+
 describe('hs58 localnet --epochs 2', () => {
   test('exits 0 in bounded time after two rounds whose on-chain weights follow the scenario', (ctx) => {
     if (result.skipReason) return ctx.skip(result.skipReason);
@@ -250,7 +296,7 @@ describe('hs58 localnet --epochs 2', () => {
     }
   });
 
-  test('its /status page, rendered by headless Chromium: the miners table, the EMA chart, a real screenshot', async (ctx) => {
+  test('its /status page, rendered by headless Chromium: claims window, probes, weight transaction, links, the miners table, the EMA chart, a real screenshot', async (ctx) => {
     if (result.skipReason) return ctx.skip(result.skipReason);
     const chromium = which('chromium');
     const missing = missingProgram(() => (chromium ? null : 'chromium on PATH (Debian: apt-get install chromium)'));
@@ -299,10 +345,12 @@ describe('hs58 localnet --epochs 2', () => {
     // One point per round of history in each line.
     for (const l of lines) expect(l[1]!.trim().split(/\s+/)).toHaveLength(status.history.length);
 
+    operatorSections(dom, status);
+
     const shot = path.join(workDir, 'status.png');
-    await run(chromium!, [...flags, `--screenshot=${shot}`, '--window-size=1000,900', url], { timeout: 60_000 });
+    await run(chromium!, [...flags, `--screenshot=${shot}`, `--window-size=${SHOT[0]},${SHOT[1]}`, url], { timeout: 60_000 });
     const png = decodePng(await readFile(shot));
-    expect([png.width, png.height]).toEqual([1000, 900]);
+    expect([png.width, png.height]).toEqual(SHOT);
     // Not blank: mostly background, but with text, rules, and the chart's and legend's colours.
     const colours = new Set<number>();
     let background = 0;

@@ -57,9 +57,11 @@ function report(over: Partial<RoundReport> = {}): RoundReport {
     metagraph: metagraph(),
     rows,
     sampledProviders: [],
+    providerProbes: [],
     claimsComplete: null,
     weights: { uids: [0, 1, 2, 3], weights: u16 },
     submitted: null,
+    weightsOutcome: 'not submitted (dry run or set weights disabled)',
     durationMs: 12_345,
     ...over,
   };

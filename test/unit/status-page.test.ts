@@ -32,9 +32,11 @@ function status(n: number, rounds: number, overrides: Partial<RoundReport> = {})
     metagraph: null,
     rows,
     sampledProviders: [],
+    providerProbes: [],
     claimsComplete: true,
     weights: null,
     submitted: null,
+    weightsOutcome: 'all scores are 0: weights not set',
     durationMs: 1234,
     ...overrides,
   };
@@ -62,6 +64,9 @@ function status(n: number, rounds: number, overrides: Partial<RoundReport> = {})
       lastWeights: null,
     },
     degraded: [],
+    claims: null,
+    lastWeightTx: null,
+    pendingCommits: { commits: [], error: null },
   };
 }
 
@@ -161,5 +166,177 @@ describe('the /status page', () => {
       blockNumber: 321,
       revealRound: '23456789',
     });
+  });
+});
+
+/** A round that probed two providers, a backfill running, a weight transaction and two commits waiting. */
+function operatorStatus(): ValidatorStatus {
+  const s = status(4, 3);
+  const answer = (uid: number, reachable: boolean | null, st: number | null, latencyMs: number | null, accuracy: number | null) => ({
+    uid,
+    reachable,
+    status: st,
+    latencyMs,
+    accuracy,
+  });
+  s.lastReport!.providerProbes = [
+    {
+      provider: { id: 'alpha', name: 'Alpha API', probeUrl: 'https://alpha.example/health', protocol: 'drain' },
+      consensus: { reachable: true, status: 200, medianLatencyMs: 120, voters: 2 },
+      answers: [answer(1, true, 200, 95, 1), answer(2, true, 200, 145, 1), answer(3, null, null, null, 0)],
+    },
+    {
+      provider: { id: 'beta', name: 'Beta', probeUrl: 'https://beta.example/', protocol: 'drain' },
+      consensus: null,
+      answers: [answer(1, null, null, null, null), answer(2, null, null, null, null), answer(3, null, null, null, null)],
+    },
+  ];
+  s.lastHead = 101;
+  s.claims = {
+    completeness: { lastCompleteWindow: null, lastCompleteAt: null, lastRound: null },
+    scan: {
+      window: { from: 1_000, to: 303_399 },
+      coveredBlocks: 111_888,
+      running: {
+        window: { from: 1_000, to: 303_399 },
+        totalBlocks: 302_400,
+        doneBlocks: 111_888,
+        requests: 56,
+        claimsFound: 3,
+        elapsedMs: 60_000,
+        blocksPerSecond: 1864.8,
+        etaMs: 102_160,
+      },
+    },
+  };
+  s.lastWeightTx = {
+    roundBlock: 100,
+    at: Date.UTC(2026, 0, 2, 3, 4, 5),
+    kind: 'committed',
+    outcome: 'committed',
+    blockNumber: 101,
+    blockHash: `0x${'b1'.repeat(32)}`,
+    txHash: `0x${'7a'.repeat(32)}`,
+    commitHash: `0x${'c1'.repeat(32)}`,
+    revealRound: null,
+    revealTargetBlock: null,
+  };
+  const none = { commitHash: null, revealFromBlock: null, revealUntilBlock: null, revealEpoch: null, drandRound: null, revealTargetBlock: null };
+  s.pendingCommits = {
+    error: null,
+    commits: [
+      { ...none, scheme: 'hash', netuid: 58, commitHash: `0x${'c1'.repeat(32)}`, commitBlock: 101, revealFromBlock: 130, revealUntilBlock: 139 },
+      { ...none, scheme: 'timelocked', netuid: 58, commitBlock: 90, drandRound: '23456789', revealTargetBlock: 460 },
+    ],
+  };
+  return s;
+}
+
+describe('what the operator asks the /status page', () => {
+  test('links to /status.json, /metrics and /health, and no script anywhere', () => {
+    const html = renderStatusHtml(operatorStatus());
+    const links = /<p id="links">([\s\S]*?)<\/p>/.exec(html)![1]!;
+    expect([...links.matchAll(/href="([^"]+)"/g)].map((m) => m[1])).toEqual(['status.json', 'metrics', 'health']);
+    expect(html).not.toMatch(/<script|javascript:|\son[a-z]+=/i);
+    expect(statusToJson(operatorStatus()).links).toEqual({ statusJson: '/status.json', metrics: '/metrics', health: '/health' });
+  });
+
+  test('the claims window and the first backfill: percent, blocks/s, time left, covered blocks', () => {
+    const html = renderStatusHtml(operatorStatus());
+    const claims = /<div id="claims">([\s\S]*?)<\/div>/.exec(html)![1]!;
+    expect(claims).toContain('window blocks <b>1000–303399</b> (302,400 blocks) · covered 111,888 (37 %)');
+    expect(claims).toMatch(
+      /First backfill running: <b>37 %<\/b> of 302,400 blocks[\s\S]*· 1,865 blocks\/s · about 2 min left · running 1 min · 56 requests · 3 claims found/,
+    );
+    expect(claims).toContain('No complete window yet: claims count 0 until the first backfill ends.');
+    // Once it is done: the window it scores with.
+    const done = operatorStatus();
+    done.claims = {
+      completeness: {
+        lastCompleteWindow: { from: 1_000, to: 303_399 },
+        lastCompleteAt: Date.UTC(2026, 0, 2),
+        lastRound: { window: { from: 1_000, to: 303_399 }, complete: true, missingRanges: [], finishedAt: Date.UTC(2026, 0, 2) },
+      },
+      scan: { window: { from: 1_000, to: 303_399 }, coveredBlocks: 302_400, running: null },
+    };
+    const after = renderStatusHtml(done);
+    expect(after).not.toContain('id="backfill"');
+    expect(after).toContain('last complete window: blocks <b>1000–303399</b>, completed 2026-01-02T00:00:00.000Z');
+    expect(statusToJson(done).claims).toMatchObject({
+      coveredPercent: 100,
+      backfill: null,
+      lastRound: { complete: true, finishedAt: '2026-01-02T00:00:00.000Z' },
+    });
+    // A preset without claims has no such section.
+    expect(renderStatusHtml(status(3, 1))).not.toContain('Claims window');
+  });
+
+  test("each probed provider's consensus and each miner's answer (reachable, status, latency, accuracy)", () => {
+    const s = operatorStatus();
+    const html = renderStatusHtml(s);
+    const table = /<table id="probes">([\s\S]*?)<\/table>/.exec(html)![1]!;
+    expect(table).toContain('<th title="https://alpha.example/health">Alpha API<br>');
+    expect(table).toContain(
+      '<tr class="consensus"><th>consensus</th><td>reachable · 200 · 120 ms · 2 votes</td><td class="muted">no consensus (no vote)</td></tr>',
+    );
+    const rows = [.../<tbody>([\s\S]*)<\/tbody>/.exec(table)![1]!.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((m) => m[1]);
+    expect(rows).toEqual([
+      '<td>1</td><td class="ans">✔ 200 · 95 ms · <b>1.00</b></td><td class="muted">no answer</td>',
+      '<td>2</td><td class="ans">✔ 200 · 145 ms · <b>1.00</b></td><td class="muted">no answer</td>',
+      '<td>3</td><td class="muted">no answer</td><td class="muted">no answer</td>',
+    ]);
+    const json = JSON.parse(JSON.stringify(statusToJson(s)));
+    expect(json.lastRound.providers[0]).toEqual({
+      id: 'alpha',
+      name: 'Alpha API',
+      probeUrl: 'https://alpha.example/health',
+      consensus: { reachable: true, status: 200, medianLatencyMs: 120, voters: 2 },
+      answers: [
+        { uid: 1, reachable: true, status: 200, latencyMs: 95, accuracy: 1 },
+        { uid: 2, reachable: true, status: 200, latencyMs: 145, accuracy: 1 },
+        { uid: 3, reachable: null, status: null, latencyMs: null, accuracy: 0 },
+      ],
+    });
+    expect(renderStatusHtml(status(3, 1))).toContain('No provider probed in the last round.');
+  });
+
+  test('the last weight transaction and the commits waiting for their reveal, with when they reveal', () => {
+    const s = operatorStatus();
+    const html = renderStatusHtml(s);
+    const tx = /<p id="weight-tx">([\s\S]*?)<\/p>/.exec(html)![1]!;
+    expect(tx).toContain(`<b>weights committed (hash 0x${'c1'.repeat(32)})</b> in block <b title="0x${'b1'.repeat(32)}">101</b>`);
+    expect(tx).toContain(`extrinsic <span class="mono">0x${'7a'.repeat(32)}</span> · round at block 100 · 2026-01-02T03:04:05.000Z`);
+    const pending = /<table id="pending-commits">([\s\S]*?)<\/table>/.exec(html)![1]!;
+    expect(pending).toContain(
+      `<td>hash</td><td class="mono" title="0x${'c1'.repeat(32)}">0xc1c1c1c1c1…c1c1c1c1</td><td>101</td><td>in blocks 130–139, in 29 blocks</td>`,
+    );
+    expect(pending).toContain(
+      '<td>timelocked</td><td class="mono">—</td><td>90</td><td>by the chain at drand round 23456789 (near block 460, in 359 blocks)</td>',
+    );
+    const json = statusToJson(s);
+    expect(json.pendingCommits.commits.map((c) => c.revealInBlocks)).toEqual([29, 359]);
+    expect(json.lastWeightTx).toMatchObject({ kind: 'committed', blockNumber: 101, at: '2026-01-02T03:04:05.000Z' });
+
+    s.lastWeightTx = { ...s.lastWeightTx!, kind: 'failed', outcome: 'failed: the chain refused it', blockNumber: null, blockHash: null, txHash: null };
+    s.pendingCommits = { commits: [], error: null };
+    const failed = renderStatusHtml(s);
+    expect(failed).toContain('Last weight transaction <b>failed</b>: failed: the chain refused it');
+    expect(failed).toContain('No weight commit waiting for its reveal.');
+    // After a restart: the state's record until this process sends one.
+    s.lastWeightTx = null;
+    s.state.lastWeights = { block: 95, uids: [1], weights: [65535], submitted: true, outcome: 'set' };
+    expect(renderStatusHtml(s)).toContain('No weight transaction since the start (before: the round at block 95: set).');
+  });
+
+  test('provider names and URLs, errors and pending-commit read failures from outside are escaped in the new sections', () => {
+    const evil = '<img src=x onerror=alert(1)>';
+    const s = operatorStatus();
+    s.lastReport!.providerProbes[0]!.provider = { id: evil, name: evil, probeUrl: `https://x/"${evil}`, protocol: 'drain' };
+    s.pendingCommits.error = evil;
+    s.lastWeightTx = { ...s.lastWeightTx!, kind: 'failed', outcome: evil };
+    const html = renderStatusHtml(s);
+    expect(html).not.toContain('<img');
+    expect(html).not.toContain('"<');
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
   });
 });

@@ -28,6 +28,7 @@ export {
   windowBlocksFor,
   type ClaimsCompleteness,
   type ClaimsScannerOptions,
+  type ClaimsScanStatus,
   type ClaimsSource,
   type MissingRange,
   type RunRoundOptions,

@@ -4,7 +4,7 @@ import type { EndpointPool } from './endpointPool.js';
 import { PolygonError } from './errors.js';
 import { fetchRanges, type MissingRange } from './fetchRanges.js';
 import { ChunkSizer, type ChannelClaim } from './getLogs.js';
-import { coveredThrough, formatRanges, rangeSize, type BlockRange } from './ranges.js';
+import { clipAbove, clipBelow, coveredThrough, formatRanges, rangeSize, type BlockRange } from './ranges.js';
 import { isEmptyRange, missingRanges, planScan, type ScanPlan } from './scanPlan.js';
 
 /**
@@ -48,6 +48,16 @@ export interface ScanProgress {
   blocksPerSecond: number;
   /** Estimated time left; null until a rate is known. */
   etaMs: number | null;
+}
+
+/** The scan as the status page shows it: the window, how much of it is covered, the round running now. */
+export interface ClaimsScanStatus {
+  /** Window of the round running now, else of the last round; null before any round. */
+  window: BlockRange | null;
+  /** Blocks of that window fetched completely so far. */
+  coveredBlocks: number;
+  /** Progress of the round running now (as last reported); null when none runs. */
+  running: ScanProgress | null;
 }
 
 export interface ClaimsScannerOptions {
@@ -119,6 +129,7 @@ export class ClaimsScanner implements ClaimsSource {
   private readonly onProgress: ((p: ScanProgress) => void) | undefined;
   private readonly now: () => number;
   private running = false;
+  private progressNow: ScanProgress | null = null;
   private lastRound: ClaimsCompleteness['lastRound'] = null;
 
   constructor(options: ClaimsScannerOptions) {
@@ -160,6 +171,13 @@ export class ClaimsScanner implements ClaimsSource {
     };
   }
 
+  /** The window, its covered blocks and the progress of the round running now (cheap: no I/O). */
+  scanStatus(): ClaimsScanStatus {
+    const running = this.progressNow ? { ...this.progressNow, window: { ...this.progressNow.window } } : null;
+    const window = running?.window ?? (this.lastRound ? { ...this.lastRound.window } : null);
+    return { window, coveredBlocks: window ? sizeOf(clipAbove(clipBelow(this.store.covered, window.from), window.to)) : 0, running };
+  }
+
   /** The claims currently held (inside `window` when given), for inspection and tests. */
   async claims(window?: BlockRange): Promise<ChannelClaim[]> {
     return this.store.list(window);
@@ -181,6 +199,7 @@ export class ClaimsScanner implements ClaimsSource {
       return await this.round(options);
     } finally {
       this.running = false;
+      this.progressNow = null;
     }
   }
 
@@ -267,14 +286,13 @@ export class ClaimsScanner implements ClaimsSource {
     return { totals, finishedAt };
   }
 
-  /** Counts stored blocks and claims, and reports progress (none without `onProgress`). */
+  /** Counts stored blocks and claims, keeps the progress for `scanStatus()` and reports it to `onProgress`. */
   private progressMeter(window: BlockRange, totalBlocks: number, started: number, requestsBefore: number): { add: (blocks: number, claims: number) => void } {
     const done = { blocks: 0, claims: 0 };
     const report = () => {
-      if (!this.onProgress) return;
       const elapsedMs = this.now() - started;
       const rate = elapsedMs > 0 ? (done.blocks * 1000) / elapsedMs : 0;
-      this.onProgress({
+      this.progressNow = {
         window,
         totalBlocks,
         doneBlocks: done.blocks,
@@ -283,7 +301,8 @@ export class ClaimsScanner implements ClaimsSource {
         elapsedMs,
         blocksPerSecond: rate,
         etaMs: rate > 0 ? ((totalBlocks - done.blocks) * 1000) / rate : null,
-      });
+      };
+      this.onProgress?.(this.progressNow);
     };
     report();
     return {

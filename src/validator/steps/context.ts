@@ -2,7 +2,7 @@
  * What every step of a round works with: the ports (`RoundDeps`), the settings, and the round's
  * block, signal, logger and step budgets (`RoundContext`).
  */
-import type { ClaimsSource, RunRoundOptions, ScanRoundResult } from '../../chain/polygon/scanner.js';
+import type { ClaimsScanStatus, ClaimsSource, RunRoundOptions, ScanRoundResult } from '../../chain/polygon/scanner.js';
 import type { Subtensor } from '../../chain/subtensor/types.js';
 import type { Logger } from '../../observability/logger.js';
 import type { ValidatorMetrics } from '../../observability/metrics.js';
@@ -14,6 +14,8 @@ import type { Provider, ProviderRegistry } from '../../marketplace/providers.js'
 
 export interface ClaimsScanPort extends ClaimsSource {
   runRound(options?: RunRoundOptions): Promise<ScanRoundResult>;
+  /** The window, its covered blocks and the scan running now (the scanner has it; absent: nothing known). */
+  scanStatus?(): ClaimsScanStatus;
 }
 
 export interface RoundDeps {

@@ -5,7 +5,7 @@
  * to the marketplace.
  */
 import { errorMessage } from '../../errors.js';
-import type { ProbeResponse } from '../../scoring/consensus.js';
+import { computeConsensus, probeAccuracy, type LatencyRule, type ProbeConsensus, type ProbeResponse } from '../../scoring/consensus.js';
 import { scoreProbeRound } from '../../scoring/rewards.js';
 import { sampleProviders } from '../../scoring/sampler.js';
 import { raceSignal } from '../../util/deadline.js';
@@ -19,25 +19,56 @@ export interface ProbesValue {
   sampled: Provider[];
   /** Per uid: accuracy against the consensus; null when no probe round was scored. */
   accuracy: (number | null)[] | null;
+  /** Per provider probed so far: the consensus and each served miner's answer (the status page shows them). */
+  providers: ProviderProbes[];
+}
+
+/** One miner's answer to one probe (null fields: not given, or no answer) and its accuracy against the consensus. */
+export interface ProbeAnswer extends ProbeResponse {
+  /** Null when there was no consensus to measure it against. */
+  accuracy: number | null;
+}
+
+export interface ProviderProbes {
+  provider: Provider;
+  /** The miners' consensus; null when no miner voted (the probe is not counted). */
+  consensus: ProbeConsensus | null;
+  /** In uid order. */
+  answers: ProbeAnswer[];
+}
+
+/** The consensus of one provider's answers and each answer's accuracy against it (as the round scores them). */
+export function providerProbes(provider: Provider, answers: readonly ProbeResponse[], rule: LatencyRule): ProviderProbes {
+  const consensus = computeConsensus(answers);
+  return {
+    provider,
+    consensus,
+    answers: [...answers].sort((a, b) => a.uid - b.uid).map((r) => ({ ...r, accuracy: consensus ? probeAccuracy(r, consensus, rule) : null })),
+  };
 }
 
 export async function runProbesStep(ctx: RoundContext, view: RoundView, providers: Provider[] | null): Promise<StepResult<ProbesValue>> {
-  const none: ProbesValue = { sampled: [], accuracy: null };
+  const none: ProbesValue = { sampled: [], accuracy: null, providers: [] };
   if (!providers || providers.length === 0) return skipped(none);
   const { settings, deps } = ctx;
   return runStep(ctx, 'probes', none, async (scope) => {
     const epochBlock = Math.floor(ctx.block / settings.epochLength) * settings.epochLength;
     const hash = await epochBlockHash(ctx, epochBlock, scope);
     const sampled = sampleProviders(providers, hash, epochBlock, settings.probesPerRound);
-    scope.keep({ sampled, accuracy: null });
-    const probes: ProbeResponse[][] = [];
-    for (const provider of sampled) probes.push(await probeOne(ctx, view, provider, scope.signal));
     const { preset } = settings;
+    const probes: ProbeResponse[][] = [];
+    const results: ProviderProbes[] = [];
+    scope.keep({ sampled, accuracy: null, providers: [] });
+    for (const provider of sampled) {
+      probes.push(await probeOne(ctx, view, provider, scope.signal));
+      results.push(providerProbes(provider, probes.at(-1)!, preset.latencyRule));
+      scope.keep({ sampled, accuracy: null, providers: [...results] });
+    }
     const round = scoreProbeRound({ n: view.n, queriedUids: view.servedUids, probes, latencyRule: preset.latencyRule, precision: preset.precision });
     round.consensus.forEach((c, i) => {
       if (c && !c.reachable) deps.alertUnreachable?.(sampled[i]!);
     });
-    return { sampled, accuracy: round.accuracy };
+    return { sampled, accuracy: round.accuracy, providers: results };
   });
 }
 

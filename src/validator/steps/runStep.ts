@@ -44,7 +44,8 @@ export async function runStep<T>(
   name: StepName,
   fallback: T,
   work: (scope: StepScope<T>) => Promise<T>,
-  overrun = GOES_ON,
+  /** What the report says after `abandoned at its budget of N s; `: a text, or one made when the budget ends. */
+  overrun: string | (() => string) = GOES_ON,
 ): Promise<StepResult<T>> {
   const { deps, log, signal } = ctx;
   const budgetMs = ctx.budgets[name];
@@ -72,7 +73,8 @@ export async function runStep<T>(
     // Stopped mid-round (whatever the abort reason): abandon the round. Finishing it would score
     // the queries the abort cut short as failures and decay every miner's EMA in the saved state.
     if (signal.aborted) throw err;
-    const error = deadline.expired ? `abandoned at its budget of ${Math.round(budgetMs / 1000)} s; ${overrun}` : errorMessage(err);
+    const why = () => (typeof overrun === 'function' ? overrun() : overrun);
+    const error = deadline.expired ? `abandoned at its budget of ${Math.round(budgetMs / 1000)} s; ${why()}` : errorMessage(err);
     deps.metrics?.stepFailures.inc({ step: name });
     if (deadline.expired) {
       deps.metrics?.stepOverruns.inc({ step: name });
