@@ -8,12 +8,11 @@
  * in test/support/axon-python-differences.ts.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import http from 'node:http';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { AxonServer } from '../../src/axon/server.js';
-import { signerFromSeed, startTestAxon, type NeuronEntry, type TestSigner } from '../support/axon.js';
+import { rawRequest, signerFromSeed, startTestAxon, type NeuronEntry, type TestSigner } from '../support/axon.js';
 import { buildCorpus, type CorpusCase, type CorpusTarget, type WireRequest } from '../support/axon-corpus.js';
 import { ALLOWED_DIFFERENCES, comparableMessage, isInformative } from '../support/axon-python-differences.js';
 import { REPO_ROOT, requireInteropPython } from '../support/programs.js';
@@ -36,28 +35,13 @@ let ours: AxonServer | undefined;
 let corpus: CorpusCase[] = [];
 
 /** Sends one request exactly as given; a dropped connection is status -1. Each on its own connection. */
-function send(port: number, r: WireRequest): Promise<Answer> {
-  return new Promise((resolve) => {
-    const headers = { ...r.headers, ...(r.body ? { 'content-length': String(r.body.length) } : {}) };
-    const req = http.request({ host: '127.0.0.1', port, method: r.method, path: r.path, agent: false, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: Record<string, unknown> | null = null;
-        try {
-          json = JSON.parse(text) as Record<string, unknown>;
-        } catch {
-          json = null;
-        }
-        resolve({ status: res.statusCode ?? 0, json, text });
-      });
-      res.on('error', (err) => resolve({ status: -1, json: null, text: String(err) }));
-    });
-    req.setTimeout(20_000, () => req.destroy(new Error('no answer within 20 s')));
-    req.on('error', (err) => resolve({ status: -1, json: null, text: String(err) }));
-    req.end(r.body ?? undefined);
-  });
+async function send(port: number, r: WireRequest): Promise<Answer> {
+  try {
+    const a = await rawRequest(port, { method: r.method, path: r.path, headers: r.headers, body: r.body ?? undefined, timeoutMs: 20_000 });
+    return { status: a.status, json: a.json, text: a.body };
+  } catch (err) {
+    return { status: -1, json: null, text: String(err) };
+  }
 }
 
 /** Starts the Python axon and resolves with its port and hotkey once it listens. */

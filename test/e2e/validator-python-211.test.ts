@@ -28,7 +28,7 @@ import { freeLoopbackPort } from '../../localnet/ports.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createValidatorJobHandlers, type ProbeJobOutcome, type ValidatorJobHandlers } from '../../src/validator/jobs.js';
 import type { LocalRound, RunLocalValidatorOptions } from '../../localnet/validator.js';
-import { exited, lineReader, lineWith } from '../support/childLines.js';
+import { startPythonMiner } from '../support/pythonMiner.js';
 import { REPO_ROOT, requireInteropPython } from '../support/programs.js';
 import { runPythonOracle } from '../support/python-oracle.js';
 import { deadline, withLocalNetwork } from '../support/validatorNet.js';
@@ -86,45 +86,15 @@ const fx = withLocalNetwork(
       return;
     }
     pythonPath = py;
-    const at = net.axonAddress('python');
-    const port = await freeLoopbackPort();
-    const child = spawn(
-      py,
-      [
-        path.join(REPO_ROOT, 'test/interop/python_miner.py'),
-        net.walletPath,
-        net.walletName,
-        'python',
-        String(port),
-        at.ip,
-        net.hotkeys.validator!,
-        net.providers[0]!.probeUrl,
-      ],
-      { cwd: REPO_ROOT, env: { ...process.env, HS58_PY_MINER_SYNAPSES: 'ProviderProbe' }, stdio: ['pipe', 'pipe', 'pipe'] },
-    );
-    children.push(child);
-    const stderr: string[] = [];
-    child.stderr!.on('data', (d: Buffer) => stderr.push(d.toString()));
-    const out = lineReader(child);
-    const readyLine = await out.waitFor(lineWith('@@HS58 {"event": "ready"'), 'the Python 2.1.1 miner').catch((err: Error) => {
-      throw new Error(`${err.message}\nstderr: ${stderr.join('').slice(-2000)}`);
+    const miner = await startPythonMiner<{ hotkey: string; synapses: string[] }, { ProviderCheck: number; ProviderProbe: number }>(net, {
+      python: py,
+      hotkeyName: 'python',
+      probeBase: net.providers[0]!.probeUrl,
+      env: { HS58_PY_MINER_SYNAPSES: 'ProviderProbe' },
     });
-    const ready = JSON.parse(readyLine.slice(7)) as { hotkey: string; synapses: string[] };
-    expect(ready.hotkey).toBe(net.hotkeys.python);
-    await at.serve(port);
-    python = {
-      uid: net.uids.python!,
-      synapses: ready.synapses,
-      async stats() {
-        const from = out.lines.length;
-        child.stdin!.write('stats\n');
-        return JSON.parse((await out.waitFor(lineWith('@@HS58 {"event": "stats"', from), 'the Python miner stats')).slice(7));
-      },
-      async stop() {
-        child.stdin!.end('stop\n');
-        await exited(child).catch(() => child.kill('SIGKILL'));
-      },
-    };
+    children.push(miner.child);
+    expect(miner.ready.hotkey).toBe(net.hotkeys.python);
+    python = { uid: miner.uid, synapses: miner.ready.synapses, stats: miner.stats, stop: miner.stop };
   },
 );
 

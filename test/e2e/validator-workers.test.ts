@@ -16,9 +16,9 @@ import path from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, test } from 'vitest';
-import { freeLoopbackPort } from '../../localnet/ports.js';
 import { validatorQueueName } from '../../src/validator/jobs.js';
 import { exited, lineReader, lineWith } from '../support/childLines.js';
+import { startPythonMiner } from '../support/pythonMiner.js';
 import { REPO_ROOT, requireInteropPython } from '../support/programs.js';
 import { startRedis, type RedisServer } from '../support/redis.js';
 import { deadline, expectedRewards, expectedWeightRow, expectWeightRow, withLocalNetwork, type MinerFacts } from '../support/validatorNet.js';
@@ -71,49 +71,15 @@ const fx = withLocalNetwork(
     }
     const account = await net.polygonAccount(2);
     await net.pay(account, PY_CLAIMS_USDC);
-    const at = net.axonAddress('python');
-    const port = await freeLoopbackPort();
-    const child = spawn(
-      py,
-      [
-        path.join(REPO_ROOT, 'test/interop/python_miner.py'),
-        net.walletPath,
-        net.walletName,
-        'python',
-        String(port),
-        at.ip,
-        net.hotkeys.validator!,
-        `${net.providers[0]!.probeUrl.replace('/health', '')}`,
-      ],
-      {
-        cwd: REPO_ROOT,
-        env: { ...process.env, POLYGON_PRIVATE_KEY: `0x${Buffer.from(account.getHdKey().privateKey!).toString('hex')}` },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      },
-    );
-    children.push(child);
-    const stderr: string[] = [];
-    child.stderr!.on('data', (d: Buffer) => stderr.push(d.toString()));
-    const out = lineReader(child);
-    const readyLine = await out.waitFor(lineWith('@@HS58 {"event": "ready"'), 'the Python miner').catch((err: Error) => {
-      throw new Error(`${err.message}\nstderr: ${stderr.join('').slice(-2000)}`);
+    const miner = await startPythonMiner<{ hotkey: string; wallet: string }, Awaited<ReturnType<PythonMiner['stats']>>>(net, {
+      python: py,
+      hotkeyName: 'python',
+      probeBase: `${net.providers[0]!.probeUrl.replace('/health', '')}`,
+      env: { POLYGON_PRIVATE_KEY: `0x${Buffer.from(account.getHdKey().privateKey!).toString('hex')}` },
     });
-    const ready = JSON.parse(readyLine.slice(7)) as { hotkey: string; wallet: string };
-    expect(ready.hotkey).toBe(net.hotkeys.python);
-    await at.serve(port);
-    python = {
-      uid: net.uids.python!,
-      wallet: ready.wallet.toLowerCase(),
-      async stats() {
-        const from = out.lines.length;
-        child.stdin!.write('stats\n');
-        return JSON.parse((await out.waitFor(lineWith('@@HS58 {"event": "stats"', from), 'the Python miner stats')).slice(7));
-      },
-      async stop() {
-        child.stdin!.end('stop\n');
-        await exited(child).catch(() => child.kill('SIGKILL'));
-      },
-    };
+    children.push(miner.child);
+    expect(miner.ready.hotkey).toBe(net.hotkeys.python);
+    python = { uid: miner.uid, wallet: miner.ready.wallet.toLowerCase(), stats: miner.stats, stop: miner.stop };
   },
 );
 

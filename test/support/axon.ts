@@ -113,7 +113,7 @@ export interface RawAnswer {
 /** One HTTP request with exactly these headers and body bytes (keep-alive agent optional). */
 export function rawRequest(
   port: number,
-  o: { method?: string; path: string; headers?: Record<string, string>; body?: string | Buffer; agent?: http.Agent },
+  o: { method?: string; path: string; headers?: Record<string, string | string[]>; body?: string | Buffer; agent?: http.Agent; timeoutMs?: number },
 ): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
     const body = o.body === undefined ? undefined : Buffer.isBuffer(o.body) ? o.body : Buffer.from(o.body, 'utf8');
@@ -142,6 +142,7 @@ export function rawRequest(
         res.on('error', reject);
       },
     );
+    if (o.timeoutMs !== undefined) req.setTimeout(o.timeoutMs, () => req.destroy(new Error(`no answer within ${o.timeoutMs} ms`)));
     req.on('error', reject);
     req.end(body);
   });
