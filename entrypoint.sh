@@ -28,9 +28,10 @@
 # `node bin/hs58.js` (the TypeScript sources through tsx). Unless NODE_OPTIONS is set, each daemon
 # gets the V8 sizes bench:validator measured best on Node 24 (bench/README.md: daemon memory): the
 # miner a small young generation, a 96 MB old-generation cap (its live heap stays under 40 MB) and
-# one V8 helper thread; the validator a young generation of 8 MB a half (Node 24's default grows to
-# 64 MB and more, and the validator's peak with it). MALLOC_ARENA_MAX=2 (unless set) keeps glibc from
-# giving each thread an arena of its own.
+# one V8 helper thread; the validator a young generation of 4 MB a half (Node 24's default grows to
+# 64 MB and more) and a 192 MB old-generation cap (its live heap is about 60 MB; without a cap V8 lets
+# the first backfill's garbage pile up to 130 MB before collecting it). MALLOC_ARENA_MAX=2 (unless
+# set) keeps glibc from giving each thread an arena of its own.
 #   HS58_SLEEP                 command called as `$HS58_SLEEP <seconds>` for the backoff (default sleep)
 #   HS58_BACKOFF_RESET_AFTER   seconds a run must last to reset the backoff (default 600)
 
@@ -186,7 +187,7 @@ if [ "$NEURON_TYPE" = miner ]; then
   set -- miner --netuid "$netuid" --wallet.name "$WALLET_NAME" --wallet.hotkey "$HOTKEY_NAME" \
     --axon.port "$axon_port" --axon.external_port "${external_port:-$axon_port}" "$@"
 else
-  export NODE_OPTIONS="${NODE_OPTIONS---max-semi-space-size=8}"
+  export NODE_OPTIONS="${NODE_OPTIONS---max-semi-space-size=4 --max-old-space-size=192}"
   set -- validator --netuid "$netuid" --wallet.name "$WALLET_NAME" --wallet.hotkey "$HOTKEY_NAME" \
     --neuron.axon_off "$@"
 fi

@@ -17,7 +17,7 @@
  *
  * Options: --claims N (default 150000), --rounds N (6), --epoch N (validator round every N
  * blocks, 10), --block-ms N (Chopsticks block interval, 1000), --uids N (256),
- * --validator-node-flags="…" (default "--max-semi-space-size=8") and --miner-node-flags="…" (default
+ * --validator-node-flags="…" (default "--max-semi-space-size=4 --max-old-space-size=192") and --miner-node-flags="…" (default
  * "--max-semi-space-size=2 --max-old-space-size=96 --v8-pool-size=1"): each daemon's Node flags, by
  * default those entrypoint.sh gives it (and MALLOC_ARENA_MAX=2 unless set, as it does);
  * --sources (run both from the TypeScript sources through tsx instead, as `node bin/hs58.js` does).
@@ -39,7 +39,7 @@ const { values } = parseArgs({
     epoch: { type: 'string', default: '10' },
     'block-ms': { type: 'string', default: '1000' },
     uids: { type: 'string', default: '256' },
-    'validator-node-flags': { type: 'string', default: '--max-semi-space-size=8' },
+    'validator-node-flags': { type: 'string', default: '--max-semi-space-size=4 --max-old-space-size=192' },
     'miner-node-flags': { type: 'string', default: '--max-semi-space-size=2 --max-old-space-size=96 --v8-pool-size=1' },
     sources: { type: 'boolean', default: false },
   },

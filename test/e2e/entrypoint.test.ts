@@ -211,7 +211,7 @@ describe('entrypoint.sh', () => {
       'BT_COLDKEY_B64=unset',
       'BT_COLDKEYPUB_B64=unset',
       // Each daemon's V8 sizes (bench/README.md: daemon memory): the validator's young generation.
-      'NODE_OPTIONS=--max-semi-space-size=8',
+      'NODE_OPTIONS=--max-semi-space-size=4 --max-old-space-size=192',
       'MALLOC_ARENA_MAX=2',
     ]);
     expect(existsSync(path.join(c.record, 'sleeps'))).toBe(false);
