@@ -16,8 +16,9 @@
  * Flags: --concurrency 64  --seconds 8  --rounds 3  --threads <cores>  --ts-requests 40000
  *        --python-requests 8000  --skip-python  --skip-ceiling  --overhead (also run the axon
  *        with verification skipped, to show what everything but sr25519 costs)
- *        --node-flags=--max-semi-space-size=2   (V8 flags for the TypeScript axon's process; the = form,
- *                      since the value starts with dashes)
+ *        --node-flags="…"  (V8 flags for the TypeScript axon's process; default the miner's flags in
+ *                      entrypoint.sh, "--max-semi-space-size=2 --max-old-space-size=96 --v8-pool-size=1";
+ *                      --node-flags="" for Node's defaults; MALLOC_ARENA_MAX=2 unless set, as there)
  *        --compiled   (run the axon as plain JavaScript bundled by esbuild, without the tsx loader,
  *                      as a production build would; by default it runs under tsx like `hs58`)
  */
@@ -54,9 +55,14 @@ const SKIP_CEILING = process.argv.includes('--skip-ceiling');
 /** Also measure the axon with verification skipped: what everything but sr25519 costs. */
 const OVERHEAD = process.argv.includes('--overhead');
 const COMPILED = process.argv.includes('--compiled');
+/** The miner's Node flags in entrypoint.sh (the Docker image), the default here. */
+const MINER_NODE_FLAGS = '--max-semi-space-size=2 --max-old-space-size=96 --v8-pool-size=1';
 const NODE_FLAGS = (() => {
+  // --node-flags="…" (one argument) or --node-flags "…" (two).
+  const joined = process.argv.find((a) => a.startsWith('--node-flags='));
   const i = process.argv.indexOf('--node-flags');
-  return i < 0 ? [] : (process.argv[i + 1] ?? '').split(' ').filter(Boolean);
+  const value = joined !== undefined ? joined.slice('--node-flags='.length) : i < 0 ? MINER_NODE_FLAGS : (process.argv[i + 1] ?? '');
+  return value.split(' ').filter(Boolean);
 })();
 const CORES = os.availableParallelism();
 
@@ -333,6 +339,8 @@ async function startTsAxon(minerHotkey: string, threads: number, skipVerify = fa
     [JSON.stringify({ minerHotkey, validatorHotkey: validatorAddress, threads, skipVerify })],
     {
       execArgv: compiled ? NODE_FLAGS : ['--import', 'tsx', ...NODE_FLAGS],
+      // MALLOC_ARENA_MAX=2 unless set, as entrypoint.sh runs the miner.
+      env: { MALLOC_ARENA_MAX: '2', ...process.env },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     },
   );

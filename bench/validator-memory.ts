@@ -20,6 +20,7 @@
  * --validator-node-flags="…" (default "--max-semi-space-size=4 --max-old-space-size=192") and --miner-node-flags="…" (default
  * "--max-semi-space-size=2 --max-old-space-size=96 --v8-pool-size=1"): each daemon's Node flags, by
  * default those entrypoint.sh gives it (and MALLOC_ARENA_MAX=2 unless set, as it does);
+ * --miner-args="…" (more `hs58 miner` flags, e.g. "--axon.verify_threads 1");
  * --sources (run both from the TypeScript sources through tsx instead, as `node bin/hs58.js` does).
  * Needs Linux (/proc) and the subtensor chain spec (see localnet/chainSpec.ts).
  */
@@ -41,6 +42,7 @@ const { values } = parseArgs({
     uids: { type: 'string', default: '256' },
     'validator-node-flags': { type: 'string', default: '--max-semi-space-size=4 --max-old-space-size=192' },
     'miner-node-flags': { type: 'string', default: '--max-semi-space-size=2 --max-old-space-size=96 --v8-pool-size=1' },
+    'miner-args': { type: 'string', default: '' },
     sources: { type: 'boolean', default: false },
   },
 });
@@ -204,6 +206,7 @@ try {
       '127.0.0.1',
       '--probe.timeout_ms',
       '3000',
+      ...flags(values['miner-args']),
     ],
     { POLYGON_PRIVATE_KEY: peers.minerPolygonKey, POLYGON_WALLET: peers.minerPolygonWallet },
   );
@@ -251,6 +254,7 @@ try {
   });
   const code = await exited(validator);
   await Promise.all(measured.map(sampleProc));
+  const minerMemory = await minerMemoryBreakdown(minerOps);
   if (code !== 0 || final === null) throw new Error(`validator exited ${code}:\n${validator.output}`);
   const f = final as Record<string, number | null>;
   const wall = (m: Measured) => (performance.now() - m.startedAt) / 1000;
@@ -266,6 +270,7 @@ try {
       `validator: first round (backfill of ${peers.claims.windowBlocks} blocks) ${first ? (first.ms / 1000).toFixed(1) : '?'} s, later rounds ${later.length ? `${Math.min(...later)}–${Math.max(...later)} ms` : '-'}; ` +
         `claims database ${f.claimsFileMb} MB; /status page ${Math.round(statusBytes / 1024)} KB`,
       `validator (in-process): maxRSS ${f.maxRssMb} MB, peak V8 heap used ${f.peakHeapUsedMb} MB (total ${f.peakHeapTotalMb} MB), peak external+arrayBuffers ${f.peakExternalMb} MB, CPU ${(Number(f.cpuUserS) + Number(f.cpuSystemS)).toFixed(1)} s`,
+      `miner (its /metrics at the end): ${minerMemory}`,
       '',
       '| process | peak RSS MB | RSS at end MB | CPU s | wall s | mean CPU % of one core |',
       '|---|---|---|---|---|---|',
@@ -291,4 +296,23 @@ try {
   await rm(work, { recursive: true, force: true });
   for (const c of cleanups) await c();
   if (failed) process.exitCode = 1;
+}
+
+/** Where the miner's memory sits at the end, from the default process metrics it exports. */
+async function minerMemoryBreakdown(opsPort: number): Promise<string> {
+  const text = await fetch(`http://127.0.0.1:${opsPort}/metrics`)
+    .then((r) => r.text())
+    .catch(() => '');
+  const mb = (name: string) => {
+    const m = new RegExp(`^${name} ([0-9.e+]+)$`, 'm').exec(text);
+    return m ? `${(Number(m[1]) / 1048576).toFixed(0)} MB` : '?';
+  };
+  return (
+    `RSS ${mb('process_resident_memory_bytes')}, V8 heap used ${mb('nodejs_heap_size_used_bytes')} of ${mb('nodejs_heap_size_total_bytes')}, ` +
+    `external ${mb('nodejs_external_memory_bytes')}; V8 spaces used: ` +
+    [...text.matchAll(/^nodejs_heap_space_size_used_bytes\{space="(\w+)"\} ([0-9.e+]+)$/gm)]
+      .filter((m) => Number(m[2]) >= 1048576)
+      .map((m) => `${m[1]} ${(Number(m[2]) / 1048576).toFixed(0)} MB`)
+      .join(', ')
+  );
 }
