@@ -50,9 +50,9 @@ const blacklist = createMetagraphBlacklist({
 });
 await blacklist.refresh();
 const verifier: SignatureVerifier = args.skipVerify
-  ? { verify: async () => true, threads: 0, pending: 0, mode: 'inline', wasmMemoryBytes: 0, close: async () => {} }
+  ? { verify: async () => true, threads: 0, running: 0, pending: 0, mode: 'inline', wasmMemoryBytes: 0, close: async () => {} }
   : args.threads > 0
-    ? await createVerifyPool({ threads: args.threads, logger })
+    ? await createVerifyPool({ threads: args.threads, minThreads: 0, logger }) // as the miner runs it: workers start on the load
     : await createInlineVerifier();
 const identity = { polygon_wallet: `0x${'ab'.repeat(20)}`, wallet_proof: `0x${'cd'.repeat(65)}`, api_url: 'https://provider.example/v1' };
 const axon = createAxonServer({

@@ -207,7 +207,8 @@ async function startAxon({ config, logger, closers, metrics, parts }: MinerRun, 
     metrics,
   });
   const threads = config['axon.verify_threads'] ?? defaultVerifyThreads();
-  const verifier = threads > 0 ? await createVerifyPool({ threads, logger }) : await createInlineVerifier();
+  // Elastic: a miner's usual load is verified on the main thread, a burst starts the workers (10–20 MB each), idle ones stop.
+  const verifier = threads > 0 ? await createVerifyPool({ threads, minThreads: 0, logger }) : await createInlineVerifier();
   closers.push({ name: 'verify workers', close: () => verifier.close() });
   const axon = createAxonServer({
     hotkey: settings.hotkey,

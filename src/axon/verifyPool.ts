@@ -8,61 +8,32 @@
  * structured clone), spread over the least loaded workers. A worker that dies has its jobs
  * failed with `VerifyPoolError` (the axon answers 500 for them) and is replaced.
  *
+ * Elastic when `minThreads` < `threads` (the miner's way): each worker costs 10–20 MB of
+ * resident memory, and a miner's usual load (a few validator requests a minute) needs none.
+ * While no worker runs, jobs are verified on the calling thread; a burst (`BURST_JOBS` in one
+ * turn or `BURST_JOBS_PER_SECOND`) starts the workers, and a worker without work for
+ * `idleMs` stops again.
+ *
  * Why threads and not several axon processes (cluster / SO_REUSEPORT): replay protection
  * needs one nonce table and stake-ordered admission one queue; with threads both stay in one
  * place and only the stateless, CPU-bound step is spread out.
  */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { Hs58Error } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
-import { initCrypto, signSr25519, sr25519KeypairFromSeed, verifySr25519 } from '../wallet/sr25519.js';
+import { initCrypto, verifySr25519 } from '../wallet/sr25519.js';
+import { type SignatureVerifier, VerifyPoolError } from './verifier.js';
+import { type LeanWorkerData, leanWorkerData } from './verifyWorkerData.js';
 
-export type VerifyPoolErrorCode = 'VERIFY_POOL_CLOSED' | 'VERIFY_WORKER_FAILED' | 'VERIFY_POOL_START_FAILED';
-
-export class VerifyPoolError extends Hs58Error<VerifyPoolErrorCode> {
-  override name = 'VerifyPoolError';
-}
-
-export interface SignatureVerifier {
-  /**
-   * True iff `signature` (64 bytes) is a valid substrate-context sr25519 signature of the
-   * UTF-8 `message` by `publicKey` (32 bytes). Rejects only with `VerifyPoolError`.
-   */
-  verify(message: string, signature: Uint8Array, publicKey: Uint8Array): Promise<boolean>;
-  /** Worker threads verifying (0: on the calling thread). */
-  readonly threads: number;
-  /** Jobs queued or being verified. */
-  readonly pending: number;
-  /** `inline` (calling thread), `lean` (workers calling the wasm directly) or `package` (workers loading @polkadot/wasm-crypto). */
-  readonly mode: 'inline' | 'lean' | 'package';
-  /** Largest wasm memory a worker reported (0 inline): stays flat unless verification leaks. */
-  readonly wasmMemoryBytes: number;
-  close(): Promise<void>;
-}
-
-/** Verification on the calling thread (the wasm path). For tests, tools and `--axon.verify_threads 0`. */
-export async function createInlineVerifier(): Promise<SignatureVerifier> {
-  await initCrypto();
-  let closed = false;
-  return {
-    verify: async (message, signature, publicKey) => {
-      if (closed) throw new VerifyPoolError('VERIFY_POOL_CLOSED', 'verifier closed');
-      return verifySr25519(message, signature, publicKey);
-    },
-    threads: 0,
-    pending: 0,
-    mode: 'inline',
-    wasmMemoryBytes: 0,
-    close: async () => {
-      closed = true;
-    },
-  };
-}
+export { createInlineVerifier, type SignatureVerifier, VerifyPoolError, type VerifyPoolErrorCode } from './verifier.js';
 
 export interface VerifyPoolOptions {
-  /** Worker threads; default: the machine's available parallelism, at most 8. */
+  /** Most worker threads; default: the machine's available parallelism, at most 8. */
   threads?: number;
+  /** Workers that run even without work; default `threads` (all, started before the pool is returned). */
+  minThreads?: number;
+  /** How long a worker above `minThreads` may go without work before it stops; default 60 s. */
+  idleMs?: number;
   /** Most jobs sent to one worker in one message. */
   maxBatch?: number;
   logger?: Logger;
@@ -83,46 +54,18 @@ interface Slot {
   /** Jobs sent and not answered yet. */
   inflight: number;
   batches: Map<number, Job[]>;
+  /** performance.now() of the last batch sent or answered. */
+  lastActive: number;
 }
+
+/** Jobs in one event-loop turn that start the workers of an elastic pool. */
+export const BURST_JOBS = 8;
+/** Jobs within one second that start them (≈ 5 % of a core spent verifying on the calling thread). */
+export const BURST_JOBS_PER_SECOND = 128;
+/** After a worker failed to start, on-demand starts pause this long (jobs are verified inline meanwhile). */
+const SPAWN_RETRY_MS = 30_000;
 
 const WORKER_URL = new URL('./verify-worker.mjs', import.meta.url);
-
-/** `WebAssembly` is a runtime global that the Node typings used here only declare as a namespace. */
-const wasmRuntime = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<object> } }).WebAssembly;
-
-interface LeanWorkerData {
-  /** A compiled `WebAssembly.Module` (cloned to each worker without recompiling). */
-  module: object;
-  selfTest: Array<{ signature: Uint8Array; message: Uint8Array; publicKey: Uint8Array; valid: boolean }>;
-}
-
-/**
- * The compiled schnorrkel wasm that @polkadot/wasm-crypto runs (its dependency, already loaded
- * on this thread) and known answers the workers check it against; undefined when it cannot be
- * had, and the workers then load the package themselves.
- */
-async function leanWorkerData(): Promise<LeanWorkerData | undefined> {
-  try {
-    const { wasmBytes } = (await import('@polkadot/wasm-crypto-wasm')) as { wasmBytes: Uint8Array };
-    const module = await wasmRuntime.compile(wasmBytes);
-    await initCrypto();
-    const kp = sr25519KeypairFromSeed(new Uint8Array(32).fill(58));
-    const message = new TextEncoder().encode('hs58 verify worker self-test');
-    const signature = signSr25519(kp, message);
-    const flipped = signature.slice();
-    flipped[10]! ^= 1;
-    return {
-      module,
-      selfTest: [
-        { signature, message, publicKey: kp.publicKey, valid: true },
-        { signature: flipped, message, publicKey: kp.publicKey, valid: false },
-        { signature, message: message.subarray(1), publicKey: kp.publicKey, valid: false },
-      ],
-    };
-  } catch {
-    return undefined;
-  }
-}
 
 export function defaultVerifyThreads(): number {
   return Math.max(1, Math.min(8, os.availableParallelism()));
@@ -133,13 +76,19 @@ export async function createVerifyPool(options: VerifyPoolOptions = {}): Promise
   const threads = options.threads ?? defaultVerifyThreads();
   if (!Number.isInteger(threads) || threads < 1)
     throw new VerifyPoolError('VERIFY_POOL_START_FAILED', `verify threads must be a positive integer, got ${threads}`);
+  const minThreads = options.minThreads ?? threads;
+  if (!Number.isInteger(minThreads) || minThreads < 0 || minThreads > threads)
+    throw new VerifyPoolError('VERIFY_POOL_START_FAILED', `minThreads must be an integer from 0 to threads (${threads}), got ${minThreads}`);
   const pool = new VerifyPool({
     threads,
+    minThreads,
+    idleMs: options.idleMs ?? 60_000,
     maxBatch: options.maxBatch ?? 64,
     startTimeoutMs: options.startTimeoutMs ?? 20_000,
     logger: options.logger,
     lean: await leanWorkerData(),
   });
+  await initCrypto(); // an elastic pool verifies here while no worker runs
   await pool.start();
   return pool;
 }
@@ -166,15 +115,40 @@ class VerifyPool implements SignatureVerifier {
   private closing = false;
   private flushScheduled = false;
   private readonly flushNow = () => this.flush();
+  /** Workers being started. */
+  private starting = 0;
+  private spawnRetryAt = 0;
+  private windowStart = 0;
+  private windowJobs = 0;
+  private inlineJobs = 0;
+  private reaper: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly options: { threads: number; maxBatch: number; startTimeoutMs: number; logger: Logger | undefined; lean: LeanWorkerData | undefined },
+    private readonly options: {
+      threads: number;
+      minThreads: number;
+      idleMs: number;
+      maxBatch: number;
+      startTimeoutMs: number;
+      logger: Logger | undefined;
+      lean: LeanWorkerData | undefined;
+    },
   ) {
     this.threads = options.threads;
   }
 
   get pending(): number {
     return this.jobsPending;
+  }
+
+  /** Workers running now (elastic pools: between `minThreads` and `threads`). */
+  get running(): number {
+    return this.slots.length;
+  }
+
+  /** Jobs verified on the calling thread because no worker was running. */
+  get verifiedInline(): number {
+    return this.inlineJobs;
   }
 
   get mode(): 'lean' | 'package' {
@@ -187,11 +161,15 @@ class VerifyPool implements SignatureVerifier {
 
   async start(): Promise<void> {
     try {
-      for (let i = 0; i < this.threads; i++) this.slots.push(await this.spawn());
+      for (let i = 0; i < this.options.minThreads; i++) this.slots.push(await this.spawn());
     } catch (err) {
       this.closing = true;
       await Promise.all(this.slots.map((s) => s.worker.terminate()));
       throw err;
+    }
+    if (this.options.minThreads < this.threads) {
+      this.reaper = setInterval(() => this.reapIdle(), Math.max(25, Math.floor(this.options.idleMs / 4)));
+      this.reaper.unref();
     }
   }
 
@@ -209,6 +187,7 @@ class VerifyPool implements SignatureVerifier {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    if (this.reaper) clearInterval(this.reaper);
     for (const job of this.queue.splice(0)) job.reject(new VerifyPoolError('VERIFY_POOL_CLOSED', 'verify pool closed'));
     const all = this.slots.splice(0);
     for (const slot of all) {
@@ -230,7 +209,7 @@ class VerifyPool implements SignatureVerifier {
         workerData: this.options.lean,
         resourceLimits: { maxOldGenerationSizeMb: 24, maxYoungGenerationSizeMb: 4 },
       });
-      const slot: Slot = { worker, inflight: 0, batches: new Map() };
+      const slot: Slot = { worker, inflight: 0, batches: new Map(), lastActive: performance.now() };
       const timer = setTimeout(() => {
         void worker.terminate();
         reject(new VerifyPoolError('VERIFY_POOL_START_FAILED', `a verify worker did not start within ${startTimeoutMs} ms`));
@@ -259,6 +238,7 @@ class VerifyPool implements SignatureVerifier {
     if (!jobs) return;
     slot.batches.delete(msg.batch!);
     slot.inflight -= jobs.length;
+    slot.lastActive = performance.now();
     this.jobsPending -= jobs.length;
     const results = msg.results!;
     if ((msg.wasmMemoryBytes ?? 0) > this.largestWasmMemory) this.largestWasmMemory = msg.wasmMemoryBytes!;
@@ -277,18 +257,55 @@ class VerifyPool implements SignatureVerifier {
     }
     slot.batches.clear();
     if (this.closing) return;
-    const logger = this.options.logger;
-    logger?.error({ reason: why }, 'a verify worker stopped; starting a new one');
+    const replace = this.slots.length + this.starting < this.options.minThreads;
+    this.options.logger?.error({ reason: why }, replace ? 'a verify worker stopped; starting a new one' : 'a verify worker stopped');
+    if (replace) this.spawnInBackground();
+  }
+
+  /** One more worker, joining the pool once it has loaded the wasm; a failure pauses on-demand starts. */
+  private spawnInBackground(): void {
+    this.starting += 1;
     this.spawn().then(
       (fresh) => {
+        this.starting -= 1;
         if (this.closing) void fresh.worker.terminate();
         else {
           this.slots.push(fresh);
           this.scheduleFlush();
         }
       },
-      (err: unknown) => logger?.error({ err: String(err) }, 'could not replace a verify worker'),
+      (err: unknown) => {
+        this.starting -= 1;
+        this.spawnRetryAt = performance.now() + SPAWN_RETRY_MS;
+        this.options.logger?.error({ err: String(err) }, 'could not start a verify worker; verifying on the main thread meanwhile');
+        if (this.queue.length > 0) this.scheduleFlush();
+      },
     );
+  }
+
+  /** Elastic pools: a burst starts every missing worker. */
+  private noteDemand(jobs: number): void {
+    if (this.options.minThreads >= this.threads) return;
+    const now = performance.now();
+    if (now - this.windowStart >= 1000) {
+      this.windowStart = now;
+      this.windowJobs = 0;
+    }
+    this.windowJobs += jobs;
+    if (jobs < BURST_JOBS && this.windowJobs < BURST_JOBS_PER_SECOND) return;
+    if (this.closing || now < this.spawnRetryAt) return;
+    while (this.slots.length + this.starting < this.threads) this.spawnInBackground();
+  }
+
+  /** Elastic pools: workers above `minThreads` without work for `idleMs` stop. */
+  private reapIdle(): void {
+    const now = performance.now();
+    for (const slot of [...this.slots]) {
+      if (this.slots.length <= this.options.minThreads) return;
+      if (slot.inflight > 0 || now - slot.lastActive < this.options.idleMs) continue;
+      this.slots.splice(this.slots.indexOf(slot), 1);
+      void slot.worker.terminate();
+    }
   }
 
   private scheduleFlush(): void {
@@ -302,7 +319,20 @@ class VerifyPool implements SignatureVerifier {
   private flush(): void {
     this.flushScheduled = false;
     const { slots, queue } = this;
-    if (slots.length === 0) return; // a replacement is starting; it flushes when ready
+    this.noteDemand(queue.length);
+    if (slots.length === 0) {
+      // No worker running (an elastic pool at rest, or one being replaced): verify here.
+      for (const job of queue.splice(0)) {
+        this.jobsPending -= 1;
+        this.inlineJobs += 1;
+        try {
+          job.resolve(verifySr25519(job.message, job.signature, job.publicKey));
+        } catch (err) {
+          job.reject(new VerifyPoolError('VERIFY_WORKER_FAILED', `verifying on the main thread failed: ${String(err)}`));
+        }
+      }
+      return;
+    }
     while (queue.length > 0) {
       let slot = slots[0]!;
       for (const s of slots) if (s.inflight < slot.inflight) slot = s;
@@ -324,6 +354,7 @@ class VerifyPool implements SignatureVerifier {
       const batch = this.nextBatch++;
       slot.batches.set(batch, jobs);
       slot.inflight += jobs.length;
+      slot.lastActive = performance.now();
       slot.worker.postMessage({ batch, buf }, [buf]);
     }
   }

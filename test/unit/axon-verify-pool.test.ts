@@ -3,8 +3,8 @@
  * valid and every kind of invalid signature, in batches across workers; close() fails what is
  * pending instead of leaving callers hanging.
  */
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { createInlineVerifier, createVerifyPool, VerifyPoolError, type SignatureVerifier } from '../../src/axon/verifyPool.js';
+import { afterAll, beforeAll, expect, test, vi } from 'vitest';
+import { BURST_JOBS, createInlineVerifier, createVerifyPool, VerifyPoolError, type SignatureVerifier } from '../../src/axon/verifyPool.js';
 import { initCrypto, signSr25519, sr25519KeypairFromSeed, verifySr25519 } from '../../src/wallet/sr25519.js';
 
 let pool: SignatureVerifier;
@@ -99,4 +99,51 @@ test('close() rejects pending and later jobs with VERIFY_POOL_CLOSED', async () 
   }
   expect(settled.some((s) => s.status === 'rejected')).toBe(true);
   await expect(p.verify(c.message, c.signature, c.publicKey)).rejects.toMatchObject({ code: 'VERIFY_POOL_CLOSED' });
+});
+
+test('an elastic pool verifies light load on the calling thread, starts its workers on a burst and stops them when idle', async () => {
+  const p = await createVerifyPool({ threads: 2, minThreads: 0, idleMs: 300 });
+  const stats = p as SignatureVerifier & { verifiedInline: number };
+  try {
+    expect(p.running).toBe(0);
+    const all = cases();
+    const expected = all.map((c) => verifySr25519(c.message, c.signature, c.publicKey));
+    // One request at a time, as a validator queries a miner: no worker starts.
+    const wellFormed = all.filter((c) => c.signature.length === 64).slice(0, BURST_JOBS - 1);
+    for (const c of wellFormed) await p.verify(c.message, c.signature, c.publicKey);
+    expect(p.running).toBe(0);
+    expect(stats.verifiedInline).toBe(BURST_JOBS - 1);
+    // A burst: the first turn is verified here while the workers start, the rest by them.
+    expect(await Promise.all(all.map((c) => p.verify(c.message, c.signature, c.publicKey)))).toEqual(expected);
+    await vi.waitFor(() => expect(p.running).toBe(2), { timeout: 20_000 });
+    const inlineAfterBurst = stats.verifiedInline;
+    expect(await Promise.all(all.map((c) => p.verify(c.message, c.signature, c.publicKey)))).toEqual(expected);
+    expect(stats.verifiedInline).toBe(inlineAfterBurst);
+    expect(p.mode).toBe('lean');
+    // Idle: the workers stop, and the next single request is answered on the calling thread again.
+    await vi.waitFor(() => expect(p.running).toBe(0), { timeout: 10_000, interval: 50 });
+    const c = all[0]!;
+    expect(await p.verify(c.message, c.signature, c.publicKey)).toBe(true);
+    expect(stats.verifiedInline).toBe(inlineAfterBurst + 1);
+    expect(p.pending).toBe(0);
+  } finally {
+    await p.close();
+  }
+  const c = cases()[0]!;
+  await expect(p.verify(c.message, c.signature, c.publicKey)).rejects.toMatchObject({ code: 'VERIFY_POOL_CLOSED' });
+});
+
+test('an elastic pool keeps minThreads workers and refuses a minimum above its maximum', async () => {
+  const p = await createVerifyPool({ threads: 2, minThreads: 1, idleMs: 100 });
+  try {
+    expect(p.running).toBe(1);
+    const c = cases()[0]!;
+    await Promise.all(Array.from({ length: 64 }, () => p.verify(c.message, c.signature, c.publicKey)));
+    await vi.waitFor(() => expect(p.running).toBe(2), { timeout: 20_000 });
+    await vi.waitFor(() => expect(p.running).toBe(1), { timeout: 10_000, interval: 50 });
+    expect(await p.verify(c.message, c.signature, c.publicKey)).toBe(true);
+  } finally {
+    await p.close();
+  }
+  await expect(createVerifyPool({ threads: 1, minThreads: 2 })).rejects.toMatchObject({ code: 'VERIFY_POOL_START_FAILED' });
 });

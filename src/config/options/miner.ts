@@ -44,7 +44,8 @@ export const MINER_OPTIONS = {
     min: 0,
     max: 64,
     role: 'miner',
-    description: 'Worker threads verifying request signatures; default one per CPU core, 0 verifies on the main thread.',
+    description:
+      'Most worker threads verifying request signatures (started on a burst of requests, stopped after 60 s idle; light load is verified on the main thread); default one per CPU core, 0 always verifies on the main thread.',
   }),
   'blacklist.force_validator_permit': opt({
     kind: 'bool',
