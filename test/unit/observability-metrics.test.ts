@@ -164,4 +164,33 @@ describe('Polygon RPC failures per endpoint host and kind', () => {
     const help = text.split('\n').find((l) => l.startsWith('# HELP hs58_polygon_rpc_failures_total'))!;
     for (const kind of Object.values(RPC_FAILURE_KINDS)) expect(help).toContain(kind);
   });
+
+  test('an answer whose result the caller cannot parse is a failed request and a bad_response, not a success', async () => {
+    const server = await scripted([
+      (res, id) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id, result: 'not a list' })),
+    ]);
+    const metrics = createValidatorMetrics();
+    const pool = new EndpointPool({
+      urls: [`http://127.0.0.1:${server.port}/`],
+      maxAttempts: 3,
+      backoffBaseMs: 1,
+      backoffMaxMs: 2,
+      metrics: polygonRpcRecorder(metrics),
+    });
+    const parse = (r: unknown) => {
+      if (!Array.isArray(r)) throw new Error(`eth_getLogs answered ${typeof r}, not a list`);
+      return r;
+    };
+    try {
+      await expect(pool.request('eth_getLogs', [{}], { parse })).resolves.toEqual([]);
+    } finally {
+      pool.close();
+    }
+    const text = await metrics.registry.metrics();
+    const host = `127.0.0.1:${server.port}`;
+    expect(pool.stats()[0]).toMatchObject({ failures: 1, lastError: expect.stringContaining('eth_getLogs answered string, not a list') });
+    expect(sample(text, `hs58_polygon_rpc_failures_total{host="${host}",kind="bad_response"}`)).toBe(1);
+    expect(sample(text, `hs58_polygon_rpc_requests_total{endpoint="http://${host}",outcome="error"}`)).toBe(1);
+    expect(sample(text, `hs58_polygon_rpc_requests_total{endpoint="http://${host}",outcome="ok"}`)).toBe(1);
+  });
 });

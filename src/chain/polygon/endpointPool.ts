@@ -293,17 +293,10 @@ export class EndpointPool {
       const why = ready === 'behind' ? `head ${endpoint.health.head} is behind block ${options.minBlock}` : endpoint.health.disabled;
       return { kind: 'skipped', problem: `${endpoint.label}: ${why}` };
     }
-    const outcome = await this.attempt(endpoint, method, params, options.signal);
+    const outcome = await this.attempt(endpoint, method, params, options.signal, options.parse ?? ((r) => r as T));
     if (outcome.ok) {
-      try {
-        const value = options.parse ? options.parse(outcome.result) : (outcome.result as T);
-        this.recordSuccess(endpoint);
-        return { kind: 'value', value };
-      } catch (err) {
-        const problem = `${endpoint.label}: ${redactText(errorMessage(err))}`;
-        this.recordFailure(endpoint, 'bad_response', problem);
-        return { kind: 'failed', problem };
-      }
+      this.recordSuccess(endpoint);
+      return { kind: 'value', value: outcome.result };
     }
     if (outcome.kind === 'range_too_large') endpoint.stats.rangeErrors += 1;
     if (outcome.kind === 'range_too_large' && options.splittable) {
@@ -342,13 +335,9 @@ export class EndpointPool {
   private async checkEndpoint(e: EndpointState, needsChain: boolean, signal?: AbortSignal): Promise<'done' | 'failed' | 'aborted'> {
     type Answer = { value: number } | { kind: RpcFailureKind; message: string; retryAfterMs?: number };
     const ask = async (method: string, what: string): Promise<Answer> => {
-      const out = await this.attempt(e, method, [], signal);
+      const out = await this.attempt(e, method, [], signal, (r) => parseQuantity(r, what));
       if (!out.ok) return { kind: out.kind === 'range_too_large' ? 'rpc_error' : out.kind, message: out.message, retryAfterMs: out.retryAfterMs };
-      try {
-        return { value: parseQuantity(out.result, what) };
-      } catch (err) {
-        return { kind: 'bad_response', message: errorMessage(err) };
-      }
+      return { value: out.result };
     };
     try {
       // Both questions at once: one round trip (one request above the endpoint's limit, once).
@@ -377,11 +366,29 @@ export class EndpointPool {
     }
   }
 
-  /** One HTTP round trip through the transport, counted and timed. Throws only when the caller's signal aborts. */
-  private async attempt(e: EndpointState, method: string, params: unknown[], signal?: AbortSignal): Promise<RpcOutcome> {
+  /**
+   * One HTTP round trip through the transport and the answer's parse, counted and timed: a result
+   * `parse` refuses is a `bad_response` failure (in the metrics too). Throws only when the caller's signal aborts.
+   */
+  private async attempt<T>(
+    e: EndpointState,
+    method: string,
+    params: unknown[],
+    signal: AbortSignal | undefined,
+    parse: (result: unknown) => T,
+  ): Promise<{ ok: true; result: T } | Extract<RpcOutcome, { ok: false }>> {
     const started = this.now();
     e.stats.requests += 1;
-    const outcome = await sendRpc(e.target, { method, params, id: this.nextId++, timeoutMs: this.timeoutMs, signal, fetch: this.fetchFn });
+    const sent = await sendRpc(e.target, { method, params, id: this.nextId++, timeoutMs: this.timeoutMs, signal, fetch: this.fetchFn });
+    let outcome: { ok: true; result: T } | Extract<RpcOutcome, { ok: false }>;
+    if (!sent.ok) outcome = sent;
+    else {
+      try {
+        outcome = { ok: true, result: parse(sent.result) };
+      } catch (err) {
+        outcome = { ok: false, kind: 'bad_response', message: redactText(errorMessage(err)) };
+      }
+    }
     this.metrics?.onRequest(e.label, outcome.ok, this.now() - started, { method, failure: outcome.ok ? undefined : outcome.kind });
     return outcome;
   }
