@@ -169,6 +169,7 @@ async function runRounds(run: ValidatorRun, handlers: ValidatorJobHandlers): Pro
       metrics: run.metrics,
       heads: (signal) => subtensor.heads(signal),
       pendingCommits: () => subtensor.pendingCommits(),
+      timelockedCommits: () => subtensor.pendingTimelockedCommits(config.netuid, run.hotkey.address),
       stateStore,
       alertUnreachable: (p) =>
         void sendProbeAlert({

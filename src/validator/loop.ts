@@ -1,5 +1,5 @@
 import type { ClaimsCompleteness, ClaimsScanStatus } from '../chain/polygon/scanner.js';
-import type { BlockHead, PendingCommit } from '../chain/subtensor/types.js';
+import type { BlockHead, PendingCommit, PendingTimelockedCommit } from '../chain/subtensor/types.js';
 import type { StateStore } from '../store/jsonFile.js';
 import { errorMessage, isAbortError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
@@ -30,6 +30,8 @@ export interface ValidatorDeps extends RoundDeps {
   staleHeadMs?: number;
   /** The chain adapter's weight commits waiting for their reveal (`Subtensor.pendingCommits`), for /status. */
   pendingCommits?: () => Promise<PendingCommit[]>;
+  /** This hotkey's timelocked commits still on chain (`Subtensor.pendingTimelockedCommits`), for /status. */
+  timelockedCommits?: () => Promise<PendingTimelockedCommit[]>;
   now?: () => number;
 }
 
@@ -136,6 +138,7 @@ class ValidatorLoop implements Validator {
       netuid: settings.netuid,
       hotkey: settings.hotkey,
       pendingCommits: deps.pendingCommits,
+      timelockedCommits: deps.timelockedCommits,
       log: this.log,
       now: this.now,
     });

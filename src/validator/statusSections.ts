@@ -172,7 +172,8 @@ function hashCell(hash: string | null): string {
 
 function revealText(c: Json['pendingCommits']['commits'][number]): string {
   const soon = c.revealInBlocks === null ? '' : c.revealInBlocks > 0 ? `, in ${c.revealInBlocks} blocks` : ', due now';
-  if (c.scheme === 'timelocked') return `by the chain at drand round ${esc(c.drandRound)} (near block ${c.revealTargetBlock}${soon})`;
+  if (c.scheme === 'timelocked')
+    return `by the chain at drand round ${esc(c.drandRound)}${c.revealTargetBlock === null ? '' : ` (near block ${c.revealTargetBlock}${soon})`}`;
   if (c.revealFromBlock !== null) return `in blocks ${c.revealFromBlock}–${c.revealUntilBlock}${soon}`;
   if (c.revealEpoch !== null) return `in subnet epoch ${c.revealEpoch}`;
   return 'once the commit is in a block';
@@ -181,7 +182,10 @@ function revealText(c: Json['pendingCommits']['commits'][number]): string {
 export function weightsSection(j: Pick<Json, 'lastWeightTx' | 'lastWeights' | 'pendingCommits'>): string {
   const { commits, error } = j.pendingCommits;
   const rows = commits
-    .map((c) => `<tr><td>${c.scheme}</td>${hashCell(c.commitHash)}<td>${c.commitBlock ?? 'sending'}</td><td>${revealText(c)}</td></tr>`)
+    .map(
+      (c) =>
+        `<tr><td>${c.scheme}</td>${hashCell(c.commitHash)}<td>${c.commitBlock ?? (c.scheme === 'timelocked' ? 'on chain' : 'sending')}</td><td>${revealText(c)}</td></tr>`,
+    )
     .join('\n');
   const table = commits.length
     ? `<table id="pending-commits"><thead><tr><th>scheme</th><th>commit hash</th><th>committed in block</th><th>reveals</th></tr></thead><tbody>${rows}</tbody></table>`

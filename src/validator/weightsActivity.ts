@@ -2,11 +2,13 @@
  * What the validator last sent to the chain with its weights, and its commits still waiting to
  * be revealed, for `/status`. Hash commits (commit-reveal v2) come from the chain adapter's commit
  * store (`Subtensor.pendingCommits()`), read after each round and on each head; timelocked
- * commits (v3/v4) need no store, the chain reveals them at their drand round: the ones this
+ * commits (v3/v4) need no store, the chain reveals them at their drand round: they are read from
+ * the chain's own storage (`Subtensor.pendingTimelockedCommits()`, so a restart still lists them),
+ * with the reveal block this process computed when it sent them; without that read, the ones this
  * process sent are listed until the head reaches their reveal block. Salts and weight values
  * never leave the adapter: only hashes, blocks, epochs and rounds are shown.
  */
-import type { PendingCommit, SetWeightsResult } from '../chain/subtensor/types.js';
+import type { PendingCommit, PendingTimelockedCommit, SetWeightsResult } from '../chain/subtensor/types.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { RoundReport } from './report.js';
@@ -55,17 +57,25 @@ export interface WeightsActivityOptions {
   hotkey: string;
   /** The adapter's pending hash commits; absent: none are listed. */
   pendingCommits?: () => Promise<PendingCommit[]>;
+  /** This hotkey's timelocked commits on chain; absent: only those this process sent are listed. */
+  timelockedCommits?: () => Promise<PendingTimelockedCommit[]>;
   log: Logger;
   now: () => number;
 }
 
 const MAX_TIMELOCKED = 16;
+/** The chain's timelocked commits are read after each round and at most this often on new heads. */
+const TIMELOCKED_READ_EVERY_MS = 60_000;
 
 export class WeightsActivity {
   private readonly options: WeightsActivityOptions;
   private last: WeightTx | null = null;
   private hashCommits: PendingCommitView[] = [];
   private timelocked: PendingCommitView[] = [];
+  /** The last read of the chain's timelocked commits; null until one succeeded. */
+  private chainTimelocked: PendingTimelockedCommit[] | null = null;
+  private timelockedReadAt = Number.NEGATIVE_INFINITY;
+  private forceTimelocked = false;
   private head: number | null = null;
   private readError: string | null = null;
   private reading: Promise<void> | null = null;
@@ -83,6 +93,7 @@ export class WeightsActivity {
     if (s?.kind === 'committed-timelocked') {
       this.timelocked = [...this.timelocked, timelockedView(this.options.netuid, s)].slice(-MAX_TIMELOCKED);
     }
+    this.forceTimelocked = true;
     return this.refresh();
   }
 
@@ -99,7 +110,10 @@ export class WeightsActivity {
   /** Oldest first; `error` says why the hash commits could not be read (the last list read is kept). */
   pending(): { commits: PendingCommitView[]; error: string | null } {
     const head = this.head;
-    const timelocked = this.timelocked.filter((c) => head === null || c.revealTargetBlock === null || head < c.revealTargetBlock);
+    const timelocked =
+      this.chainTimelocked !== null
+        ? this.chainTimelocked.map((c) => chainTimelockedView(c, this.timelocked))
+        : this.timelocked.filter((c) => head === null || c.revealTargetBlock === null || head < c.revealTargetBlock);
     const commits = [...this.hashCommits, ...timelocked].sort(
       (a, b) => (a.commitBlock ?? Number.MAX_SAFE_INTEGER) - (b.commitBlock ?? Number.MAX_SAFE_INTEGER),
     );
@@ -108,8 +122,8 @@ export class WeightsActivity {
 
   /** One read at a time; one asked for while a read runs is done once more after it (the store may have changed). */
   private refresh(): Promise<void> {
-    const read = this.options.pendingCommits;
-    if (!read) return Promise.resolve();
+    const { pendingCommits, timelockedCommits } = this.options;
+    if (!pendingCommits && !timelockedCommits) return Promise.resolve();
     if (this.reading) {
       this.again = true;
       return this.reading;
@@ -117,22 +131,27 @@ export class WeightsActivity {
     this.reading = (async () => {
       do {
         this.again = false;
-        await this.readOnce(read);
+        await this.readOnce();
       } while (this.again);
       this.reading = null;
     })();
     return this.reading;
   }
 
-  private async readOnce(read: () => Promise<PendingCommit[]>): Promise<void> {
-    try {
-      const { netuid, hotkey } = this.options;
-      this.hashCommits = (await read()).filter((c) => c.netuid === netuid && c.hotkey === hotkey).map(hashView);
-      this.readError = null;
-    } catch (err) {
-      this.readError = errorMessage(err);
-      this.options.log.debug({ err: this.readError }, 'pending weight commits not read');
+  private async readOnce(): Promise<void> {
+    const { netuid, hotkey, pendingCommits, timelockedCommits } = this.options;
+    const now = this.options.now();
+    const readChain = timelockedCommits !== undefined && (this.forceTimelocked || now - this.timelockedReadAt >= TIMELOCKED_READ_EVERY_MS);
+    if (readChain) {
+      this.forceTimelocked = false;
+      this.timelockedReadAt = now;
     }
+    const [hash, timelocked] = await Promise.allSettled([pendingCommits?.(), readChain ? timelockedCommits() : undefined]);
+    if (hash.status === 'fulfilled' && hash.value) this.hashCommits = hash.value.filter((c) => c.netuid === netuid && c.hotkey === hotkey).map(hashView);
+    if (timelocked.status === 'fulfilled' && timelocked.value) this.chainTimelocked = timelocked.value.filter((c) => c.netuid === netuid);
+    const failed = [hash, timelocked].find((r) => r.status === 'rejected');
+    this.readError = failed ? errorMessage(failed.reason) : null;
+    if (this.readError) this.options.log.debug({ err: this.readError }, 'pending weight commits not read');
   }
 }
 
@@ -167,6 +186,23 @@ function hashView(c: PendingCommit): PendingCommitView {
     revealEpoch: c.revealEpoch ?? null,
     drandRound: null,
     revealTargetBlock: null,
+  };
+}
+
+/** A timelocked commit read from the chain, with the blocks this process knew when it sent it (same drand round). */
+function chainTimelockedView(c: PendingTimelockedCommit, sent: PendingCommitView[]): PendingCommitView {
+  const drandRound = c.revealRound.toString();
+  const known = sent.find((s) => s.drandRound === drandRound && (c.commitBlock === null || s.commitBlock === c.commitBlock));
+  return {
+    scheme: 'timelocked',
+    netuid: c.netuid,
+    commitHash: c.commitHash,
+    commitBlock: c.commitBlock ?? known?.commitBlock ?? null,
+    revealFromBlock: null,
+    revealUntilBlock: null,
+    revealEpoch: null,
+    drandRound,
+    revealTargetBlock: known?.revealTargetBlock ?? null,
   };
 }
 

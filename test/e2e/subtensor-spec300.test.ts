@@ -123,6 +123,12 @@ describe('timelocked commits on the spec-300 runtime (Chopsticks)', () => {
     expect(who).toBe(validator.address);
     expect(storedCommit).toBe(u8aToHex(sentCommit!.toU8a(true)));
     expect(BigInt(storedRound)).toBe(result.revealRound);
+    // What the validator's /status lists, read back from the chain (after a restart too): this commit, no block on this runtime.
+    const listed = await sub.pendingTimelockedCommits(subnet.netuid, validator.address);
+    expect(listed.filter((c) => c.revealRound === result.revealRound)).toEqual([
+      { netuid: subnet.netuid, epoch: filedUnder[0], commitBlock: null, commitHash: blake2AsHex(storedCommit, 256), revealRound: result.revealRound },
+    ]);
+    expect(await sub.pendingTimelockedCommits(subnet.netuid, miner.address)).toEqual([]);
     // The event carries BlakeTwo256 of the commit.
     const events = await api.query.system!.events!.at(result.blockHash);
     const committed = (events as unknown as Array<{ event: { section: string; method: string; data: unknown[] } }>).find(
@@ -153,6 +159,7 @@ describe('timelocked commits on the spec-300 runtime (Chopsticks)', () => {
     expect((await storedCommits()).get(expectedFiled)?.some(([, commit]) => commit === storedCommit)).toBe(true);
     await local.chain.newBlock();
     expect((await storedCommits()).get(expectedFiled) ?? []).toEqual([]);
+    expect((await sub.pendingTimelockedCommits(subnet.netuid, validator.address)).filter((c) => c.revealRound === result.revealRound)).toEqual([]);
     expect(primitive(await requireStorage(api, 'pulses', 'drand')(result.revealRound))).toBeNull();
     const revealEvents = (await api.query.system!.events!()) as unknown as Array<{ event: { method: string } }>;
     expect(revealEvents.map((e) => e.event.method)).not.toContain('CRV3WeightsRevealed');

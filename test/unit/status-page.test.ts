@@ -227,6 +227,8 @@ function operatorStatus(): ValidatorStatus {
     commits: [
       { ...none, scheme: 'hash', netuid: 58, commitHash: `0x${'c1'.repeat(32)}`, commitBlock: 101, revealFromBlock: 130, revealUntilBlock: 139 },
       { ...none, scheme: 'timelocked', netuid: 58, commitBlock: 90, drandRound: '23456789', revealTargetBlock: 460 },
+      // Read from the chain after a restart: no block, no reveal block known here.
+      { ...none, scheme: 'timelocked', netuid: 58, commitHash: `0x${'d2'.repeat(32)}`, commitBlock: null, drandRound: '23456700' },
     ],
   };
   return s;
@@ -313,8 +315,11 @@ describe('what the operator asks the /status page', () => {
     expect(pending).toContain(
       '<td>timelocked</td><td class="mono">—</td><td>90</td><td>by the chain at drand round 23456789 (near block 460, in 359 blocks)</td>',
     );
+    expect(pending).toContain(
+      `<td>timelocked</td><td class="mono" title="0x${'d2'.repeat(32)}">0xd2d2d2d2d2…d2d2d2d2</td><td>on chain</td><td>by the chain at drand round 23456700</td>`,
+    );
     const json = statusToJson(s);
-    expect(json.pendingCommits.commits.map((c) => c.revealInBlocks)).toEqual([29, 359]);
+    expect(json.pendingCommits.commits.map((c) => c.revealInBlocks)).toEqual([29, 359, null]);
     expect(json.lastWeightTx).toMatchObject({ kind: 'committed', blockNumber: 101, at: '2026-01-02T03:04:05.000Z' });
 
     s.lastWeightTx = { ...s.lastWeightTx!, kind: 'failed', outcome: 'failed: the chain refused it', blockNumber: null, blockHash: null, txHash: null };

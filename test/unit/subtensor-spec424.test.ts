@@ -17,7 +17,7 @@ import { expandMetadata } from '@polkadot/types/metadata';
 import type { RuntimeVersion } from '@polkadot/types/interfaces';
 import type { Codec } from '@polkadot/types/types';
 import { compactStripLength, u8aConcat, u8aToHex } from '@polkadot/util';
-import { cryptoWaitReady, signatureVerify, xxhashAsU8a } from '@polkadot/util-crypto';
+import { blake2AsHex, cryptoWaitReady, signatureVerify, xxhashAsU8a } from '@polkadot/util-crypto';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { commitHash, generateSalt } from '../../src/chain/subtensor/commitReveal.js';
 import { assertEncodable, planTransactionExtensions, SUBTENSOR_EXTENSIONS } from '../../src/chain/subtensor/extensions.js';
@@ -27,6 +27,7 @@ import { burnedRegisterCall } from '../../localnet/register.js';
 import { AXON_PROTOCOL_HTTP, DEFAULT_AXON_VERSION, serveAxonCall } from '../../src/chain/subtensor/serve.js';
 import { encodeWeightsPayload, timelockEncrypt } from '../../src/chain/subtensor/timelock.js';
 import { planTimelockedCommit, timelockedCommitExtrinsic } from '../../src/chain/subtensor/timelockCommit.js';
+import { pendingFromEntries } from '../../src/chain/subtensor/timelockPending.js';
 import { setWeightsCall, validateWeightsInput } from '../../src/chain/subtensor/weights.js';
 import { decodeSignedExtrinsic, signingPayload, type DecodedExtrinsic } from '../support/extrinsicDecode.js';
 import { REPO_ROOT } from '../support/programs.js';
@@ -316,6 +317,32 @@ describe('finney spec 424: mechanisms', () => {
     expect(storageKey(q.mechanismCountCurrent!, NETUID)).toBe(key('SubtensorModule', 'MechanismCountCurrent', twox64(le(NETUID, 2))));
     const entry = (live.query as unknown as Record<string, { meta: { fallback: Codec } }>).mechanismCountCurrent!;
     expect(entry.meta.fallback.toHex()).toBe('0x01');
+  });
+
+  test('pending timelocked commits: TimelockedWeightCommits values as 424 lays them out, (hotkey, commit block, commit, round)', () => {
+    const { registry } = live;
+    const entry = (live.query as unknown as Record<string, { meta: { type: { asMap: { value: { toNumber(): number } } } } }>).timelockedWeightCommits!;
+    const valueType = registry.createLookupType(entry.meta.type.asMap.value.toNumber());
+    const other = coldkey.address;
+    const value = registry.createType(valueType, [
+      [hotkey.address, 7_301_100, '0xdeadbeef', 23_456_789],
+      [other, 7_301_101, '0x0102', 23_456_790],
+    ]);
+    // The bytes, as a node would answer them: decoded again from SCALE.
+    const stored = registry.createType(valueType, value.toU8a());
+    const epochKey = (epoch: number) => [registry.createType('u16', NETUID), registry.createType('u64', epoch)] as const;
+    const pending = pendingFromEntries(
+      'timelockedWeightCommits',
+      [
+        [epochKey(12), stored],
+        [epochKey(11), registry.createType(valueType, [[hotkey.address, 7_300_000, '0xaa', 23_400_000]])],
+      ],
+      { netuid: NETUID, hotkey: hotkey.address },
+    );
+    expect(pending).toEqual([
+      { netuid: NETUID, epoch: 11, commitBlock: 7_300_000, commitHash: blake2AsHex('0xaa', 256), revealRound: 23_400_000n },
+      { netuid: NETUID, epoch: 12, commitBlock: 7_301_100, commitHash: blake2AsHex('0xdeadbeef', 256), revealRound: 23_456_789n },
+    ]);
   });
 
   test('the route: plain calls for one mechanism, the mechanism variant for several or where no plain call exists', () => {

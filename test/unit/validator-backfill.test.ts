@@ -7,7 +7,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import type { ClaimsScanStatus, ScanProgress } from '../../src/chain/polygon/scanner.js';
-import type { BlockHead, PendingCommit } from '../../src/chain/subtensor/types.js';
+import type { BlockHead, PendingCommit, PendingTimelockedCommit } from '../../src/chain/subtensor/types.js';
 import { createMemoryStateStore } from '../../src/store/jsonFile.js';
 import { backfillPhrase, backfillProgressLog, formatDuration, percentDone } from '../../src/validator/backfill.js';
 import { createValidator } from '../../src/validator/loop.js';
@@ -248,5 +248,64 @@ describe('weights on the status', () => {
     fail = true;
     await activity.onHead(481);
     expect(activity.pending().error).toBe('commit store unreadable');
+  });
+
+  test('timelocked commits are read from the chain (listed after a restart), with the reveal block this process computed; the read is throttled on heads', async () => {
+    const { logger } = capturingLogger();
+    let now = Date.UTC(2026, 0, 1);
+    let reads = 0;
+    let fail = false;
+    const hash = (b: string) => `0x${b.repeat(32)}`;
+    let onChain: PendingTimelockedCommit[] = [
+      { netuid: 7, epoch: 40, commitBlock: null, commitHash: hash('c1'), revealRound: 555n }, // sent before a restart
+      { netuid: 8, epoch: 40, commitBlock: 99, commitHash: hash('c2'), revealRound: 556n }, // another subnet
+    ];
+    const activity = new WeightsActivity({
+      netuid: 7,
+      hotkey: HOTKEYS[0]!,
+      timelockedCommits: async () => {
+        reads += 1;
+        if (fail) throw new Error('chain read timed out');
+        return onChain;
+      },
+      log: logger,
+      now: () => now,
+    });
+    await activity.onHead(100);
+    expect(reads).toBe(1);
+    expect(activity.pending()).toEqual({
+      commits: [
+        expect.objectContaining({ scheme: 'timelocked', netuid: 7, commitBlock: null, commitHash: hash('c1'), drandRound: '555', revealTargetBlock: null }),
+      ],
+      error: null,
+    });
+    // On heads, at most one read a minute.
+    now += 30_000;
+    await activity.onHead(101);
+    expect(reads).toBe(1);
+    // This process commits: the round's receipt gives the block and the reveal block, the chain the hash.
+    const receipt = { txHash: `0x${'7a'.repeat(32)}`, blockHash: `0x${'b1'.repeat(32)}`, blockNumber: 120, events: [] };
+    onChain = [...onChain, { netuid: 7, epoch: 41, commitBlock: 120, commitHash: hash('c3'), revealRound: 777n }];
+    await activity.afterRound({
+      ...emptyReport(118, [], [], 0),
+      submitted: { kind: 'committed-timelocked' as const, revealRound: 777n, revealTargetBlock: 480, ...receipt },
+      weightsOutcome: 'committed-timelocked',
+    });
+    expect(reads).toBe(2); // a round always reads
+    expect(activity.pending().commits).toEqual([
+      expect.objectContaining({ commitBlock: 120, commitHash: hash('c3'), drandRound: '777', revealTargetBlock: 480 }),
+      expect.objectContaining({ commitBlock: null, drandRound: '555', revealTargetBlock: null }),
+    ]);
+    // The chain revealed the first: it leaves the list when the chain says so, whatever the head.
+    onChain = onChain.filter((c) => c.revealRound !== 555n);
+    now += 60_000;
+    await activity.onHead(130);
+    expect(reads).toBe(3);
+    expect(activity.pending().commits.map((c) => c.drandRound)).toEqual(['777']);
+    // A failed read is said; the last list read is kept.
+    fail = true;
+    now += 60_000;
+    await activity.onHead(131);
+    expect(activity.pending()).toEqual({ commits: [expect.objectContaining({ drandRound: '777' })], error: 'chain read timed out' });
   });
 });

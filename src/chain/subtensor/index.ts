@@ -38,6 +38,8 @@ import type {
   WeightsEvent,
 } from './types.js';
 import { commitTimelocked, DEFAULT_BLOCK_TIME_SEC, planTimelockedCommit } from './timelockCommit.js';
+import { readPendingTimelockedCommits, type PendingTimelockedCommit } from './timelockPending.js';
+import { withDeadline } from '../../util/deadline.js';
 import { precheckError, predictWeightsFailure, readWeightState, setWeightsCall, signerOf, validateWeightsInput } from './weights.js';
 
 export interface CreateSubtensorOptions extends ConnectOptions {
@@ -278,6 +280,13 @@ export class SubtensorClient implements Subtensor {
     return this.#commitReveal.pending();
   }
 
+  pendingTimelockedCommits(netuid: number, hotkey: string, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<PendingTimelockedCommit[]> {
+    return withDeadline(options.timeoutMs ?? 30_000, async (signal) => readPendingTimelockedCommits(await this.#conn.ready(signal), { netuid, hotkey }), {
+      parent: options.signal,
+      label: 'reading the timelocked commits',
+    });
+  }
+
   async serveAxon(params: ServeAxonParameters): Promise<ServeAxonResult> {
     const signer = signerOf(params.hotkey, this.#hotkey, 'serveAxon');
     const api = await this.#conn.ready(params.signal);
@@ -341,6 +350,7 @@ export { ChainConnection, type ConnectOptions } from './connect.js';
 export { SubtensorError, isSubtensorError, type SubtensorErrorCode } from './errors.js';
 export { createJsonCommitStore, createMemoryCommitStore, defaultCommitStorePath, type CommitStore, type PendingCommit } from './commitStore.js';
 export { commitHash, generateSalt, revealWindow } from './commitReveal.js';
+export { readPendingTimelockedCommits, type PendingTimelockedCommit } from './timelockPending.js';
 export { decodeIp, encodeIp, encodeServableIp, isLoopbackIp } from './ip.js';
 export { epochIndex, blocksUntilNextEpoch, epochInfoAt } from './clock.js';
 export { maxUpscaleU16, validateWeightsInput } from './weights.js';

@@ -4,8 +4,9 @@
  */
 import type { KeyringPair } from '@polkadot/keyring/types';
 import type { PendingCommit } from './commitStore.js';
+import type { PendingTimelockedCommit } from './timelockPending.js';
 
-export type { KeyringPair, PendingCommit };
+export type { KeyringPair, PendingCommit, PendingTimelockedCommit };
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
@@ -186,6 +187,8 @@ export interface Subtensor {
   /** Reveals every pending commit whose reveal window is open; drops expired ones. The adapter calls it on new heads. */
   revealPendingCommits(options?: TxOptions): Promise<RevealOutcome[]>;
   pendingCommits(): Promise<PendingCommit[]>;
+  /** A hotkey's timelocked commits (v3/v4) still on chain: the chain reveals those itself, so they are read, not stored. */
+  pendingTimelockedCommits(netuid: number, hotkey: string, options?: { signal?: AbortSignal; timeoutMs?: number }): Promise<PendingTimelockedCommit[]>;
   serveAxon(params: ServeAxonParameters): Promise<ServeAxonResult>;
 
   close(): Promise<void>;
