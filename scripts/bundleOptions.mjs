@@ -36,5 +36,9 @@ export const BUNDLE_OPTIONS = {
   external: EXTERNAL,
   // CommonJS dependencies inside an ES module bundle still call require() (events, crypto, …).
   banner: { js: "import { createRequire as __hs58CreateRequire } from 'node:module';\nconst require = __hs58CreateRequire(import.meta.url);" },
+  // No comments or indentation: V8 keeps each module's source text in the heap, and one character
+  // outside Latin-1 in a comment (an arrow, an ellipsis) stores the whole text as UTF-16, twice its
+  // size (the main chunk: 6.2 MB instead of 1.6 MB). Names stay, so stack traces read the same.
+  minifyWhitespace: true,
   logLevel: 'warning',
 };
