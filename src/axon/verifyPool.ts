@@ -86,7 +86,8 @@ export async function createVerifyPool(options: VerifyPoolOptions = {}): Promise
     maxBatch: options.maxBatch ?? 64,
     startTimeoutMs: options.startTimeoutMs ?? 20_000,
     logger: options.logger,
-    lean: await leanWorkerData(),
+    // Compiled when the first worker starts: an elastic pool at rest holds no second copy of the wasm.
+    lean: once(leanWorkerData),
   });
   await initCrypto(); // an elastic pool verifies here while no worker runs
   await pool.start();
@@ -131,7 +132,7 @@ class VerifyPool implements SignatureVerifier {
       maxBatch: number;
       startTimeoutMs: number;
       logger: Logger | undefined;
-      lean: LeanWorkerData | undefined;
+      lean: () => Promise<LeanWorkerData | undefined>;
     },
   ) {
     this.threads = options.threads;
@@ -199,14 +200,15 @@ class VerifyPool implements SignatureVerifier {
   }
 
   /** One worker, resolved once it has loaded the wasm. */
-  private spawn(): Promise<Slot> {
+  private async spawn(): Promise<Slot> {
     const { startTimeoutMs } = this.options;
+    const lean = await this.options.lean();
     return new Promise((resolve, reject) => {
       // Small heaps: a verify worker holds a few KiB of jobs at a time; this keeps the miner's RSS low.
       // execArgv: [] keeps the parent's loader flags (tsx) out of the worker: it is plain JavaScript.
       const worker = new Worker(WORKER_URL, {
         execArgv: [],
-        workerData: this.options.lean,
+        workerData: lean,
         resourceLimits: { maxOldGenerationSizeMb: 24, maxYoungGenerationSizeMb: 4 },
       });
       const slot: Slot = { worker, inflight: 0, batches: new Map(), lastActive: performance.now() };
@@ -358,4 +360,10 @@ class VerifyPool implements SignatureVerifier {
       slot.worker.postMessage({ batch, buf }, [buf]);
     }
   }
+}
+
+/** `fn`'s promise, made on the first call and shared by the later ones. */
+function once<T>(fn: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | null = null;
+  return () => (made ??= fn());
 }
