@@ -4,8 +4,10 @@ import type { Logger } from '../../observability/logger.js';
 import { StoreError } from '../../store/errors.js';
 import { inTransaction, openDatabase } from '../../store/sqlite.js';
 import {
+  checkFetchedRange,
   lastCompleteFromJSON,
   lastCompleteToJSON,
+  stateInvalid,
   type ClaimsSnapshot,
   type ClaimsStateJSON,
   type ClaimsStoreIdentity,
@@ -14,7 +16,7 @@ import {
 } from './claimsStore.js';
 import { PolygonError } from './errors.js';
 import type { ChannelClaim } from './getLogs.js';
-import { addRange, clipAbove, clipBelow, gapsIn, isNormalized, rangeSize, type BlockRange } from './ranges.js';
+import { addRange, blockCount, clipAbove, clipBelow, gapsIn, isNormalized, type BlockRange } from './ranges.js';
 
 /**
  * The claims window in SQLite (`drain-claims.sqlite` in the validator's state folder): the
@@ -146,11 +148,7 @@ export class ClaimsDatabase implements ClaimsWindow {
   }
 
   addRange(range: BlockRange, claims: readonly ChannelClaim[]): number {
-    if (!Number.isSafeInteger(range.from) || !Number.isSafeInteger(range.to) || range.from < 0 || range.to < range.from) {
-      throw new PolygonError('POLYGON_INVALID_INPUT', `bad block range ${range.from}-${range.to}`);
-    }
-    const outside = claims.find((c) => c.blockNumber < range.from || c.blockNumber > range.to);
-    if (outside) throw new PolygonError('POLYGON_INVALID_INPUT', `claim at block ${outside.blockNumber} is outside the range ${range.from}-${range.to}`);
+    checkFetchedRange(range, claims);
     const coverage = addRange(this.coverage, range);
     const added = this.write(() => {
       const n = this.insertClaims(claims);
@@ -174,7 +172,7 @@ export class ClaimsDatabase implements ClaimsWindow {
 
   dropAbove(block: number): { claims: number; blocks: number; lastComplete: boolean } {
     const coverage = clipAbove(this.coverage, block);
-    const blocks = sizeOf(this.coverage) - sizeOf(coverage);
+    const blocks = blockCount(this.coverage) - blockCount(coverage);
     const lastComplete = this.snapshot !== null && this.snapshot.window.to > block;
     const claims = this.write(() => {
       const n = Number(this.db.prepare('DELETE FROM claims WHERE block > ?').run(block).changes);
@@ -337,14 +335,6 @@ function claimValues(c: ChannelClaim): SQLInputValue[] {
 
 function totalsOf(rows: readonly TotalsRow[]): Map<string, ProviderClaims> {
   return new Map(rows.map((r) => [r.provider, { amount: BigInt(r.amount ?? 0), claims: Number(r.claims), channels: Number(r.channels) }]));
-}
-
-function sizeOf(set: readonly BlockRange[]): number {
-  return set.reduce((n, r) => n + rangeSize(r), 0);
-}
-
-function stateInvalid(message: string, reason: 'corrupt' | 'mismatch'): PolygonError {
-  return new PolygonError('POLYGON_STATE_INVALID', `scanner state ${message}`, { details: { reason } });
 }
 
 function parseJson(text: string): ClaimsStateJSON['lastComplete'] {

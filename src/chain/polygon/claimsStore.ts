@@ -1,6 +1,6 @@
 import { PolygonError } from './errors.js';
 import { normalizeAddress, type ChannelClaim } from './getLogs.js';
-import { addRange, clipAbove, clipBelow, gapsIn, isNormalized, type BlockRange } from './ranges.js';
+import { addRange, blockCount, clipAbove, clipBelow, gapsIn, isNormalized, type BlockRange } from './ranges.js';
 
 /**
  * The scanner's memory: the claims seen (deduplicated by transaction hash and log index) and
@@ -67,8 +67,25 @@ export function totalsToJSON(totals: ReadonlyMap<string, ProviderClaims>): Recor
 
 const claimKey = (c: { txHash: string; logIndex: number }) => `${c.txHash}:${c.logIndex}`;
 
+/** A saved scanner state that cannot be used: `corrupt` (rescan) or `mismatch` (other contracts or chain). */
+export function stateInvalid(message: string, reason: 'corrupt' | 'mismatch'): PolygonError {
+  return new PolygonError('POLYGON_STATE_INVALID', `scanner state ${message}`, { details: { reason } });
+}
+
 function invalid(message: string, reason: 'corrupt' | 'mismatch' = 'corrupt'): never {
-  throw new PolygonError('POLYGON_STATE_INVALID', `scanner state ${message}`, { details: { reason } });
+  throw stateInvalid(message, reason);
+}
+
+/**
+ * What every claims store checks before recording a fetched range: a sane range, and every claim
+ * inside it (all or nothing: a claim kept without its range covered would make the state unloadable).
+ */
+export function checkFetchedRange(range: BlockRange, claims: readonly ChannelClaim[]): void {
+  if (!Number.isSafeInteger(range.from) || !Number.isSafeInteger(range.to) || range.from < 0 || range.to < range.from) {
+    throw new PolygonError('POLYGON_INVALID_INPUT', `bad block range ${range.from}-${range.to}`);
+  }
+  const outside = claims.find((c) => c.blockNumber < range.from || c.blockNumber > range.to);
+  if (outside) throw new PolygonError('POLYGON_INVALID_INPUT', `claim at block ${outside.blockNumber} is outside the range ${range.from}-${range.to}`);
 }
 
 const HEX_WORD = /^0x[0-9a-f]{64}$/;
@@ -278,12 +295,7 @@ export class ClaimsStore implements ClaimsWindow {
    * were new (a claim seen before, e.g. fetched again after a restart, is not counted twice).
    */
   addRange(range: BlockRange, claims: readonly ChannelClaim[]): number {
-    if (!Number.isSafeInteger(range.from) || !Number.isSafeInteger(range.to) || range.from < 0 || range.to < range.from) {
-      throw new PolygonError('POLYGON_INVALID_INPUT', `bad block range ${range.from}-${range.to}`);
-    }
-    // All or nothing: a claim kept without its range covered would make the saved state unloadable.
-    const outside = claims.find((c) => c.blockNumber < range.from || c.blockNumber > range.to);
-    if (outside) throw new PolygonError('POLYGON_INVALID_INPUT', `claim at block ${outside.blockNumber} is outside the range ${range.from}-${range.to}`);
+    checkFetchedRange(range, claims);
     let added = 0;
     for (const c of claims) {
       const key = claimKey(c);
@@ -327,9 +339,9 @@ export class ClaimsStore implements ClaimsWindow {
         claims += 1;
       }
     }
-    const before = this.coverage.reduce((n, r) => n + (r.to - r.from + 1), 0);
+    const before = blockCount(this.coverage);
     this.coverage = clipAbove(this.coverage, block);
-    const blocks = before - this.coverage.reduce((n, r) => n + (r.to - r.from + 1), 0);
+    const blocks = before - blockCount(this.coverage);
     const lastComplete = this.lastComplete !== null && this.lastComplete.window.to > block;
     if (lastComplete) this.lastComplete = null;
     return { claims, blocks, lastComplete };

@@ -85,12 +85,11 @@ export function usability(h: EndpointHealth, minBlock: number | undefined, now: 
 /** What an endpoint must do before serving a request for `minBlock`: nothing, a check, or wait (behind). */
 export function preparation(h: EndpointHealth, minBlock: number | undefined, now: number, policy: HealthPolicy): 'ok' | 'check' | 'behind' | 'disabled' {
   if (h.disabled !== null) return 'disabled';
-  const needsChain = policy.expectedChainId !== null && !h.chainChecked;
-  const needsHead = minBlock !== undefined && (h.head === null || h.head < minBlock);
-  if (!needsChain && !needsHead) return 'ok';
-  if (!needsChain && h.head !== null && now - h.headCheckedAt < policy.headRefreshMs) return 'behind';
-  return 'check';
+  return PREPARATION[usability(h, minBlock, now, policy)];
 }
+
+/** `usability` in the words of an endpoint about to serve (the endpoint is not disabled). */
+const PREPARATION = { ready: 'ok', prepare: 'check', no: 'behind' } as const;
 
 export function isResting(h: EndpointHealth, now: number): boolean {
   return h.coolingUntil > now;

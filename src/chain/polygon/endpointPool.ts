@@ -1,6 +1,7 @@
 import { errorMessage } from '../../errors.js';
 import { createThrottle, type Logger } from '../../observability/logger.js';
 import { redactText } from '../../observability/redact.js';
+import { sleep } from '../../util/deadline.js';
 import {
   afterFailure,
   afterSuccess,
@@ -113,21 +114,6 @@ export interface EndpointStats {
 
 /** One attempt on one endpoint: its value, a failure of the endpoint, or a skip (behind, wrong chain). */
 type Served<T> = { kind: 'value'; value: T } | { kind: 'failed'; problem: string } | { kind: 'skipped'; problem: string };
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal!.reason);
-    };
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 const uniqueUrls = (urls: readonly string[], except: readonly string[] = []) => [
   ...new Set(urls.map((u) => u.trim()).filter((u) => u !== '' && !except.includes(u))),
@@ -256,6 +242,7 @@ export class EndpointPool {
         lastProblem = err.shortMessage;
         lastWasBehind = true;
         attempt += 1;
+        // An abort ends the sleep at once; the loop's throwIfAborted then throws its reason.
         if (attempt <= this.maxAttempts) await sleep(Math.max(this.policy.headRefreshMs, this.backoff(attempt)), signal);
         continue;
       }

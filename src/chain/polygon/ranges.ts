@@ -11,6 +11,11 @@ export function rangeSize(r: BlockRange): number {
   return r.to - r.from + 1;
 }
 
+/** Blocks in a set of disjoint ranges. */
+export function blockCount(set: readonly BlockRange[]): number {
+  return set.reduce((n, r) => n + rangeSize(r), 0);
+}
+
 /** Adds a range to a normalized set, returning a new normalized set. */
 export function addRange(set: readonly BlockRange[], r: BlockRange): BlockRange[] {
   if (r.to < r.from) return [...set];

@@ -4,7 +4,7 @@ import type { EndpointPool } from './endpointPool.js';
 import { PolygonError } from './errors.js';
 import { fetchRanges, type MissingRange } from './fetchRanges.js';
 import { ChunkSizer, type ChannelClaim } from './getLogs.js';
-import { clipAbove, clipBelow, coveredThrough, formatRanges, rangeSize, type BlockRange } from './ranges.js';
+import { blockCount, clipAbove, clipBelow, coveredThrough, formatRanges, type BlockRange } from './ranges.js';
 import { isEmptyRange, missingRanges, planScan, type ScanPlan } from './scanPlan.js';
 
 /**
@@ -115,7 +115,6 @@ export interface ScanRoundResult {
 }
 
 const copyTotals = (totals: ReadonlyMap<string, ProviderClaims>) => new Map([...totals].map(([p, t]) => [p, { ...t }]));
-const sizeOf = (ranges: readonly BlockRange[]) => ranges.reduce((n, g) => n + rangeSize(g), 0);
 
 export class ClaimsScanner implements ClaimsSource {
   private readonly pool: EndpointPool;
@@ -175,7 +174,7 @@ export class ClaimsScanner implements ClaimsSource {
   scanStatus(): ClaimsScanStatus {
     const running = this.progressNow ? { ...this.progressNow, window: { ...this.progressNow.window } } : null;
     const window = running?.window ?? (this.lastRound ? { ...this.lastRound.window } : null);
-    return { window, coveredBlocks: window ? sizeOf(clipAbove(clipBelow(this.store.covered, window.from), window.to)) : 0, running };
+    return { window, coveredBlocks: window ? blockCount(clipAbove(clipBelow(this.store.covered, window.from), window.to)) : 0, running };
   }
 
   /** The claims currently held (inside `window` when given), for inspection and tests. */
@@ -212,8 +211,8 @@ export class ClaimsScanner implements ClaimsSource {
     const plan = planScan({ head, confirmations: this.confirmations, windowBlocks: this.windowBlocks, fixed });
     const droppedClaims = this.store.dropBelow(plan.window.from);
     const gaps = this.gapsIn(plan.fetchable);
-    this.logger?.info({ head, window: plan.window, toFetch: sizeOf(gaps), gaps: gaps.length }, 'scan round started');
-    const progress = this.progressMeter(plan.window, sizeOf(gaps), started, requestsBefore);
+    this.logger?.info({ head, window: plan.window, toFetch: blockCount(gaps), gaps: gaps.length }, 'scan round started');
+    const progress = this.progressMeter(plan.window, blockCount(gaps), started, requestsBefore);
     const fetched = await fetchRanges({
       pool: this.pool,
       contracts: this.contracts,
