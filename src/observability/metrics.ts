@@ -1,5 +1,4 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { redactUrl } from './redact.js';
 
 /**
  * One typed factory per daemon on a private registry (no global default registry,
@@ -191,13 +190,14 @@ export function endpointHost(endpoint: string): string {
   }
 }
 
-/** The Polygon endpoint pool's metrics sink: requests and latency per redacted endpoint, failures per host and kind. */
+/** The Polygon endpoint pool's metrics sink: requests and latency per endpoint label, failures per host and kind. */
 export function polygonRpcRecorder(metrics: ValidatorMetrics): {
   onRequest(endpoint: string, ok: boolean, ms: number, info?: { failure?: string }): void;
 } {
   return {
-    onRequest(label, ok, ms, info) {
-      const endpoint = redactUrl(label);
+    onRequest(endpoint, ok, ms, info) {
+      // The pool's label: redacted, and `#n`-numbered where two endpoints share one (a second
+      // redactUrl would drop the number and merge their series).
       metrics.rpcRequests.inc({ endpoint, outcome: ok ? 'ok' : 'error' });
       metrics.rpcSeconds.observe({ endpoint }, ms / 1000);
       if (!ok) metrics.rpcFailures.inc({ host: endpointHost(endpoint), kind: RPC_FAILURE_KINDS[info?.failure ?? ''] ?? 'other' });

@@ -165,6 +165,24 @@ describe('Polygon RPC failures per endpoint host and kind', () => {
     for (const kind of Object.values(RPC_FAILURE_KINDS)) expect(help).toContain(kind);
   });
 
+  test('two endpoints on one host (two API keys) keep a series each, numbered, with neither key', async () => {
+    const server = await scripted([]);
+    const metrics = createValidatorMetrics();
+    const base = `http://127.0.0.1:${server.port}`;
+    const pool = new EndpointPool({ urls: [`${base}/v2/KEY-ONE`, `${base}/v2/KEY-TWO`], metrics: polygonRpcRecorder(metrics) });
+    try {
+      // Enough requests that the scheduler uses both endpoints.
+      await Promise.all(Array.from({ length: 8 }, () => pool.request('eth_getLogs', [{}])));
+    } finally {
+      pool.close();
+    }
+    const text = await metrics.registry.metrics();
+    const series = text.split('\n').filter((l) => l.startsWith('hs58_polygon_rpc_requests_total{'));
+    expect(series.map((l) => /endpoint="([^"]+)"/.exec(l)![1]).sort()).toEqual([`${base}/…#0`, `${base}/…#1`]);
+    expect(text).not.toContain('KEY-ONE');
+    expect(text).not.toContain('KEY-TWO');
+  });
+
   test('an answer whose result the caller cannot parse is a failed request and a bad_response, not a success', async () => {
     const server = await scripted([
       (res, id) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id, result: 'not a list' })),
