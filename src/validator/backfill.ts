@@ -17,7 +17,7 @@ export interface BackfillLogOptions {
   now?: () => number;
 }
 
-export const BACKFILL_LOG_DEFAULTS = { intervalMs: 5_000, minBlocks: 5_000, minElapsedMs: 5_000 } as const;
+const BACKFILL_LOG_DEFAULTS = { intervalMs: 5_000, minBlocks: 5_000, minElapsedMs: 5_000 } as const;
 
 /** Whole percent done, never 100 before the last block. */
 export function percentDone(p: Pick<ScanProgress, 'doneBlocks' | 'totalBlocks'>): number {
@@ -34,7 +34,11 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(min / 60)} h ${String(min % 60).padStart(2, '0')} min`;
 }
 
-const count = (n: number) => Math.round(n).toLocaleString('en-US');
+/** A whole count for people: `302,400`. */
+export const count = (n: number) => Math.round(n).toLocaleString('en-US');
+
+/** `about 4 min left`, or that it is not known yet. */
+export const timeLeft = (etaMs: number | null) => (etaMs === null ? 'time left unknown yet' : `about ${formatDuration(etaMs)} left`);
 
 /**
  * The scanner's `onProgress` for the validator: a line at most every `intervalMs` while a scan
@@ -78,8 +82,7 @@ export function backfillProgressLog(logger: Logger, options: BackfillLogOptions 
     }
     if (now() - lastLineAt < intervalMs) return;
     lastLineAt = now();
-    const left = p.etaMs === null ? 'time left unknown yet' : `about ${formatDuration(p.etaMs)} left`;
-    log.info(fields, `claims backfill: ${fields.percent} % of ${count(p.totalBlocks)} blocks, ${count(p.blocksPerSecond)} blocks/s, ${left}`);
+    log.info(fields, `claims backfill: ${fields.percent} % of ${count(p.totalBlocks)} blocks, ${count(p.blocksPerSecond)} blocks/s, ${timeLeft(p.etaMs)}`);
   };
 }
 

@@ -27,8 +27,13 @@ export interface StepBudgetSettings {
   budgets?: Partial<StepBudgets>;
 }
 
+/** How long a queue may take for one batch of queries: the synapse timeout and 5 s of slack. */
+export function queryTimeoutMs(settings: { timeoutSec: number }): number {
+  return settings.timeoutSec * 1000 + 5_000;
+}
+
 export function stepBudgets(s: StepBudgetSettings): StepBudgets {
-  const query = s.timeoutSec * 1000 + 5_000;
+  const query = queryTimeoutMs(s);
   return {
     metagraph: 90_000,
     proofs: query + 5_000,

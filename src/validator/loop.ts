@@ -1,7 +1,7 @@
 import type { ClaimsCompleteness, ClaimsScanStatus } from '../chain/polygon/scanner.js';
 import type { BlockHead, PendingCommit, PendingTimelockedCommit } from '../chain/subtensor/types.js';
 import type { StateStore } from '../store/jsonFile.js';
-import { errorMessage, isAbortError } from '../errors.js';
+import { errorMessage } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { HealthReport } from '../observability/server.js';
 import { sleep } from '../util/deadline.js';
@@ -233,7 +233,6 @@ class ValidatorLoop implements Validator {
           await this.runOnce(head.number, signal);
         }
       } catch (err) {
-        if (signal.aborted && isAbortError(err)) break;
         if (signal.aborted) break;
         this.headError = errorMessage(err);
         this.log.warn({ err: this.headError }, 'block stream failed; retrying in 5 s');

@@ -87,7 +87,7 @@ function isScore(x: unknown): boolean {
   return typeof x === 'number' && Number.isFinite(x) && x >= 0 && x <= MAX_SCORE;
 }
 
-export function withHistory(state: ValidatorState, block: number): ValidatorState['history'] {
+function withHistory(state: ValidatorState, block: number): ValidatorState['history'] {
   return [...state.history, { block, scores: [...state.scores] }].slice(-HISTORY_ROUNDS);
 }
 

@@ -5,12 +5,11 @@
  * (for `/status.json`) and its HTML (server-rendered, no script); every text from outside is escaped.
  */
 import type { BlockRange } from '../chain/polygon/ranges.js';
-import { backfillPhrase, formatDuration, percentDone } from './backfill.js';
+import { backfillPhrase, count, formatDuration, percentDone, timeLeft } from './backfill.js';
 import type { ValidatorStatus } from './loop.js';
 import type { RoundReport } from './report.js';
 
 export const esc = (v: unknown) => String(v).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-const count = (n: number) => Math.round(n).toLocaleString('en-US');
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const blocks = (w: BlockRange) => `${w.from}–${w.to}`;
 const size = (w: BlockRange) => Math.max(0, w.to - w.from + 1);
@@ -99,10 +98,9 @@ export function claimsSection(j: Pick<Json, 'claims'>): string {
   }
   const b = c.backfill;
   if (b) {
-    const left = b.etaSec === null ? 'time left unknown yet' : `about ${formatDuration(b.etaSec * 1000)} left`;
     parts.push(
       `<p id="backfill" class="warn">${b.first ? 'First backfill' : 'Backfill'} running: <b>${b.percent} %</b> of ${count(b.totalBlocks)} blocks
-<span class="meter"><span style="width:${b.percent}%"></span></span> · ${count(b.blocksPerSecond)} blocks/s · ${left} · running ${formatDuration(b.elapsedSec * 1000)} · ${count(b.requests)} requests · ${count(b.claimsFound)} claims found</p>`,
+<span class="meter"><span style="width:${b.percent}%"></span></span> · ${count(b.blocksPerSecond)} blocks/s · ${timeLeft(b.etaSec === null ? null : b.etaSec * 1000)} · running ${formatDuration(b.elapsedSec * 1000)} · ${count(b.requests)} requests · ${count(b.claimsFound)} claims found</p>`,
     );
   }
   parts.push(

@@ -56,8 +56,3 @@ export interface RoundContext {
   log: Logger;
   budgets: StepBudgets;
 }
-
-/** How long a queue may take for one batch of queries: the synapse timeout and 5 s of slack. */
-export function queryTimeoutMs(settings: Pick<RoundSettings, 'timeoutSec'>): number {
-  return settings.timeoutSec * 1000 + 5_000;
-}

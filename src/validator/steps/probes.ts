@@ -10,7 +10,8 @@ import { scoreProbeRound } from '../../scoring/rewards.js';
 import { sampleProviders } from '../../scoring/sampler.js';
 import { raceSignal } from '../../util/deadline.js';
 import type { Provider } from '../../marketplace/providers.js';
-import { queryTimeoutMs, type RoundContext } from './context.js';
+import { queryTimeoutMs } from '../budgets.js';
+import type { RoundContext } from './context.js';
 import { axonOf, type RoundView } from './metagraph.js';
 import { runStep, skipped, type StepResult, type StepScope } from './runStep.js';
 

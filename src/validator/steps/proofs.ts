@@ -2,7 +2,8 @@
 import type { Settled } from '../../queue/types.js';
 import { verifyWalletProof } from '../../wallet/polygon.js';
 import type { ProviderCheckOutcome } from '../jobs.js';
-import { queryTimeoutMs, type RoundContext } from './context.js';
+import { queryTimeoutMs } from '../budgets.js';
+import type { RoundContext } from './context.js';
 import { axonOf, type RoundView } from './metagraph.js';
 import { runStep, skipped, type StepResult } from './runStep.js';
 
