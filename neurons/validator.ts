@@ -33,6 +33,8 @@ import { backfillProgressLog } from '../src/validator/backfill.js';
 import { createValidator, type Validator, type ValidatorStatus } from '../src/validator/loop.js';
 import { loadWallet, walletParameters, type Hotkey } from '../src/wallet/hotkey.js';
 import { createCloseStack, type CloseStack } from '../src/util/closeStack.js';
+import { linkSignals } from '../src/util/deadline.js';
+import { queryTimeoutMs } from '../src/validator/budgets.js';
 
 export interface ValidatorHooks {
   /** Called after each round (the local network prints its table from it). */
@@ -124,11 +126,12 @@ async function runWorker(run: ValidatorRun, handlers: ValidatorJobHandlers): Pro
     signal: ctx.signal,
     handlers,
     concurrency: 32,
-    jobTimeoutMs: config['neuron.timeout'] * 1000 + 5_000,
+    jobTimeoutMs: queryTimeoutMs({ timeoutSec: config['neuron.timeout'] }),
   });
   run.closers.push({ name: 'worker', close: () => worker.close() });
   logger.info({ queue: queueName, redis: redactUrl(config['redis.url']) }, 'worker taking jobs');
-  await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
+  // Until the stop signal, also one that came while the worker started (its event has fired then).
+  if (!ctx.signal.aborted) await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
   return 0;
 }
 
@@ -193,21 +196,26 @@ async function runRounds(run: ValidatorRun, handlers: ValidatorJobHandlers): Pro
     },
   );
   const running = validator;
-  const runSignal = new AbortController();
-  ctx.signal.addEventListener('abort', () => runSignal.abort(ctx.signal.reason), { once: true });
+  // Linked, not listened to: a stop signal that came during start-up has already fired its event.
+  const roundsDone = new AbortController();
+  const runSignal = linkSignals([ctx.signal, roundsDone.signal]);
   let rounds = 0;
   running.onRound((report, state) => {
     rounds += 1;
     if (config['neuron.dry_run']) ctx.stdout.write(weightTable(report));
     hooks.onRound?.(report, state);
-    if (hooks.maxRounds !== undefined && rounds >= hooks.maxRounds) runSignal.abort(new Error('rounds done'));
+    if (hooks.maxRounds !== undefined && rounds >= hooks.maxRounds) roundsDone.abort(new Error('rounds done'));
   });
   const { preset } = scoring;
   logger.info(
     { netuid: config.netuid, preset: preset.name, formula: preset.formula, versionKey: scoring.versionKey.toString(), endpoint: redactUrl(endpoint) },
     'validator running',
   );
-  await running.run(runSignal.signal);
+  try {
+    await running.run(runSignal.signal);
+  } finally {
+    runSignal.clear();
+  }
   return 0;
 }
 
