@@ -73,9 +73,10 @@ export function joinUrl(base: string, path: string): string {
   return `${u.origin}${u.pathname.replace(/\/+$/, '')}${path}`;
 }
 
-/** An error of fetch for a log or a reason: its message and, redacted, the socket error in its `cause`. */
+/** An error of fetch for a log or a reason, redacted: its message and the socket error in its `cause`. */
 export function describeFetchError(err: unknown): string {
   const cause = err instanceof Error ? (err as Error & { cause?: unknown }).cause : undefined;
-  const base = errorMessage(err);
+  // The message itself may name the URL too: "Request cannot be constructed from a URL that includes credentials: …".
+  const base = redactText(errorMessage(err));
   return cause !== undefined ? `${base} (${redactText(errorMessage(cause))})` : base;
 }

@@ -52,4 +52,11 @@ describe('describeFetchError', () => {
     expect(describeFetchError(err)).toBe('fetch failed (getaddrinfo ENOTFOUND https://rpc.example/…)');
     expect(describeFetchError(new Error('plain'))).toBe('plain');
   });
+
+  test("redacts a URL in fetch's own message (a URL with credentials, which fetch refuses to send)", async () => {
+    const err = await fetch('http://alice:s3cret@127.0.0.1:9/providers').catch((e: unknown) => e);
+    const text = describeFetchError(err);
+    expect(text).toContain('127.0.0.1');
+    expect(text).not.toMatch(/alice|s3cret/);
+  });
 });
