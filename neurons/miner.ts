@@ -15,7 +15,7 @@ import { daemonLogger, loadDaemonConfig, type DaemonConfig } from '../src/cli/da
 import { exitOnError } from '../src/cli/exitCodes.js';
 import { ConfigError, subtensorEndpoint } from '../src/config/load.js';
 import type { Config } from '../src/config/schema.js';
-import { registerOnMarketplace } from '../src/marketplace/registration.js';
+import { registerOnMarketplace, type HotkeySigner } from '../src/marketplace/registration.js';
 import { createProber, type HostResolver } from '../src/miner/probe.js';
 import { createAxonServing, publicInterfaceIpv4, waitForRegistration, type Ipv4Resolver } from '../src/miner/serving.js';
 import { createMinerService } from '../src/miner/service.js';
@@ -72,7 +72,8 @@ export async function startMiner(ctx: CommandContext, hooks: MinerHooks): Promis
   ctx.signal.addEventListener('abort', stopRunning, { once: true });
   closers.push({ name: 'background loops', close: () => running.abort(new Error('miner closing')) });
   const parts: MinerHealthParts = { axon: null, blacklist: null, serving: null, subtensor: null, phase: 'starting' };
-  const metrics = createMinerMetrics({ build: ctx.build, processMetrics: true });
+  // Process metrics (a GC observer and an event-loop monitor, never stopped) only where /metrics is served.
+  const metrics = createMinerMetrics({ build: ctx.build, processMetrics: config['metrics.port'] > 0 });
   const run: MinerRun = { config, hooks, logger, closers, signal: running.signal, metrics, parts };
 
   try {
@@ -124,6 +125,7 @@ interface MinerRun {
 }
 
 type MinerSettings = Awaited<ReturnType<typeof checkSettings>>;
+type MinerChain = Awaited<ReturnType<typeof joinChain>>;
 
 /** Everything that can be wrong with the configuration fails here, before any network. */
 async function checkSettings({ config, hooks, logger }: MinerRun) {
@@ -196,7 +198,7 @@ async function joinChain({ config, hooks, logger, closers, signal, metrics, part
 }
 
 /** The axon: the synapse handlers, the verify workers, listening. */
-async function startAxon({ config, logger, closers, metrics, parts }: MinerRun, settings: MinerSettings, chain: Awaited<ReturnType<typeof joinChain>>) {
+async function startAxon({ config, logger, closers, metrics, parts }: MinerRun, settings: MinerSettings, chain: MinerChain) {
   const service = await createMinerService({
     hotkeyAddress: settings.hotkey.address,
     polygonAccount: settings.polygonAccount,
@@ -228,12 +230,7 @@ async function startAxon({ config, logger, closers, metrics, parts }: MinerRun, 
 }
 
 /** On chain (served again when the external host name moves), and on the marketplace; the external address, or null when not served. */
-function announce(
-  { config, hooks, logger, signal, parts }: MinerRun,
-  settings: MinerSettings,
-  chain: Awaited<ReturnType<typeof joinChain>>,
-  polygonWallet: string | null,
-): string | null {
+function announce({ config, hooks, logger, signal, parts }: MinerRun, settings: MinerSettings, chain: MinerChain, polygonWallet: string | null): string | null {
   const externalHost = config['axon.external_ip'] ?? publicInterfaceIpv4();
   if (externalHost === null) {
     logger.warn('no --axon.external_ip (AXON_EXTERNAL_IP) and no public IPv4 on this machine: the axon is NOT served on chain and validators cannot reach it');
@@ -256,14 +253,7 @@ function announce(
   return externalHost === null ? null : `${externalHost}:${settings.externalPort}`;
 }
 
-async function registerMarketplace(
-  config: Config,
-  hotkey: { address: string; sign(m: Uint8Array): Uint8Array },
-  uid: number,
-  polygonWallet: string | null,
-  logger: Logger,
-  signal: AbortSignal,
-) {
+async function registerMarketplace(config: Config, hotkey: HotkeySigner, uid: number, polygonWallet: string | null, logger: Logger, signal: AbortSignal) {
   const apiUrl = config['miner.api_url'];
   if (!apiUrl || !polygonWallet) {
     logger.info({ reason: !apiUrl ? 'no API_URL' : 'no POLYGON_WALLET' }, 'marketplace registration skipped');

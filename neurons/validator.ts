@@ -97,7 +97,7 @@ export async function startValidator(ctx: CommandContext, hooks: ValidatorHooks)
     for (const n of wallet.notices) logger.info(n);
     logger.info({ hotkey: wallet.hotkey.address, source: wallet.hotkey.source }, 'hotkey loaded');
     const stateDir = path.join(config['neuron.state_path'], `${config['wallet.name']}-${config['wallet.hotkey']}`, `netuid${config.netuid}`);
-    const metrics = createValidatorMetrics({ build: ctx.build, processMetrics: true });
+    const metrics = createValidatorMetrics({ build: ctx.build, processMetrics: config['metrics.port'] > 0 });
     const run: ValidatorRun = { ctx, hooks, parsed, config, logger, closers, metrics, hotkey: wallet.hotkey, stateDir };
     // Read miners' answers as a Python dendrite would (pydantic lax mode), so scores agree with Python validators.
     // Every miner of a full subnet (256 uids) queried at once, as the Python dendrite does: a batch takes one timeout.
