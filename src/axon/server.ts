@@ -30,10 +30,9 @@ import { PriorityScheduler } from './priority.js';
 import { createRoutes } from './routes.js';
 import type { PipelineContext } from './stages.js';
 import { DEFAULT_AXON_LIMITS, type AxonHandlers, type AxonLimits, type BlacklistFn, type PriorityFn } from './types.js';
-import { createInlineVerifier, type SignatureVerifier } from './verifyPool.js';
+import { createInlineVerifier, type SignatureVerifier } from './verifier.js';
 
-export { DEFAULT_AXON_LIMITS } from './types.js';
-export type { AxonHandlers, AxonLimits, BlacklistFn, HandlerContext, PriorityFn, SynapseHandler } from './types.js';
+export type { AxonHandlers, AxonLimits } from './types.js';
 
 export interface CreateAxonServerParameters {
   /** The miner's hotkey: the axon hotkey every signature must name (Python's `default_verify`). */

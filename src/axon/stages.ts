@@ -43,7 +43,7 @@ import type { NonceStore } from './nonces.js';
 import type { PriorityScheduler } from './priority.js';
 import { mismatchRefusal, Refusal, timeoutRefusal } from './refusal.js';
 import type { AxonHandlers, AxonLimits, BlacklistFn, HandlerContext, PriorityFn, SynapseHandler } from './types.js';
-import type { SignatureVerifier } from './verifyPool.js';
+import type { SignatureVerifier } from './verifier.js';
 
 /** The stages, in their order: the values of `hs58_axon_stage_seconds{stage}`. */
 export const STAGES = ['parse', 'blacklist', 'verify', 'body', 'admit', 'handle'] as const;
