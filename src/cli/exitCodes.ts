@@ -6,6 +6,7 @@
  */
 import { errorMessage, Hs58Error } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
+import { redactText } from '../observability/redact.js';
 import type { CommandContext } from './context.js';
 
 export const EXIT = { ok: 0, failed: 1, config: 2, interrupted: 130 } as const;
@@ -65,11 +66,13 @@ export interface ExitOnErrorOptions {
  */
 export function exitOnError(ctx: Pick<CommandContext, 'stderr' | 'signal'>, command: string, err: unknown, options: ExitOnErrorOptions = {}): number {
   const code = exitCodeFor(err, { signal: ctx.signal, code: options.stoppedCode ?? EXIT.ok });
+  // Redacted as runCli redacts: an error may quote an endpoint with its credentials.
   if (code === EXIT.config) {
-    ctx.stderr.write(`hs58 ${command}: ${(err as Hs58Error).shortMessage}\n`);
+    ctx.stderr.write(`hs58 ${command}: ${redactText((err as Hs58Error).shortMessage)}\n`);
   } else if (code === EXIT.failed) {
-    options.logger?.error({ err: errorMessage(err) }, `${command} stopped`);
-    ctx.stderr.write(`hs58 ${command}: ${errorMessage(err)}\n`);
+    const text = redactText(errorMessage(err));
+    options.logger?.error({ err: text }, `${command} stopped`);
+    ctx.stderr.write(`hs58 ${command}: ${text}\n`);
   } else if (options.stoppedMessage) {
     options.logger?.info(options.stoppedMessage);
   }

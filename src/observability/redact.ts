@@ -17,5 +17,5 @@ const HEX_SECRET = /0x[0-9a-fA-F]{64}(?![0-9a-fA-F])/g;
 
 /** Removes 32-byte hex strings (private keys, seeds) and URLs' secret parts from free text. */
 export function redactText(text: string): string {
-  return text.replace(HEX_SECRET, '0x<redacted>').replace(/\b(https?|wss?):\/\/[^\s"'<>]+/g, (m) => redactUrl(m));
+  return text.replace(HEX_SECRET, '0x<redacted>').replace(/\b(https?|wss?|rediss?):\/\/[^\s"'<>]+/g, (m) => redactUrl(m));
 }

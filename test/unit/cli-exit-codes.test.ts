@@ -74,6 +74,23 @@ describe('exitOnError', () => {
     expect(r.log).toContain('REDIS_UNAVAILABLE: no Redis within 60 s');
   });
 
+  test('an endpoint with credentials in the message reaches neither stderr nor the log', () => {
+    const failed = exitWith(
+      'validator',
+      new Hs58Error('CONNECT_FAILED', 'no answer from wss://op:pa55@node.example/SECRETPATH?key=K3Y'),
+      new AbortController().signal,
+    );
+    const config = exitWith(
+      'miner',
+      new ConfigError('CONFIG_INVALID', '--redis.url redis://:pa55@r.example:6379/0?key=K3Y is not reachable'),
+      new AbortController().signal,
+    );
+    for (const r of [failed, config]) {
+      expect(r.stderr).toMatch(/\.example/);
+      expect(`${r.stderr}${r.log}`).not.toMatch(/pa55|SECRETPATH|K3Y/);
+    }
+  });
+
   test("stopped by the signal: nothing on stderr, the stop logged, the command's stop code", () => {
     const daemon = exitWith('validator', new Error('aborted'), aborted(), { stoppedMessage: 'stopped by signal' });
     expect(daemon).toEqual({ code: 0, stderr: '', log: expect.stringContaining('stopped by signal') });
