@@ -40,7 +40,16 @@ function gitCommit(): string {
   }
 }
 
-const build = { version: pkg.version, commit: typeof __HS58_COMMIT__ === 'string' ? __HS58_COMMIT__ : gitCommit(), node: process.version };
+// The commit is asked of git only when read (--version, the daemons' build info), not on every start.
+let commit: string | undefined;
+const build = {
+  version: pkg.version,
+  get commit(): string {
+    commit ??= typeof __HS58_COMMIT__ === 'string' ? __HS58_COMMIT__ : gitCommit();
+    return commit;
+  },
+  node: process.version,
+};
 const envFile = process.env.HS58_ENV_FILE ?? '.env';
 const code = await runCli(
   {
