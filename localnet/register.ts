@@ -3,10 +3,9 @@
  * Used by tests and the local network; a miner on a live network registers with btcli.
  */
 import type { ApiPromise } from '@polkadot/api';
-import type { SubmittableExtrinsic } from '@polkadot/api/types';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { SubtensorError } from '../src/chain/subtensor/errors.js';
-import type { CallSection } from '../src/chain/subtensor/mechanism.js';
+import { subtensorCalls, type CallSection } from '../src/chain/subtensor/mechanism.js';
 import { assertSubnetExists } from '../src/chain/subtensor/metagraph.js';
 import { signAndWatch } from '../src/chain/subtensor/tx.js';
 import type { TxOptions, TxReceipt } from '../src/chain/subtensor/types.js';
@@ -34,7 +33,7 @@ export async function burnedRegister(api: ApiPromise, params: BurnedRegisterPara
   await assertSubnetExists(api, netuid);
   const existing = await getUid(api, netuid, hotkey);
   if (existing !== null) return { kind: 'already-registered', uid: existing };
-  const call = burnedRegisterCall(api.tx.subtensorModule as unknown as CallSection<SubmittableExtrinsic<'promise'>>, netuid, hotkey);
+  const call = burnedRegisterCall(subtensorCalls(api), netuid, hotkey);
   const receipt = await signAndWatch(api, call, coldkey, {
     waitFor: params.waitFor,
     timeoutMs: params.timeoutMs,

@@ -15,7 +15,6 @@
  */
 import { randomInt } from 'node:crypto';
 import type { ApiPromise } from '@polkadot/api';
-import type { SubmittableExtrinsic } from '@polkadot/api/types';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { compactToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
 import { blake2AsU8a, decodeAddress } from '@polkadot/util-crypto';
@@ -26,7 +25,7 @@ import { blocksUntilNextEpoch, epochBlockRange, epochIndex } from './clock.js';
 import type { CommitStore, PendingCommit } from './commitStore.js';
 import type { ChainConnection } from './connect.js';
 import { isSubtensorError, SubtensorError } from './errors.js';
-import { mechanismStorageIndex, readMechanismCount, requireWeightsRoute, weightsCall, type CallSection } from './mechanism.js';
+import { mechanismStorageIndex, readMechanismCount, requireWeightsRoute, subtensorCalls, weightsCall } from './mechanism.js';
 import { primitive, storageItem, toNumber, type StorageApi } from './storage.js';
 import { signAndWatch } from './tx.js';
 import type { RevealOutcome, TxOptions, TxReceipt } from './types.js';
@@ -249,7 +248,7 @@ export class CommitReveal {
     let receipt: TxReceipt;
     try {
       // Mechanism 0's storage index is the netuid, so the hash is the same through either call.
-      const tx = api.tx.subtensorModule as unknown as CallSection<SubmittableExtrinsic<'promise'>>;
+      const tx = subtensorCalls(api);
       const route = requireWeightsRoute(tx, 'commit', options.mechanismCount);
       receipt = await signAndWatch(api, weightsCall(tx, route, netuid, [hash]), signer, { ...options, label: route.call });
     } catch (err) {
@@ -335,7 +334,7 @@ export class CommitReveal {
 
   async #reveal(api: ApiPromise, signer: KeyringPair, commit: PendingCommit, options: TxOptions): Promise<RevealOutcome> {
     const base = { commitHash: commit.commitHash, netuid: commit.netuid };
-    const tx = api.tx.subtensorModule as unknown as CallSection<SubmittableExtrinsic<'promise'>>;
+    const tx = subtensorCalls(api);
     const route = requireWeightsRoute(tx, 'reveal', await readMechanismCount(api, commit.netuid));
     try {
       const call = weightsCall(tx, route, commit.netuid, [commit.uids, commit.values, commit.salt, BigInt(commit.versionKey)]);

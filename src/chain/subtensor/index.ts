@@ -4,7 +4,6 @@
  * runtime's metadata, so the same code runs on spec 218 (Chopsticks) and the live runtime.
  */
 import type { ApiPromise } from '@polkadot/api';
-import type { SubmittableExtrinsic } from '@polkadot/api/types';
 import type { Metadata } from '@polkadot/types';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import type { Logger } from '../../observability/logger.js';
@@ -15,7 +14,7 @@ import { CommitReveal } from './commitReveal.js';
 import { createJsonCommitStore, createMemoryCommitStore, type CommitStore, type PendingCommit } from './commitStore.js';
 import { ChainConnection, type ConnectOptions } from './connect.js';
 import { SubtensorError } from './errors.js';
-import { mechanismStorageIndex, readMechanismCount, type CallSection } from './mechanism.js';
+import { mechanismStorageIndex, readMechanismCount, subtensorCalls } from './mechanism.js';
 import { fetchMetagraph, readHyperparameters } from './metagraph.js';
 import { decodeRuntimeApiResult, encodeRuntimeApiArgs, findRuntimeApi } from './runtimeApi.js';
 import { serveAxon } from './serve.js';
@@ -219,7 +218,7 @@ export class SubtensorClient implements Subtensor {
       if (reason) throw precheckError(reason, commit ? 'commitWeights' : 'setWeights', state);
     }
     if (commit) {
-      const timelocked = planTimelockedCommit(api.tx.subtensorModule as never, state.hyperparameters, state.mechanismCount);
+      const timelocked = planTimelockedCommit(subtensorCalls(api), state.hyperparameters, state.mechanismCount);
       if (timelocked) {
         const receipt = await commitTimelocked(api, signer, state, input, timelocked, {
           ...tx,
@@ -255,12 +254,7 @@ export class SubtensorClient implements Subtensor {
       this.#emitWeights({ kind: 'committed', netuid: params.netuid, blockNumber: receipt.blockNumber });
       return { kind: 'committed', commit: pending, ...receipt };
     }
-    const { call, route } = setWeightsCall(
-      api.tx.subtensorModule as unknown as CallSection<SubmittableExtrinsic<'promise'>>,
-      params.netuid,
-      input,
-      state.mechanismCount,
-    );
+    const { call, route } = setWeightsCall(subtensorCalls(api), params.netuid, input, state.mechanismCount);
     const receipt = await signAndWatch(api, call, signer, { ...tx, label: route.call });
     this.#logger.info(
       { netuid: params.netuid, call: route.call, mechanism: route.mechanism, uids: input.uids.length, block: receipt.blockNumber },

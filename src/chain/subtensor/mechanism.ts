@@ -9,6 +9,8 @@
  * (as the Python SDK 10 always does) or where the runtime has no plain call; runtimes without
  * mechanisms (spec 218, 300) keep the plain calls.
  */
+import type { ApiPromise } from '@polkadot/api';
+import type { SubmittableExtrinsic } from '@polkadot/api/types';
 import { SubtensorError } from './errors.js';
 import { primitive, storageItem, toNumber, type StorageApi } from './storage.js';
 
@@ -54,6 +56,11 @@ export interface WeightsRoute {
 type CallFactory<R> = (...args: unknown[]) => R;
 /** `api.tx.subtensorModule`, or the calls decorated from a metadata (tests). */
 export type CallSection<R = unknown> = Partial<Record<string, CallFactory<R>>> | undefined;
+
+/** The connected runtime's SubtensorModule calls, as the call builders here take them. */
+export function subtensorCalls(api: ApiPromise): CallSection<SubmittableExtrinsic<'promise'>> {
+  return api.tx.subtensorModule as unknown as CallSection<SubmittableExtrinsic<'promise'>>;
+}
 
 const hasCall = (tx: CallSection, name: string) => typeof tx?.[name] === 'function';
 

@@ -4,11 +4,10 @@
  * and while the serving rate limit (`ServingRateLimit` blocks since the last serve) holds.
  */
 import type { ApiPromise } from '@polkadot/api';
-import type { SubmittableExtrinsic } from '@polkadot/api/types';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { REASON_HINTS, SubtensorError } from './errors.js';
 import { decodeIp, encodeServableIp } from './ip.js';
-import type { CallSection } from './mechanism.js';
+import { subtensorCalls, type CallSection } from './mechanism.js';
 import { assertSubnetExists, axonFromPrimitive } from './metagraph.js';
 import { primitive, requireStorage, toNumber, type StorageApi } from './storage.js';
 import { signAndWatch } from './tx.js';
@@ -81,7 +80,7 @@ export async function serveAxon(api: ApiPromise, signer: KeyringPair, params: Se
       );
     }
   }
-  const call = serveAxonCall(api.tx.subtensorModule as unknown as CallSection<SubmittableExtrinsic<'promise'>>, netuid, {
+  const call = serveAxonCall(subtensorCalls(api), netuid, {
     version,
     ip,
     port: params.port,

@@ -10,11 +10,10 @@
  * - neither (spec 218): hash commits (commitReveal.ts).
  */
 import type { ApiPromise } from '@polkadot/api';
-import type { SubmittableExtrinsic } from '@polkadot/api/types';
 import { u8aToHex } from '@polkadot/util';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { SubtensorError } from './errors.js';
-import { chooseWeightsRoute, weightsCall, type CallSection, type WeightsRoute } from './mechanism.js';
+import { chooseWeightsRoute, subtensorCalls, weightsCall, type CallSection, type WeightsRoute } from './mechanism.js';
 import { primitive, storageItem, toBigInt, toNumber, type StorageApi } from './storage.js';
 import type { EpochSchedule } from './timelock.js';
 import { signAndWatch } from './tx.js';
@@ -92,7 +91,7 @@ export async function commitTimelocked(
   plan: TimelockedCommitPlan,
   options: TxOptions & { blockTimeSec?: number; nowSec?: () => number; skipPrechecks?: boolean },
 ): Promise<TimelockedCommitResult> {
-  const calls = api.tx.subtensorModule as unknown as CallSection<SubmittableExtrinsic<'promise'>>;
+  const calls = subtensorCalls(api);
   // Loaded on first use: the BLS12-381 code costs ~14 MB that a miner or a v2 subnet never needs.
   const { encodeLegacyWeightsPayload, encodeWeightsPayload, revealRound, timelockEncrypt } = await import('./timelock.js');
   const schedule = await readEpochSchedule(api, state.netuid, state.hyperparameters.tempo, plan);
