@@ -7,7 +7,8 @@
  */
 import type { ApiPromise } from '@polkadot/api';
 import { encodeIp } from '../src/chain/subtensor/index.js';
-import { AXON_PROTOCOL_HTTP, DEFAULT_AXON_VERSION } from '../src/chain/subtensor/serve.js';
+import { subtensorCalls } from '../src/chain/subtensor/mechanism.js';
+import { AXON_PROTOCOL_HTTP, DEFAULT_AXON_VERSION, serveAxonCall } from '../src/chain/subtensor/serve.js';
 import { signAndWatch } from '../src/chain/subtensor/tx.js';
 import { loadHotkey } from '../src/wallet/hotkey.js';
 
@@ -59,7 +60,13 @@ export interface ServeOnChainParameters {
 /** serve_axon signed by a hotkey of the wallet, without the daemon's refusal of loopback addresses. */
 export async function serveOnChain(api: ApiPromise, p: ServeOnChainParameters): Promise<void> {
   const { pair } = await loadHotkey({ walletPath: p.walletPath, name: p.walletName, hotkey: p.hotkeyName });
-  const fn = api.tx.subtensorModule!.serveAxon!;
-  const { ip: ipValue, ipType } = encodeIp(p.ip);
-  await signAndWatch(api, fn(p.netuid, DEFAULT_AXON_VERSION, ipValue, p.port, ipType, AXON_PROTOCOL_HTTP, 0, 0), pair, { label: 'serveAxon' });
+  const { ip, ipType } = encodeIp(p.ip);
+  const call = serveAxonCall(subtensorCalls(api), p.netuid, {
+    version: DEFAULT_AXON_VERSION,
+    ip,
+    port: p.port,
+    ipType,
+    protocol: AXON_PROTOCOL_HTTP,
+  });
+  await signAndWatch(api, call, pair, { label: 'serveAxon' });
 }

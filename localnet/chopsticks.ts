@@ -229,5 +229,3 @@ async function startRelay(options: { port: number; host: string; targetPort: num
 }
 
 export { prepareLocalSubnet, type PrepareLocalSubnetOptions, type PreparedSubnet } from './subnet.js';
-
-export { keepLocalTrafficOffProxy };

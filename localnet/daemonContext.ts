@@ -14,11 +14,3 @@ export function daemonContext(argv: string[], env: Record<string, string>, signa
   const stdout = out ? ({ write } as unknown as NodeJS.WritableStream) : sink;
   return { argv, env, cwd: process.cwd(), homeDir: os.homedir(), stdout, stderr: sink, signal };
 }
-
-/** A promise that rejects with the signal's reason once it aborts. */
-export function aborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-  });
-}

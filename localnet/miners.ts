@@ -6,6 +6,7 @@ import type { HDAccount } from 'viem/accounts';
 import type { SubtensorClient } from '../src/chain/subtensor/index.js';
 import type { Logger } from '../src/observability/logger.js';
 import type { CloseStack } from '../src/util/closeStack.js';
+import { sleep } from '../src/util/deadline.js';
 import { startMiner } from '../neurons/miner.js';
 import { serveOnChain, type AxonAddressBook, type AxonAddressing, type ServedAxon } from './axons.js';
 import { daemonContext } from './daemonContext.js';
@@ -94,7 +95,11 @@ function startMinerDaemon(p: StartMinerDaemonsParameters, i: number, at: ServedA
   const done = startMiner(daemonContext(argv, env, p.signal), { logger: p.logger.child({ miner: i + 1 }), onReady: () => ready(), registrationRetryMs: 1_000 });
   p.closers.push({ name: `miner ${i + 1}`, close: async () => void (await done) });
   void done.then((code) => code !== 0 && !p.signal.aborted && p.log.error({ miner: i + 1, code }, 'miner exited'));
-  return listening;
+  // A miner that ends before it serves ends the wait too (its log says why), instead of leaving it pending.
+  const endedFirst = done.then((code) => {
+    throw new Error(`miner ${i + 1} exited with code ${code} before its axon was listening`);
+  });
+  return Promise.race([listening, endedFirst]);
 }
 
 /** Waits until every miner's axon is on chain (the daemons serve 10.0.0.N). */
@@ -103,7 +108,7 @@ export async function waitForMinerAxons(reader: SubtensorClient, netuid: number,
     const mg = await reader.getMetagraph(netuid);
     if (minerUids.every((uid) => mg.axons[uid]?.ip.startsWith('10.0.0.'))) return;
     if (i > 120 || signal.aborted) throw new Error('miners did not serve their axons on chain within 60 s');
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500, signal);
   }
 }
 

@@ -19,8 +19,8 @@ import type { HDAccount } from 'viem/accounts';
 import { createSubtensor, type SubtensorClient } from '../src/chain/subtensor/index.js';
 import type { Logger } from '../src/observability/logger.js';
 import { createCloseStack, type CloseStack } from '../src/util/closeStack.js';
+import { raceSignal } from '../src/util/deadline.js';
 import { createAxonAddressBook, serveOnChain, type AxonAddressBook, type AxonAddressing, type ServedAxon } from './axons.js';
-import { aborted } from './daemonContext.js';
 import { serveLoopbackAxons, startMinerDaemons, waitForMinerAxons } from './miners.js';
 import { ANVIL_CHAIN_ID, anvilAccount, startLocalPolygon, type LocalPolygon } from './polygon.js';
 import { DEFAULT_LOCAL_PROVIDERS, startLocalMarketplace, type LocalMarketplace, type LocalProvider, type LocalProviderSpec } from './providers.js';
@@ -159,7 +159,7 @@ async function assemble(opts: StartLocalNetworkOptions, a: Assembly): Promise<Lo
   });
   const ticking = subtensor.chain.produceBlocks(opts.blockIntervalMs);
   closers.push({ name: 'block production', close: () => ticking() });
-  await Promise.race([miners.ready, aborted(signal)]);
+  await raceSignal(miners.ready, signal);
 
   const reader = await createSubtensor({ endpoint: subtensor.chain.endpoint, logger: opts.logger.child({ module: 'reader' }) });
   closers.push({ name: 'reader', close: () => reader.close() });
