@@ -21,6 +21,9 @@ export class ForkError extends Hs58Error<ForkErrorCode> {
   override name = 'ForkError';
 }
 
+/** How long closing the fork waits for a block being built. */
+const BUILDING_CLOSE_MS = 30_000;
+
 export const CHOPSTICKS_INSTALL = 'npm install @acala-network/chopsticks@1.5';
 /** The fork listens here only: nothing outside this machine reaches it. */
 export const FORK_HOST = '127.0.0.1';
@@ -132,7 +135,9 @@ export async function startFork(options: StartForkOptions, modules?: Modules): P
       closing ??= (async () => {
         for (const t of tickers) clearInterval(t);
         tickers.clear();
-        await building; // a block half built when its upstream goes away fails noisily
+        // A block half built when its upstream goes away fails noisily; one whose upstream stopped
+        // answering would hold the close for good: wait for it, up to a deadline.
+        if (building) await withDeadline(BUILDING_CLOSE_MS, () => building ?? Promise.resolve()).catch(() => undefined);
         await server.close();
         await closeContext(context);
       })();
