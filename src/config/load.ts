@@ -1,5 +1,6 @@
 import { parseEnv } from 'node:util';
 import { Hs58Error } from '../errors.js';
+import { NETWORK_ENDPOINTS } from './options/common.js';
 import { OPTIONS, type Config, type OptionName, type OptionSpec } from './schema.js';
 
 export type ConfigErrorCode = 'CONFIG_INVALID' | 'CONFIG_UNKNOWN_FLAG' | 'CONFIG_MISSING_VALUE';
@@ -311,14 +312,7 @@ export function loadConfig(params: LoadConfigParameters = {}): LoadConfigReturnT
   return { config: config as Config, sources, rest: { positional, extra, ignored } };
 }
 
-/** The bittensor SDK's networks (bittensor.core.settings.NETWORK_MAP). */
-export const NETWORK_ENDPOINTS: Readonly<Record<string, string>> = {
-  finney: 'wss://entrypoint-finney.opentensor.ai:443',
-  test: 'wss://test.finney.opentensor.ai:443',
-  archive: 'wss://archive.chain.opentensor.ai:443',
-  local: 'ws://127.0.0.1:9944',
-  'latent-lite': 'wss://lite.sub.latent.to:443',
-};
+export { NETWORK_ENDPOINTS } from './options/common.js';
 
 /** The WebSocket endpoint: --subtensor.chain_endpoint, else the one of --subtensor.network (a name, or a URL as the SDK takes it). */
 export function subtensorEndpoint(config: Pick<Config, 'subtensor.network' | 'subtensor.chain_endpoint'>): string {

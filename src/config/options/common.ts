@@ -1,6 +1,15 @@
 /** Settings every daemon reads (src/config/schema.ts merges the groups into OPTIONS). */
 import { opt, type OptionSpec } from '../spec.js';
 
+/** The bittensor SDK's networks (bittensor.core.settings.NETWORK_MAP): the names --subtensor.network takes. */
+export const NETWORK_ENDPOINTS: Readonly<Record<string, string>> = {
+  finney: 'wss://entrypoint-finney.opentensor.ai:443',
+  test: 'wss://test.finney.opentensor.ai:443',
+  archive: 'wss://archive.chain.opentensor.ai:443',
+  local: 'ws://127.0.0.1:9944',
+  'latent-lite': 'wss://lite.sub.latent.to:443',
+};
+
 export const COMMON_OPTIONS = {
   netuid: opt({ kind: 'int', env: ['NETUID'], default: 58, min: 0, max: 65535, role: 'common', description: 'Subnet id.' }),
   'neuron.type': opt({
@@ -62,7 +71,7 @@ export const COMMON_OPTIONS = {
     kind: 'string',
     env: ['SUBTENSOR_NETWORK', 'BT_SUBTENSOR_NETWORK'],
     default: 'finney',
-    choices: ['finney', 'test', 'archive', 'local', 'latent-lite'],
+    choices: Object.keys(NETWORK_ENDPOINTS),
     orWebSocketUrl: true,
     role: 'common',
     description:
