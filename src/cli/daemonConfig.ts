@@ -4,7 +4,7 @@
  * command's own flags (short forms of options such as `--dry-run`, and flags that are not
  * options such as `--epochs`). A bad value is a ConfigError that names the flag.
  */
-import { ConfigError, loadConfig, type Source } from '../config/load.js';
+import { boolWord, ConfigError, loadConfig, type Source } from '../config/load.js';
 import type { Config, OptionName } from '../config/schema.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import type { CommandContext } from './context.js';
@@ -43,9 +43,9 @@ export function loadDaemonConfig(ctx: Pick<CommandContext, 'argv' | 'env' | 'dot
   for (const [flag, option] of Object.entries(shortFlags)) {
     const value = loaded.rest.extra[flag];
     if (value === undefined) continue;
-    if (value !== true && !/^(true|false|1|0|yes|no|on|off)$/i.test(value))
-      throw new ConfigError('CONFIG_INVALID', `--${flag}: expected true or false, got ${JSON.stringify(value.slice(0, 32))}.`);
-    config[option] = value === true || /^(true|1|yes|on)$/i.test(value);
+    const on = value === true ? true : boolWord(value);
+    if (on === null) throw new ConfigError('CONFIG_INVALID', `--${flag}: expected true or false, got ${JSON.stringify(String(value).slice(0, 32))}.`);
+    config[option] = on;
   }
   const notices = loaded.rest.ignored.length
     ? [`accepted for compatibility with the Python daemons and ignored (no meaning here): ${loaded.rest.ignored.join(', ')}`]

@@ -100,10 +100,8 @@ export function parseOptionValue(name: OptionName, raw: string | string[], label
       return n;
     }
     case 'bool': {
-      const t = text.toLowerCase();
-      if (['true', '1', 'yes', 'on', ''].includes(t)) return true;
-      if (['false', '0', 'no', 'off'].includes(t)) return false;
-      return fail();
+      if (text === '') return true;
+      return boolWord(text) ?? fail();
     }
     case 'enum':
       if (!spec.choices?.includes(text)) return fail();
@@ -220,8 +218,7 @@ export function parseArgv(argv: readonly string[], extraFlags: readonly string[]
     const ignoredKind = name === undefined && extraName === undefined ? pythonOnly.get(normalize(key)) : undefined;
     if (ignoredKind !== undefined) {
       const next = argv[i + 1];
-      const takesNext =
-        inline === undefined && next !== undefined && !next.startsWith('--') && (ignoredKind === 'value' || /^(true|false|1|0|yes|no|on|off)$/i.test(next));
+      const takesNext = inline === undefined && next !== undefined && !next.startsWith('--') && (ignoredKind === 'value' || boolWord(next) !== null);
       ignored.push(takesNext ? `${tok} ${next}` : tok);
       if (takesNext) i++;
       continue;
@@ -245,7 +242,7 @@ export function parseArgv(argv: readonly string[], extraFlags: readonly string[]
     if (inline === undefined) {
       const next = argv[i + 1];
       if (isBool) {
-        if (next !== undefined && /^(true|false|1|0|yes|no|on|off)$/i.test(next)) {
+        if (next !== undefined && boolWord(next) !== null) {
           inline = next;
           i++;
         } else inline = 'true';
@@ -313,6 +310,14 @@ export function loadConfig(params: LoadConfigParameters = {}): LoadConfigReturnT
 }
 
 export { NETWORK_ENDPOINTS } from './options/common.js';
+
+/** A word a boolean flag takes: true, 1, yes, on / false, 0, no, off (any case); null for anything else. */
+export function boolWord(text: string): boolean | null {
+  const t = text.toLowerCase();
+  if (t === 'true' || t === '1' || t === 'yes' || t === 'on') return true;
+  if (t === 'false' || t === '0' || t === 'no' || t === 'off') return false;
+  return null;
+}
 
 /** The WebSocket endpoint: --subtensor.chain_endpoint, else the one of --subtensor.network (a name, or a URL as the SDK takes it). */
 export function subtensorEndpoint(config: Pick<Config, 'subtensor.network' | 'subtensor.chain_endpoint'>): string {
