@@ -17,7 +17,7 @@ import { primitive, storageItem, toNumber, type StorageApi } from './storage.js'
 /** subtensor's `GLOBAL_MAX_SUBNET_COUNT`: the stride of mechanism-keyed storage. */
 export const GLOBAL_MAX_SUBNET_COUNT = 4096;
 /** subtensor's `MAX_MECHANISM_COUNT_PER_SUBNET`. */
-export const MAX_MECHANISMS_PER_SUBNET = 16;
+const MAX_MECHANISMS_PER_SUBNET = 16;
 
 /** `get_mechanism_storage_index`: the key of a mechanism's rows in `Weights`, `LastUpdate`, … */
 export function mechanismStorageIndex(netuid: number, mechanism: number): number {
@@ -37,7 +37,7 @@ export async function readMechanismCount(api: StorageApi, netuid: number): Promi
 }
 
 /** The call pairs (plain, per mechanism) by what they do, as @polkadot/api names them. */
-export const WEIGHT_CALLS = {
+const WEIGHT_CALLS = {
   set: ['setWeights', 'setMechanismWeights'],
   commit: ['commitWeights', 'commitMechanismWeights'],
   reveal: ['revealWeights', 'revealMechanismWeights'],

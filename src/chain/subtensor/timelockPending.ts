@@ -25,7 +25,7 @@ export interface PendingTimelockedCommit {
 }
 
 /** Where runtimes keep them, newest layout first. */
-export const TIMELOCKED_COMMIT_ITEMS = ['timelockedWeightCommits', 'crv3WeightCommitsV2', 'crv3WeightCommits'] as const;
+const TIMELOCKED_COMMIT_ITEMS = ['timelockedWeightCommits', 'crv3WeightCommitsV2', 'crv3WeightCommits'] as const;
 
 /** The hotkey's timelocked commits on the subnet (mechanism 0 unless given), oldest epoch first; [] when the runtime has none. */
 export async function readPendingTimelockedCommits(
@@ -43,7 +43,7 @@ export async function readPendingTimelockedCommits(
   );
 }
 
-/** The commits of `params.hotkey` in decoded entries of one of {@link TIMELOCKED_COMMIT_ITEMS}: `[[key, epoch], value]`. */
+/** The commits of `params.hotkey` in decoded entries of one of `TIMELOCKED_COMMIT_ITEMS`: `[[key, epoch], value]`. */
 export function pendingFromEntries(
   item: string,
   entries: ReadonlyArray<readonly [readonly Codec[], Codec]>,
