@@ -16,6 +16,7 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { u8aToHex } from '@polkadot/util';
 import { xxhashAsHex } from '@polkadot/util-crypto';
+import { loadChopsticks } from '../src/rehearse/fork.js';
 import { keepLocalTrafficOffProxy } from '../src/util/globalAgent.js';
 import { LocalChainError } from './errors.js';
 
@@ -72,12 +73,7 @@ export async function startChopsticks(options: StartChopsticksOptions): Promise<
       { cause: err },
     );
   }
-  const [{ setupContext }, { createServer }, { handler }, core] = await Promise.all([
-    import('@acala-network/chopsticks/context'),
-    import('@acala-network/chopsticks/server'),
-    import('@acala-network/chopsticks/rpc/index'),
-    import('@acala-network/chopsticks-core'),
-  ]);
+  const { setupContext, createServer, handler, core } = await loadChopsticks();
   keepLocalTrafficOffProxy(host);
   const mode = core.BuildBlockMode[options.buildBlockMode ?? 'Instant'];
   pinGenesisTimestamp(genesis, Date.now());
