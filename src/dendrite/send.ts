@@ -3,8 +3,10 @@
  * stage the exchange is in); an answer above 1 MiB is cut (`ANSWER_TOO_LARGE`).
  */
 import http from 'node:http';
+import { MAX_RESPONSE_BODY_BYTES } from '../protocol/decodeResponse.js';
 
-const MAX_ANSWER_BYTES = 1024 * 1024;
+/** Read no more than the codec would decode. */
+const MAX_ANSWER_BYTES = MAX_RESPONSE_BODY_BYTES;
 
 export type Answer = { status: number; headers: http.IncomingHttpHeaders; body: Buffer };
 
